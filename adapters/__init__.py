@@ -1,0 +1,1 @@
+"""The adapters ring: one implementation per port. Imports application ports and the domain."""

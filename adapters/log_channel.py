@@ -1,0 +1,32 @@
+"""The `log` channel: a delivered reminder becomes one structured log line. Works on a bare machine."""
+
+from __future__ import annotations
+
+import logging
+
+from application.channels import Notification
+from domain.errors import InvalidTarget
+
+log = logging.getLogger("reminders.channel.log")
+
+
+class LogChannel:
+    def validate_target(self, target: str | None) -> None:
+        if target is not None:
+            raise InvalidTarget("target", "the log channel takes no target")
+
+    def send(self, notification: Notification) -> None:
+        log.info(
+            "reminder delivered",
+            extra={
+                "channel": notification.channel,
+                "delivery_id": notification.delivery_id,
+                "reminder_id": notification.reminder_id,
+                "owner_id": notification.owner_id,
+                "title": notification.title,
+                "body": notification.message,
+                "scheduled_for": notification.scheduled_for.isoformat()
+                if notification.scheduled_for
+                else None,
+            },
+        )

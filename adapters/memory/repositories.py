@@ -1,0 +1,132 @@
+"""In-memory repositories: reads copy committed state into the unit of work's identity map."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import TypeVar
+
+from adapters.memory.store import MemoryStore
+from adapters.memory.tracking import Tracker
+from application.repositories import Page
+from domain.aggregate import Aggregate
+from domain.delivery import Delivery, DeliveryStatus
+from domain.reminder import Reminder
+from domain.schedule import Frequency
+from domain.user import User
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class _Repository:
+    def __init__(self, store: MemoryStore, tracker: Tracker) -> None:
+        self._store = store
+        self._tracker = tracker
+
+    def _get(self, table: dict[str, A], kind: type[A], entity_id: str) -> A | None:
+        if self._tracker.is_removed(kind, entity_id):
+            return None
+        with self._store.lock:
+            stored = table.get(entity_id)
+            return None if stored is None else self._tracker.loaded(stored)
+
+    def _page(self, rows: Iterable[A], *, limit: int, offset: int) -> Page[A]:
+        """Must be called holding the store's lock."""
+        selected = list(rows)
+        items = [self._tracker.loaded(row) for row in selected[offset : offset + limit]]
+        return Page(items=items, total=len(selected), limit=limit, offset=offset)
+
+
+class MemoryUserRepository(_Repository):
+    def add(self, user: User) -> None:
+        self._tracker.added(user)
+
+    def get(self, user_id: str) -> User | None:
+        return self._get(self._store.users, User, user_id)
+
+    def remove(self, user: User) -> None:
+        self._tracker.removed(user)
+
+    def list(self, *, limit: int, offset: int, active: bool | None = None) -> Page[User]:
+        with self._store.lock:
+            users = self._store.users.values()
+            rows = (u for u in users if active is None or u.active == active)
+            return self._page(rows, limit=limit, offset=offset)
+
+
+class MemoryReminderRepository(_Repository):
+    def add(self, reminder: Reminder) -> None:
+        self._tracker.added(reminder)
+
+    def get(self, reminder_id: str) -> Reminder | None:
+        return self._get(self._store.reminders, Reminder, reminder_id)
+
+    def remove(self, reminder: Reminder) -> None:
+        self._tracker.removed(reminder)
+
+    def list_by_owner(
+        self,
+        owner_id: str,
+        *,
+        limit: int,
+        offset: int,
+        channel: str | None = None,
+        frequency: Frequency | None = None,
+        active: bool | None = None,
+    ) -> Page[Reminder]:
+        with self._store.lock:
+            owned = (self._store.reminders[i] for i in self._store.reminders_by_owner.get(owner_id, {}))
+            rows = (
+                r
+                for r in owned
+                if (channel is None or r.channel == channel)
+                and (frequency is None or r.schedule.frequency == frequency)
+                and (active is None or r.active == active)
+            )
+            return self._page(rows, limit=limit, offset=offset)
+
+    def due(self, now: datetime, *, limit: int) -> list[Reminder]:
+        with self._store.lock:
+            return [self._tracker.loaded(self._store.reminders[i]) for i in self._store.due(now, limit)]
+
+    def count_due(self, now: datetime) -> int:
+        with self._store.lock:
+            return self._store.count_due(now)
+
+
+class MemoryDeliveryRepository(_Repository):
+    def add(self, delivery: Delivery) -> None:
+        self._tracker.added(delivery)
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        return self._get(self._store.deliveries, Delivery, delivery_id)
+
+    def list(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        reminder_id: str | None = None,
+        status: DeliveryStatus | None = None,
+        channel: str | None = None,
+    ) -> Page[Delivery]:
+        with self._store.lock:
+            rows = (
+                d
+                for d in self._newest_first(reminder_id)
+                if (status is None or d.status == status) and (channel is None or d.channel == channel)
+            )
+            return self._page(rows, limit=limit, offset=offset)
+
+    def count(self, *, status: DeliveryStatus | None = None) -> int:
+        with self._store.lock:
+            if status is None:
+                return len(self._store.deliveries)
+            return self._store.delivery_status[status]
+
+    def _newest_first(self, reminder_id: str | None) -> Iterator[Delivery]:
+        deliveries = self._store.deliveries
+        if reminder_id is None:
+            return reversed(deliveries.values())
+        ids = self._store.deliveries_by_reminder.get(reminder_id, [])
+        return (deliveries[i] for i in reversed(ids))

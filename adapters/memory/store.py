@@ -1,0 +1,174 @@
+"""Committed state of the in-memory store, its indexes, and the one atomic write path.
+
+Every read and write takes the store's lock, so request threads, the ticker and delivery workers
+can share it. `apply()` checks every write first (versions, unique emails, owners, the ledger's
+one-delivery-per-slot rule) and only then changes anything, so a commit is all or nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sortedcontainers import SortedList
+
+from domain.aggregate import Aggregate
+from domain.delivery import Delivery, DeliveryStatus
+from domain.errors import (
+    Conflict,
+    DuplicateEmail,
+    DuplicateOccurrence,
+    NotFound,
+    StaleVersion,
+)
+from domain.reminder import Reminder
+from domain.user import User
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class StoreUnavailable(RuntimeError):
+    pass
+
+
+def detached(aggregate: A) -> A:
+    """A copy the caller may change freely. Every field of an aggregate is immutable but the event list."""
+    clone = copy.copy(aggregate)
+    clone._events = []
+    return clone
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    aggregate: Aggregate
+    # The version read before the change; None for an aggregate new to the store.
+    expected_version: int | None
+    delete: bool = False
+
+
+class MemoryStore:
+    # Every dict here keeps creation order: updates replace values in place, so pages are stable.
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.users: dict[str, User] = {}
+        self.user_by_email: dict[str, str] = {}
+        self.reminders: dict[str, Reminder] = {}
+        self.reminders_by_owner: dict[str, dict[str, None]] = {}
+        # (next_run_at, id) of every active reminder with a next run: the scheduler's index.
+        self.due_index: SortedList = SortedList()
+        self.deliveries: dict[str, Delivery] = {}
+        self.deliveries_by_reminder: dict[str, list[str]] = {}
+        self.ledger: dict[tuple[str, datetime], str] = {}
+        self.delivery_status: Counter[DeliveryStatus] = Counter()
+
+    def ping(self, timeout: float = 1.0) -> None:
+        if not self.lock.acquire(timeout=timeout):
+            raise StoreUnavailable("the in-memory store is locked")
+        self.lock.release()
+
+    def apply(self, writes: Iterable[Write]) -> None:
+        writes = list(writes)
+        with self.lock:
+            for write in writes:
+                self._check(write, writes)
+            for write in writes:
+                self._apply(write)
+
+    def due(self, now: datetime, limit: int) -> Iterator[str]:
+        stop = self.due_index.bisect_right((now, "\uffff"))
+        for _, reminder_id in self.due_index.islice(0, min(stop, limit)):
+            yield reminder_id
+
+    def count_due(self, now: datetime) -> int:
+        return int(self.due_index.bisect_right((now, "\uffff")))
+
+    # -- checks: nothing changes until every write has passed -----------------------------------
+
+    def _table(self, aggregate: Aggregate) -> dict[str, Aggregate]:
+        if isinstance(aggregate, User):
+            return self.users  # type: ignore[return-value]
+        if isinstance(aggregate, Reminder):
+            return self.reminders  # type: ignore[return-value]
+        if isinstance(aggregate, Delivery):
+            return self.deliveries  # type: ignore[return-value]
+        raise TypeError(f"not stored here: {type(aggregate).__name__}")
+
+    def _check(self, write: Write, batch: list[Write]) -> None:
+        aggregate = write.aggregate
+        entity_id: str = aggregate.id  # type: ignore[attr-defined]
+        current = self._table(aggregate).get(entity_id)
+        kind = type(aggregate).__name__.lower()
+        if write.expected_version is None:
+            if current is not None:
+                raise Conflict(f"{kind} {entity_id!r} already exists")
+        elif current is None:
+            raise NotFound(kind, entity_id)
+        elif current.version != write.expected_version:
+            raise StaleVersion(kind, entity_id)
+        if write.delete:
+            return
+        deleted = {w.aggregate.id for w in batch if w.delete}  # type: ignore[attr-defined]
+        if isinstance(aggregate, User):
+            holder = self.user_by_email.get(aggregate.email)
+            twins = [
+                w.aggregate
+                for w in batch
+                if isinstance(w.aggregate, User) and w is not write and not w.delete
+            ]
+            taken = holder not in (None, aggregate.id) and holder not in deleted
+            if taken or any(twin.email == aggregate.email for twin in twins):
+                raise DuplicateEmail()
+        elif isinstance(aggregate, Reminder):
+            if aggregate.owner_id not in self.users or aggregate.owner_id in deleted:
+                raise NotFound("user", aggregate.owner_id)
+        elif isinstance(aggregate, Delivery) and write.expected_version is None:
+            slot = aggregate.scheduled_for
+            if slot is not None and (aggregate.reminder_id, slot) in self.ledger:
+                raise DuplicateOccurrence(aggregate.reminder_id)
+
+    # -- applying ---------------------------------------------------------------------------------
+
+    def _apply(self, write: Write) -> None:
+        aggregate = write.aggregate
+        table = self._table(aggregate)
+        entity_id: str = aggregate.id  # type: ignore[attr-defined]
+        old = table.get(entity_id)
+        if old is not None:
+            self._unindex(old, deleting=write.delete)
+        if write.delete:
+            del table[entity_id]
+            return
+        aggregate.version = (write.expected_version or 0) + 1
+        stored = detached(aggregate)
+        table[entity_id] = stored
+        self._index(stored, new=old is None)
+
+    def _index(self, aggregate: Aggregate, *, new: bool) -> None:
+        if isinstance(aggregate, User):
+            self.user_by_email[aggregate.email] = aggregate.id
+        elif isinstance(aggregate, Reminder):
+            self.reminders_by_owner.setdefault(aggregate.owner_id, {})[aggregate.id] = None
+            if aggregate.active and aggregate.next_run_at is not None:
+                self.due_index.add((aggregate.next_run_at, aggregate.id))
+        elif isinstance(aggregate, Delivery):
+            self.delivery_status[aggregate.status] += 1
+            if new:
+                self.deliveries_by_reminder.setdefault(aggregate.reminder_id, []).append(aggregate.id)
+                if aggregate.scheduled_for is not None:
+                    self.ledger[(aggregate.reminder_id, aggregate.scheduled_for)] = aggregate.id
+
+    def _unindex(self, aggregate: Aggregate, *, deleting: bool) -> None:
+        if isinstance(aggregate, User):
+            self.user_by_email.pop(aggregate.email, None)
+        elif isinstance(aggregate, Reminder):
+            if deleting:
+                self.reminders_by_owner.get(aggregate.owner_id, {}).pop(aggregate.id, None)
+            if aggregate.active and aggregate.next_run_at is not None:
+                self.due_index.discard((aggregate.next_run_at, aggregate.id))
+        elif isinstance(aggregate, Delivery):
+            self.delivery_status[aggregate.status] -= 1

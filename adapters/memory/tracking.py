@@ -1,0 +1,65 @@
+"""The identity map of one in-memory unit of work: what it read, added and removed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from adapters.memory.store import Write, detached
+from domain.aggregate import Aggregate
+
+A = TypeVar("A", bound=Aggregate)
+
+
+def _state(aggregate: Aggregate) -> dict[str, Any]:
+    return {name: value for name, value in vars(aggregate).items() if name not in ("_events", "version")}
+
+
+@dataclass
+class _Entry:
+    aggregate: Aggregate
+    snapshot: dict[str, Any] | None  # None: added in this unit of work
+    version: int | None
+    removed: bool = False
+
+
+@dataclass
+class Tracker:
+    entries: dict[tuple[type, str], _Entry] = field(default_factory=dict)
+
+    def loaded(self, stored: A) -> A:
+        """The unit of work's own copy of a stored aggregate; the same object on every read."""
+        key = (type(stored), stored.id)  # type: ignore[attr-defined]
+        entry = self.entries.get(key)
+        if entry is None:
+            copy = detached(stored)
+            entry = self.entries[key] = _Entry(copy, _state(copy), copy.version)
+        return entry.aggregate  # type: ignore[return-value]
+
+    def is_removed(self, kind: type, entity_id: str) -> bool:
+        entry = self.entries.get((kind, entity_id))
+        return entry is not None and entry.removed
+
+    def added(self, aggregate: Aggregate) -> None:
+        self.entries[(type(aggregate), aggregate.id)] = _Entry(aggregate, None, None)  # type: ignore[attr-defined]
+
+    def removed(self, aggregate: Aggregate) -> None:
+        key = (type(aggregate), aggregate.id)  # type: ignore[attr-defined]
+        if key not in self.entries:
+            raise ValueError("remove only what this unit of work read")
+        self.entries[key].removed = True
+
+    def aggregates(self) -> list[Aggregate]:
+        return [entry.aggregate for entry in self.entries.values()]
+
+    def writes(self) -> list[Write]:
+        writes = []
+        for entry in self.entries.values():
+            if entry.removed:
+                if entry.version is not None:
+                    writes.append(Write(entry.aggregate, entry.version, delete=True))
+            elif entry.snapshot is None:
+                writes.append(Write(entry.aggregate, None))
+            elif _state(entry.aggregate) != entry.snapshot:
+                writes.append(Write(entry.aggregate, entry.version))
+        return writes

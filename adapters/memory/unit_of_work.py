@@ -1,0 +1,41 @@
+"""The in-memory unit of work: an identity map, committed atomically through MemoryStore.apply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from adapters.memory.repositories import (
+    MemoryDeliveryRepository,
+    MemoryReminderRepository,
+    MemoryUserRepository,
+)
+from adapters.memory.store import MemoryStore
+from adapters.memory.tracking import Tracker
+from application.unit_of_work import UnitOfWork
+from domain.aggregate import Aggregate
+
+
+class MemoryUnitOfWork(UnitOfWork):
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__()
+        self._store = store
+        self._begin()
+
+    def ping(self) -> None:
+        self._store.ping()
+
+    def _begin(self) -> None:
+        self._tracker = Tracker()
+        self.users = MemoryUserRepository(self._store, self._tracker)
+        self.reminders = MemoryReminderRepository(self._store, self._tracker)
+        self.deliveries = MemoryDeliveryRepository(self._store, self._tracker)
+
+    def _touched(self) -> Iterable[Aggregate]:
+        return self._tracker.aggregates()
+
+    def _commit(self) -> None:
+        self._store.apply(self._tracker.writes())
+        self._begin()
+
+    def _rollback(self) -> None:
+        self._begin()

@@ -1,0 +1,56 @@
+"""The notification channel port: how a rendered reminder leaves the service.
+
+A channel raises TransientChannelError for failures worth retrying (timeouts, connection errors,
+overloaded peers) and PermanentChannelError for the rest; the sender owns retries. Error messages
+must already be free of secrets: they are stored, logged and returned to clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    delivery_id: str
+    reminder_id: str
+    channel: str
+    title: str
+    message: str
+    scheduled_for: datetime | None
+    owner_id: str
+    owner_name: str
+    owner_email: str
+    target: str | None
+    # The same on every attempt of one delivery, so receivers can drop duplicates.
+    idempotency_key: str
+
+
+class ChannelError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TransientChannelError(ChannelError):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentChannelError(ChannelError):
+    pass
+
+
+class NotificationChannel(Protocol):
+    def validate_target(self, target: str | None) -> None:
+        """Raise domain.errors.InvalidTarget when `target` cannot address this channel."""
+        ...
+
+    def send(self, notification: Notification) -> None: ...
+
+
+Channels = Mapping[str, NotificationChannel]

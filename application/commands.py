@@ -1,0 +1,120 @@
+"""Commands: what a caller asks the service to do, in the imperative. Frozen; unknown fields are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from domain.schedule import Frequency
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Email = Annotated[str, Field(min_length=3, max_length=320)]
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Message = Annotated[str, Field(min_length=1, max_length=4000)]
+ChannelName = Annotated[str, Field(min_length=1, max_length=50)]
+Target = Annotated[str, Field(min_length=1, max_length=2000)]
+TimeOfDay = Annotated[
+    str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", examples=["09:30", "17:45:00"])
+]
+Timezone = Annotated[str, Field(min_length=1, max_length=64, examples=["UTC", "Europe/Berlin"])]
+Weekday = Annotated[int, Field(ge=0, le=6, description="0=Monday .. 6=Sunday")]
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Patch(BaseModel):
+    """A partial update: only the fields a caller sent count; null is refused unless a field allows it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        # Defaults are not validated, so this sees only a null the caller sent.
+        if value is None and info.field_name not in cls.nullable:
+            raise ValueError("must not be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class CreateUser(Command):
+    name: Name
+    email: Email
+    active: bool = True
+
+
+class UserPatch(Patch):
+    name: Name | None = None
+    email: Email | None = None
+    active: bool | None = None
+
+
+class UpdateUser(Command):
+    user_id: Id
+    changes: UserPatch
+
+
+class DeleteUser(Command):
+    user_id: Id
+
+
+class CreateReminder(Command):
+    owner_id: Id
+    title: Title
+    message: Message
+    channel: ChannelName = "log"
+    target: Target | None = None
+    time_of_day: TimeOfDay
+    frequency: Frequency
+    weekdays: list[Weekday] = Field(default_factory=list, max_length=7)
+    date: dt.date | None = None
+    timezone: Timezone = "UTC"
+    active: bool = True
+
+
+class ReminderPatch(Patch):
+    nullable: ClassVar[frozenset[str]] = frozenset({"target", "date"})
+
+    title: Title | None = None
+    message: Message | None = None
+    channel: ChannelName | None = None
+    target: Target | None = None
+    time_of_day: TimeOfDay | None = None
+    frequency: Frequency | None = None
+    weekdays: list[Weekday] | None = Field(default=None, max_length=7)
+    date: dt.date | None = None
+    timezone: Timezone | None = None
+    active: bool | None = None
+
+
+class UpdateReminder(Command):
+    reminder_id: Id
+    changes: ReminderPatch
+
+
+class DeleteReminder(Command):
+    reminder_id: Id
+
+
+class SendReminderNow(Command):
+    reminder_id: Id
+
+
+class CheckDueReminders(Command):
+    now: AwareDatetime
+
+
+class DeliverNotification(Command):
+    delivery_id: Id
+
+
+class RetryDelivery(Command):
+    delivery_id: Id

@@ -1,0 +1,46 @@
+"""The scheduler's handler: fire every reminder that has come due."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.commands import CheckDueReminders
+from application.unit_of_work import UnitOfWork
+from domain.errors import Conflict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    due: int
+    fired: int
+    # True when the batch was full: more may be due, so the ticker runs again at once.
+    more: bool
+
+
+def check_due_reminders(
+    command: CheckDueReminders, uow: UnitOfWork, *, batch_size: int, grace: timedelta
+) -> TickResult:
+    """Each due slot is recorded in the ledger exactly once, and the reminder moves on, atomically."""
+    with uow:
+        due = [reminder.id for reminder in uow.reminders.due(command.now, limit=batch_size)]
+    fired = 0
+    for reminder_id in due:
+        with uow:
+            reminder = uow.reminders.get(reminder_id)
+            if reminder is None:
+                continue
+            deliveries = reminder.fire(command.now, grace=grace)
+            for delivery in deliveries:
+                uow.deliveries.add(delivery)
+            try:
+                uow.commit()
+            except Conflict:
+                # Another tick or an edit got there first; the slot is theirs or still due.
+                log.info("reminder changed while firing", extra={"reminder_id": reminder_id})
+                continue
+            fired += bool(deliveries)
+    return TickResult(due=len(due), fired=fired, more=len(due) == batch_size)

@@ -1,0 +1,144 @@
+"""The message bus: commands to exactly one handler, events to every subscriber.
+
+Built on blinker, with every receiver connected strongly in a namespace private to the bus, so
+a handler never disappears with garbage collection and two buses never share receivers.
+Each `handle()` call keeps its own queue and gives every message a fresh unit of work, so one
+bus serves many threads at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from blinker import ANY, Namespace
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+
+from application.commands import Command
+from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.errors import StaleVersion
+from domain.events import Event
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, UnitOfWork], Any]
+Message = Command | Event
+
+
+class UnknownCommand(LookupError):
+    def __init__(self, command: Command) -> None:
+        super().__init__(f"no handler for command {type(command).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerFailure:
+    handler: str
+    event: Event
+    error: BaseException
+
+
+class EventHandlersFailed(Exception):
+    """Some event handlers failed after the command itself succeeded; every sibling still ran."""
+
+    def __init__(self, failures: list[HandlerFailure], result: Any) -> None:
+        names = ", ".join(f"{failure.handler} on {type(failure.event).__name__}" for failure in failures)
+        super().__init__(f"event handlers failed: {names}")
+        self.failures = failures
+        self.result = result
+
+
+def handler_name(handler: Callable[..., Any]) -> str:
+    target = getattr(handler, "func", handler)  # functools.partial keeps the real function here
+    return f"{target.__module__}.{getattr(target, '__qualname__', repr(target))}"
+
+
+class MessageBus:
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        command_handlers: Mapping[type[Command], Handler],
+        event_handlers: Mapping[type[Event], Sequence[Handler]],
+        event_attempts: int = 3,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._signals = Namespace()
+        self._event_attempts = event_attempts
+        for command_type, handler in command_handlers.items():
+            self._signal(command_type).connect(handler, weak=False)
+        for event_type, handlers in event_handlers.items():
+            for handler in handlers:
+                self._signal(event_type).connect(handler, weak=False)
+
+    def handle(self, command: Command) -> Any:
+        """Run the command's handler, then every event it led to; return the handler's result.
+
+        Raises the command handler's own error unchanged (after handling the events its committed
+        work released), or EventHandlersFailed when any event handler failed.
+        """
+        queue: deque[Event] = deque()
+        try:
+            result = self._run_command(command, queue)
+        finally:
+            failures = self._drain(queue)
+        if failures:
+            raise EventHandlersFailed(failures, result)
+        return result
+
+    def _signal(self, message_type: type[Message]) -> Any:
+        return self._signals.signal(f"{message_type.__module__}.{message_type.__qualname__}")
+
+    def _receivers(self, message: Message) -> list[Handler]:
+        return list(self._signal(type(message)).receivers_for(ANY))
+
+    def _run_command(self, command: Command, queue: deque[Event]) -> Any:
+        handlers = self._receivers(command)
+        if len(handlers) != 1:
+            raise UnknownCommand(command)
+        uow = self._uow_factory()
+        try:
+            return handlers[0](command, uow)
+        finally:
+            queue.extend(uow.collect_new_events())
+
+    def _drain(self, queue: deque[Event]) -> list[HandlerFailure]:
+        failures: list[HandlerFailure] = []
+        while queue:
+            event = queue.popleft()
+            for handler in self._receivers(event):
+                failure = self._run_event_handler(handler, event, queue)
+                if failure is not None:
+                    failures.append(failure)
+        return failures
+
+    def _run_event_handler(
+        self, handler: Handler, event: Event, queue: deque[Event]
+    ) -> HandlerFailure | None:
+        # A concurrent change is worth another try with fresh state; anything else is final.
+        retrying = Retrying(
+            stop=stop_after_attempt(self._event_attempts),
+            retry=retry_if_exception_type(StaleVersion),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    self._call(handler, event, queue)
+        except Exception as error:
+            name = handler_name(handler)
+            log.exception(
+                "event handler failed",
+                extra={"handler": name, "event": type(event).__name__},
+            )
+            return HandlerFailure(name, event, error)
+        return None
+
+    def _call(self, handler: Handler, event: Event, queue: deque[Event]) -> None:
+        uow = self._uow_factory()
+        try:
+            handler(event, uow)
+        finally:
+            queue.extend(uow.collect_new_events())

@@ -1,0 +1,75 @@
+"""The unit-of-work port: one atomic change to the store, and the events it releases.
+
+Handlers get a fresh unit of work per message. Changes become visible only on `commit()`,
+which is all-or-nothing and checks every changed aggregate's version. Events raised by the
+aggregates a unit of work touched are released only after a successful commit; `rollback()`
+(also what leaving the `with` block does) discards both changes and events.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Self
+
+from application.repositories import DeliveryRepository, ReminderRepository, UserRepository
+from domain.aggregate import Aggregate
+from domain.events import Event
+
+
+class UnitOfWork(abc.ABC):
+    users: UserRepository
+    reminders: ReminderRepository
+    deliveries: DeliveryRepository
+
+    def __init__(self) -> None:
+        self._released: list[Event] = []
+
+    def __enter__(self) -> Self:
+        self._begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        touched = list(self._touched())
+        self._commit()
+        for aggregate in touched:
+            self._released.extend(aggregate.pull_events())
+
+    def rollback(self) -> None:
+        for aggregate in self._touched():
+            aggregate.pull_events()
+        self._rollback()
+
+    def collect_new_events(self) -> list[Event]:
+        """Events of committed changes, each handed over once."""
+        released, self._released = self._released, []
+        return released
+
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise if the store does not answer; cheap enough for every health check."""
+
+    @abc.abstractmethod
+    def _begin(self) -> None: ...
+
+    @abc.abstractmethod
+    def _touched(self) -> Iterable[Aggregate]:
+        """Every aggregate read or added since the last commit or rollback."""
+
+    @abc.abstractmethod
+    def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def _rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

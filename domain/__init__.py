@@ -1,0 +1,1 @@
+"""The domain ring: entities, value objects, events and errors. Pure: no I/O, no clock reads."""

@@ -1,0 +1,91 @@
+"""Domain errors: every business rule that refuses a request raises one of these."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain and application rings raise on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    """A value breaks a rule of the model; `field` names the offending input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidSchedule(InvalidInput):
+    """The schedule cannot produce occurrences as given."""
+
+
+class InvalidTemplate(InvalidInput):
+    """A title or message template uses an unknown or malformed placeholder."""
+
+
+class InvalidTarget(InvalidInput):
+    """The reminder's target does not suit its channel."""
+
+
+class UnknownChannel(InvalidInput):
+    """No channel of that name is configured."""
+
+
+class NotFound(DomainError):
+    """The entity does not exist (or no longer does)."""
+
+    def __init__(self, entity: str, entity_id: str) -> None:
+        super().__init__(f"{entity} {entity_id!r} was not found")
+        self.entity = entity
+        self.entity_id = entity_id
+
+
+class Conflict(DomainError):
+    """The request contradicts the current state."""
+
+
+class DuplicateEmail(Conflict):
+    """Another user already has this email address (compared case-insensitively)."""
+
+    def __init__(self) -> None:
+        super().__init__("a user with this email already exists")
+
+
+class InactiveOwner(Conflict):
+    """Reminders can only be created for active users."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"user {user_id!r} is inactive")
+
+
+class StaleVersion(Conflict):
+    """Someone else changed the aggregate since it was read (optimistic concurrency)."""
+
+    def __init__(self, entity: str, entity_id: str) -> None:
+        super().__init__(f"{entity} {entity_id!r} was changed concurrently; retry the request")
+
+
+class DuplicateOccurrence(Conflict):
+    """The ledger already holds a delivery for this reminder and slot."""
+
+    def __init__(self, reminder_id: str) -> None:
+        super().__init__(f"reminder {reminder_id!r} already has a delivery for that slot")
+
+
+class DeliveryNotRetryable(Conflict):
+    """Only a failed delivery can be sent again."""
+
+    def __init__(self, delivery_id: str, status: str) -> None:
+        super().__init__(f"delivery {delivery_id!r} is {status}; only failed deliveries are retried")
+
+
+class DeliveryFailedError(DomainError):
+    """Every attempt of a delivery failed; `delivery_id` names the record of it."""
+
+    def __init__(self, delivery_id: str, reason: str) -> None:
+        super().__init__(f"delivery failed: {reason}")
+        self.delivery_id = delivery_id

@@ -1,0 +1,74 @@
+"""Domain events: facts in the past tense, carrying ids and timezone-aware UTC datetimes."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class UserCreated(Event):
+    user_id: str
+
+
+class UserUpdated(Event):
+    user_id: str
+    changed: tuple[str, ...]
+
+
+class UserDeleted(Event):
+    user_id: str
+
+
+class ReminderCreated(Event):
+    reminder_id: str
+    owner_id: str
+    next_run_at: AwareDatetime | None
+
+
+class ReminderUpdated(Event):
+    reminder_id: str
+    changed: tuple[str, ...]
+    next_run_at: AwareDatetime | None
+
+
+class ReminderDeleted(Event):
+    reminder_id: str
+    owner_id: str
+
+
+class ReminderDue(Event):
+    """A slot fired and its pending delivery is in the ledger, waiting to be sent."""
+
+    reminder_id: str
+    delivery_id: str
+    scheduled_for: AwareDatetime
+
+
+class OccurrenceMissed(Event):
+    """A slot was too old to send when it fired; the ledger records it as missed."""
+
+    reminder_id: str
+    delivery_id: str
+    scheduled_for: AwareDatetime
+    channel: str
+
+
+class DeliverySucceeded(Event):
+    delivery_id: str
+    reminder_id: str
+    channel: str
+    attempts: int
+    scheduled_for: AwareDatetime | None
+    sent_at: AwareDatetime
+
+
+class DeliveryFailed(Event):
+    delivery_id: str
+    reminder_id: str
+    channel: str
+    attempts: int
+    scheduled_for: AwareDatetime | None
+    reason: str

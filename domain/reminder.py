@@ -1,0 +1,146 @@
+"""The Reminder aggregate: what to say, through which channel, on which schedule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain.aggregate import Aggregate
+from domain.delivery import Delivery
+from domain.errors import InvalidInput, InvalidSchedule
+from domain.events import (
+    OccurrenceMissed,
+    ReminderCreated,
+    ReminderDeleted,
+    ReminderDue,
+    ReminderUpdated,
+)
+from domain.ids import new_id
+from domain.schedule import Frequency, Schedule
+from domain.template import validate_template
+
+EDITABLE = ("title", "message", "channel", "target", "schedule", "active")
+
+
+def _check_text(field: str, value: str) -> str:
+    if not value.strip():
+        raise InvalidInput(field, f"{field} must not be blank")
+    validate_template(field, value)
+    return value
+
+
+@dataclass(eq=False, kw_only=True)
+class Reminder(Aggregate):
+    id: str
+    owner_id: str
+    title: str
+    message: str
+    channel: str
+    target: str | None
+    schedule: Schedule
+    active: bool
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        owner_id: str,
+        title: str,
+        message: str,
+        channel: str,
+        target: str | None,
+        schedule: Schedule,
+        active: bool,
+        now: datetime,
+    ) -> Reminder:
+        reminder = cls(
+            id=new_id(),
+            owner_id=owner_id,
+            title=_check_text("title", title),
+            message=_check_text("message", message),
+            channel=channel,
+            target=target,
+            schedule=schedule,
+            active=active,
+            next_run_at=None,
+            last_run_at=None,
+            created_at=now,
+            updated_at=now,
+        )
+        reminder._reschedule(now)
+        reminder._record(
+            ReminderCreated(reminder_id=reminder.id, owner_id=owner_id, next_run_at=reminder.next_run_at)
+        )
+        return reminder
+
+    def update(self, changes: dict[str, Any], *, now: datetime) -> None:
+        """Apply the given fields; a schedule change or reactivation recomputes next_run_at."""
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        for field in ("title", "message"):
+            if field in changes:
+                _check_text(field, changes[field])
+        changed = tuple(name for name in EDITABLE if name in changes and changes[name] != getattr(self, name))
+        if not changed:
+            return
+        for name in changed:
+            setattr(self, name, changes[name])
+        self.updated_at = now
+        if "schedule" in changed or "active" in changed:
+            self._reschedule(now)
+        self._record(ReminderUpdated(reminder_id=self.id, changed=changed, next_run_at=self.next_run_at))
+
+    def delete(self) -> None:
+        self._record(ReminderDeleted(reminder_id=self.id, owner_id=self.owner_id))
+
+    def fire(self, now: datetime, *, grace: timedelta) -> list[Delivery]:
+        """Record every slot that has come due in the ledger and move to the next one.
+
+        Only the newest past slot may be sent, and only within the grace period; every older
+        slot is recorded as missed, so a restart after downtime never fires a storm and nothing
+        is dropped silently.
+        """
+        if not self.active or self.next_run_at is None or self.next_run_at > now:
+            return []
+        slots: list[datetime] = []
+        upcoming: datetime | None = self.next_run_at
+        while upcoming is not None and upcoming <= now:
+            slots.append(upcoming)
+            upcoming = self.schedule.next_occurrence(upcoming)
+        *older, newest = slots
+        deliveries = [self._open(slot, now, missed=True) for slot in older]
+        deliveries.append(self._open(newest, now, missed=now - newest > grace))
+        self.last_run_at = now
+        self.next_run_at = upcoming
+        if self.schedule.frequency is Frequency.ONCE:
+            self.active = False
+        self.updated_at = now
+        return deliveries
+
+    def _open(self, slot: datetime, now: datetime, *, missed: bool) -> Delivery:
+        delivery = Delivery.open(
+            reminder_id=self.id, channel=self.channel, scheduled_for=slot, now=now, missed=missed
+        )
+        if missed:
+            self._record(
+                OccurrenceMissed(
+                    reminder_id=self.id,
+                    delivery_id=delivery.id,
+                    scheduled_for=slot,
+                    channel=self.channel,
+                )
+            )
+        else:
+            self._record(ReminderDue(reminder_id=self.id, delivery_id=delivery.id, scheduled_for=slot))
+        return delivery
+
+    def _reschedule(self, now: datetime) -> None:
+        self.next_run_at = self.schedule.next_occurrence(now) if self.active else None
+        if self.active and self.next_run_at is None:
+            raise InvalidSchedule("date", "a once reminder must be scheduled in the future")

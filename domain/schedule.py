@@ -1,0 +1,139 @@
+"""The Schedule value object: a local wall-clock time, a frequency and an IANA zone.
+
+Daylight saving is decided once, here:
+- a wall-clock time that does not exist on a spring-forward day fires at the first valid
+  instant after the gap (the moment the clocks jump);
+- a wall-clock time that occurs twice on a fall-back day fires once, at its first occurrence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+import datetime as dt
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from domain.errors import InvalidSchedule
+
+_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+
+
+class Frequency(StrEnum):
+    ONCE = "once"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+def parse_time_of_day(value: str) -> time:
+    match = _TIME_OF_DAY.match(value)
+    if match is None:
+        raise InvalidSchedule("time_of_day", "time_of_day must be HH:MM or HH:MM:SS (24-hour)")
+    hours, minutes, seconds = match.groups()
+    return time(int(hours), int(minutes), int(seconds or 0))
+
+
+def load_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidSchedule("timezone", f"unknown time zone {name!r}") from None
+
+
+def require_aware(moment: datetime) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("datetimes in the domain must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    time_of_day: time
+    frequency: Frequency
+    timezone: str = "UTC"
+    weekdays: tuple[int, ...] = ()
+    date: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        load_zone(self.timezone)
+        if self.frequency is Frequency.WEEKLY:
+            if not self.weekdays:
+                raise InvalidSchedule("weekdays", "a weekly schedule needs at least one weekday")
+            if any(day < 0 or day > 6 for day in self.weekdays):
+                raise InvalidSchedule("weekdays", "weekdays are 0 (Monday) to 6 (Sunday)")
+        elif self.weekdays:
+            raise InvalidSchedule("weekdays", "weekdays apply to weekly schedules only")
+        if self.frequency is Frequency.ONCE:
+            if self.date is None:
+                raise InvalidSchedule("date", "a once schedule needs a date")
+        elif self.date is not None:
+            raise InvalidSchedule("date", "date applies to once schedules only")
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        time_of_day: str,
+        frequency: Frequency,
+        timezone: str = "UTC",
+        weekdays: tuple[int, ...] | list[int] = (),
+        on_date: dt.date | None = None,
+        now: datetime,
+    ) -> Schedule:
+        """Parse and validate; a once schedule without a date takes the next occurrence after `now`."""
+        at = parse_time_of_day(time_of_day)
+        zone = load_zone(timezone)
+        if frequency is Frequency.ONCE and on_date is None:
+            today = now.astimezone(zone).date()
+            first = _resolve_local(today, at, zone)
+            on_date = today if first > now else today + timedelta(days=1)
+        return cls(at, frequency, timezone, tuple(sorted(set(weekdays))), on_date)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def next_occurrence(self, after: datetime) -> datetime | None:
+        """The first occurrence strictly after `after`, in UTC; None once a once-schedule has passed."""
+        require_aware(after)
+        zone = self.zone
+        if self.frequency is Frequency.ONCE:
+            assert self.date is not None  # guaranteed by __post_init__
+            only = _resolve_local(self.date, self.time_of_day, zone)
+            return only if only > after else None
+        # Start a day early: a gap can move an occurrence of the previous local day past `after`.
+        day = after.astimezone(zone).date() - timedelta(days=1)
+        for offset in range(9):
+            candidate_day = day + timedelta(days=offset)
+            if self.frequency is Frequency.WEEKLY and candidate_day.weekday() not in self.weekdays:
+                continue
+            candidate = _resolve_local(candidate_day, self.time_of_day, zone)
+            if candidate > after:
+                return candidate
+        raise AssertionError("a daily or weekly schedule always has an occurrence within 9 days")
+
+
+def _resolve_local(day: dt.date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant a local wall-clock time stands for, with the DST rules above."""
+    wall = datetime.combine(day, at)
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if first.astimezone(zone).replace(tzinfo=None) == wall:
+        return first  # exists; fold=0 is the first of two occurrences on a fall-back day
+    return _end_of_gap(wall, zone)
+
+
+def _end_of_gap(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The instant the clocks jump over `wall`: the first valid instant after the gap."""
+    # fold=1 maps a missing time with the offset from before the jump, fold=0 with the one after,
+    # so the jump lies between them; bisect to the second.
+    low = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    high = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    low, high = min(low, high), max(low, high)
+    before = low.astimezone(zone).utcoffset()
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    return high.replace(microsecond=0)

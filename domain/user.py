@@ -1,0 +1,77 @@
+"""The User aggregate: someone who owns reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+
+from domain.aggregate import Aggregate
+from domain.errors import InvalidInput
+from domain.events import UserCreated, UserDeleted, UserUpdated
+from domain.ids import new_id
+
+
+def normalise_email(raw: str) -> str:
+    """Syntax-checked, trimmed and lower-cased: the form in which emails are stored and compared."""
+    try:
+        checked = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InvalidInput("email", f"email is not valid: {error}") from None
+    return checked.normalized.lower()
+
+
+def _clean_name(raw: str) -> str:
+    name = raw.strip()
+    if not name:
+        raise InvalidInput("name", "name must not be blank")
+    return name
+
+
+@dataclass(eq=False, kw_only=True)
+class User(Aggregate):
+    id: str
+    name: str
+    email: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def create(cls, *, name: str, email: str, active: bool, now: datetime) -> User:
+        user = cls(
+            id=new_id(),
+            name=_clean_name(name),
+            email=normalise_email(email),
+            active=active,
+            created_at=now,
+            updated_at=now,
+        )
+        user._record(UserCreated(user_id=user.id))
+        return user
+
+    def update(
+        self,
+        *,
+        now: datetime,
+        name: str | None = None,
+        email: str | None = None,
+        active: bool | None = None,
+    ) -> None:
+        changed: list[str] = []
+        if name is not None and _clean_name(name) != self.name:
+            self.name = _clean_name(name)
+            changed.append("name")
+        if email is not None and normalise_email(email) != self.email:
+            self.email = normalise_email(email)
+            changed.append("email")
+        if active is not None and active != self.active:
+            self.active = active
+            changed.append("active")
+        if changed:
+            self.updated_at = now
+            self._record(UserUpdated(user_id=self.id, changed=tuple(changed)))
+
+    def delete(self) -> None:
+        self._record(UserDeleted(user_id=self.id))

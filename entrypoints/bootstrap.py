@@ -1,0 +1,91 @@
+"""The composition root: the one place that names concrete adapters and wires handlers to the bus.
+
+Nothing here runs at import time; `bootstrap()` builds everything from what it is given.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any, Protocol
+
+from application import commands
+from application.channels import Channels
+from application.clock import Clock
+from application.handlers import deliveries, outcomes, reminders, scheduling, users
+from application.messagebus import MessageBus
+from application.metrics import Metrics
+from application.sender import NotificationSender, RetryPolicy
+from application.unit_of_work import UnitOfWorkFactory
+from domain import events
+
+
+class BindableDispatcher(Protocol):
+    def bind(self, target: Callable[[commands.Command], Any]) -> None: ...
+
+    def submit(self, command: commands.Command) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    bus: MessageBus
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    channels: Channels
+    dispatcher: BindableDispatcher
+    metrics: Metrics
+
+
+def bootstrap(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    channels: Channels,
+    dispatcher: BindableDispatcher,
+    metrics: Metrics,
+    retry_policy: RetryPolicy,
+    batch_size: int = 500,
+    grace: timedelta = timedelta(seconds=300),
+    sleep: Callable[[float], None] = time.sleep,
+) -> Service:
+    sender = NotificationSender(channels=channels, clock=clock, policy=retry_policy, sleep=sleep)
+    bus = MessageBus(
+        uow_factory=uow_factory,
+        command_handlers={
+            commands.CreateUser: partial(users.create_user, clock=clock),
+            commands.UpdateUser: partial(users.update_user, clock=clock),
+            commands.DeleteUser: users.delete_user,
+            commands.CreateReminder: partial(reminders.create_reminder, clock=clock, channels=channels),
+            commands.UpdateReminder: partial(reminders.update_reminder, clock=clock, channels=channels),
+            commands.DeleteReminder: reminders.delete_reminder,
+            commands.SendReminderNow: partial(deliveries.send_reminder_now, clock=clock, sender=sender),
+            commands.DeliverNotification: partial(
+                deliveries.deliver_notification, clock=clock, sender=sender
+            ),
+            commands.RetryDelivery: partial(deliveries.retry_delivery, clock=clock, sender=sender),
+            commands.CheckDueReminders: partial(
+                scheduling.check_due_reminders, batch_size=batch_size, grace=grace
+            ),
+        },
+        event_handlers={
+            events.UserDeleted: [users.delete_reminders_of_deleted_user],
+            events.ReminderDue: [partial(deliveries.enqueue_delivery, dispatcher=dispatcher)],
+            events.DeliverySucceeded: [partial(outcomes.record_sent, metrics=metrics)],
+            events.DeliveryFailed: [partial(outcomes.record_failed, metrics=metrics)],
+            events.OccurrenceMissed: [partial(outcomes.record_missed, metrics=metrics)],
+        },
+    )
+    dispatcher.bind(bus.handle)
+    return Service(
+        bus=bus,
+        uow_factory=uow_factory,
+        clock=clock,
+        channels=channels,
+        dispatcher=dispatcher,
+        metrics=metrics,
+    )

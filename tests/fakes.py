@@ -1,0 +1,95 @@
+"""Test doubles for the ports: a fixed clock, a recording channel, and a service wired over them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from adapters.log_channel import LogChannel
+from adapters.memory import MemoryStore, MemoryUnitOfWork
+from adapters.thread_dispatcher import InlineDispatcher
+from application.channels import Channels, Notification, NotificationChannel
+from application.metrics import NoMetrics
+from application.sender import RetryPolicy
+from domain.errors import InvalidTarget
+from entrypoints.bootstrap import BindableDispatcher, Service, bootstrap
+
+START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
+
+
+class FixedClock:
+    def __init__(self, now: datetime = START) -> None:
+        self.current = now
+        self.ticks = 0.0
+
+    def now(self) -> datetime:
+        return self.current
+
+    def monotonic(self) -> float:
+        return self.ticks
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        self.ticks += timedelta(**delta).total_seconds()
+        return self.current
+
+
+class RecordingChannel:
+    """Remembers what it sent; raises the scripted errors first, one per attempt."""
+
+    def __init__(self, failures: Iterable[Exception] = (), *, takes_target: bool = False) -> None:
+        self.sent: list[Notification] = []
+        self.tried: list[Notification] = []
+        self.failures = list(failures)
+        self.takes_target = takes_target
+
+    def validate_target(self, target: str | None) -> None:
+        if self.takes_target and not target:
+            raise InvalidTarget("target", "this channel needs a target")
+        if not self.takes_target and target is not None:
+            raise InvalidTarget("target", "this channel takes no target")
+
+    def send(self, notification: Notification) -> None:
+        self.tried.append(notification)
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(notification)
+
+
+class MetricsRecorder(NoMetrics):
+    def __init__(self) -> None:
+        self.outcomes: list[tuple[str, str, int]] = []
+        self.missed: list[str] = []
+
+    def delivery_finished(
+        self, *, channel: str, outcome: str, attempts: int, lateness_seconds: float | None
+    ) -> None:
+        self.outcomes.append((channel, outcome, attempts))
+
+    def slot_missed(self, *, channel: str) -> None:
+        self.missed.append(channel)
+
+
+def make_service(
+    *,
+    clock: FixedClock | None = None,
+    channels: dict[str, NotificationChannel] | None = None,
+    store: MemoryStore | None = None,
+    dispatcher: BindableDispatcher | None = None,
+    metrics: NoMetrics | None = None,
+    batch_size: int = 500,
+    grace_seconds: float = 300,
+) -> Service:
+    store = store or MemoryStore()
+    all_channels: Channels = {"log": LogChannel(), **(channels or {})}
+    return bootstrap(
+        uow_factory=lambda: MemoryUnitOfWork(store),
+        clock=clock or FixedClock(),
+        channels=all_channels,
+        dispatcher=dispatcher or InlineDispatcher(),
+        metrics=metrics or NoMetrics(),
+        retry_policy=RetryPolicy(attempts=4, base_seconds=0, max_seconds=0),
+        batch_size=batch_size,
+        grace=timedelta(seconds=grace_seconds),
+        sleep=lambda _: None,
+    )
