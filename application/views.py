@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from application.delivering import load_delivery
 from application.handlers.reminders import load_reminder
 from application.handlers.users import load_user
@@ -82,3 +84,8 @@ def count_pending_deliveries(uow_factory: UnitOfWorkFactory) -> int:
 def ping_store(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         uow.ping()
+
+
+def count_due(uow_factory: UnitOfWorkFactory, now: datetime) -> int:
+    with uow_factory() as uow:
+        return uow.reminders.count_due(now)

@@ -8,16 +8,17 @@ Daylight saving is decided once, here:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
-import datetime as dt
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidSchedule
 
-_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+# fullmatch and ASCII digits: `$` would let a trailing newline through and `\d` any Unicode digit.
+_TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
 
 
 class Frequency(StrEnum):
@@ -27,7 +28,7 @@ class Frequency(StrEnum):
 
 
 def parse_time_of_day(value: str) -> time:
-    match = _TIME_OF_DAY.match(value)
+    match = _TIME_OF_DAY.fullmatch(value)
     if match is None:
         raise InvalidSchedule("time_of_day", "time_of_day must be HH:MM or HH:MM:SS (24-hour)")
     hours, minutes, seconds = match.groups()

@@ -12,6 +12,11 @@ from datetime import timedelta
 from functools import partial
 from typing import Any, Protocol
 
+from adapters.log_channel import LogChannel
+from adapters.memory import MemoryStore, MemoryUnitOfWork
+from adapters.prometheus_metrics import PrometheusMetrics
+from adapters.system_clock import SystemClock
+from adapters.thread_dispatcher import ThreadPoolDispatcher
 from application import commands
 from application.channels import Channels
 from application.clock import Clock
@@ -21,6 +26,7 @@ from application.metrics import Metrics
 from application.sender import NotificationSender, RetryPolicy
 from application.unit_of_work import UnitOfWorkFactory
 from domain import events
+from entrypoints.settings import ServeSettings
 
 
 class BindableDispatcher(Protocol):
@@ -89,3 +95,22 @@ def bootstrap(
         dispatcher=dispatcher,
         metrics=metrics,
     )
+
+
+def bootstrap_in_memory(settings: ServeSettings) -> tuple[Service, PrometheusMetrics]:
+    """The service on the embedded default store, as `reminders serve` runs it."""
+    store = MemoryStore()
+    metrics = PrometheusMetrics()
+    service = bootstrap(
+        uow_factory=lambda: MemoryUnitOfWork(store),
+        clock=SystemClock(),
+        channels={"log": LogChannel()},
+        dispatcher=ThreadPoolDispatcher(workers=settings.delivery_concurrency),
+        metrics=metrics,
+        retry_policy=RetryPolicy(
+            attempts=4, base_seconds=settings.retry_base_seconds, max_seconds=settings.retry_max_seconds
+        ),
+        batch_size=settings.batch_size,
+        grace=timedelta(seconds=settings.grace_seconds),
+    )
+    return service, metrics

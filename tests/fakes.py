@@ -12,6 +12,7 @@ from application.channels import Channels, Notification, NotificationChannel
 from application.metrics import NoMetrics
 from application.sender import RetryPolicy
 from domain.errors import InvalidTarget
+from domain.events import Event
 from entrypoints.bootstrap import BindableDispatcher, Service, bootstrap
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
@@ -56,6 +57,19 @@ class RecordingChannel:
         self.sent.append(notification)
 
 
+class EventRecordingUnitOfWork(MemoryUnitOfWork):
+    """A memory unit of work that also keeps, in `released`, every event it hands to the bus."""
+
+    def __init__(self, store: MemoryStore, released: list[Event]) -> None:
+        super().__init__(store)
+        self.released = released
+
+    def collect_new_events(self) -> list[Event]:
+        events = super().collect_new_events()
+        self.released.extend(events)
+        return events
+
+
 class MetricsRecorder(NoMetrics):
     def __init__(self) -> None:
         self.outcomes: list[tuple[str, str, int]] = []
@@ -79,11 +93,18 @@ def make_service(
     metrics: NoMetrics | None = None,
     batch_size: int = 500,
     grace_seconds: float = 300,
+    events: list[Event] | None = None,
 ) -> Service:
+    """A service over the memory store; pass `events` to collect every event the bus is handed."""
     store = store or MemoryStore()
     all_channels: Channels = {"log": LogChannel(), **(channels or {})}
+    released = events
     return bootstrap(
-        uow_factory=lambda: MemoryUnitOfWork(store),
+        uow_factory=(
+            (lambda: MemoryUnitOfWork(store))
+            if released is None
+            else (lambda: EventRecordingUnitOfWork(store, released))
+        ),
         clock=clock or FixedClock(),
         channels=all_channels,
         dispatcher=dispatcher or InlineDispatcher(),

@@ -1,0 +1,87 @@
+"""Declaring an operation once: it yields both the Starlette route and its OpenAPI entry."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from application.commands import Command
+from domain.delivery import Delivery, DeliveryStatus
+from entrypoints.bootstrap import Service
+from entrypoints.http.problems import ApiError, from_validation_error, invalid
+from entrypoints.http.schemas import DeliveryOut
+
+M = TypeVar("M", bound=BaseModel)
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    method: str
+    # The documented path; the route also answers without (or with) the trailing slash.
+    path: str
+    endpoint: Endpoint
+    summary: str
+    tag: str
+    status: int = 200
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()
+    media_type: str = "application/json"
+
+    def route(self) -> Route:
+        return Route(self.path.rstrip("/") or "/", self.endpoint, methods=[self.method])
+
+
+def service(request: Request) -> Service:
+    found: Service = request.state.service
+    return found
+
+
+async def handle(request: Request, command: Command) -> Any:
+    """Hand a command to the bus on a worker thread: the core is synchronous."""
+    return await run_in_threadpool(service(request).bus.handle, command)
+
+
+async def read_body(request: Request, model: type[M]) -> M:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise ApiError(415, "send the body as application/json")
+    raw = await request.body()
+    try:
+        return model.model_validate_json(raw, strict=True)
+    except ValidationError as error:
+        raise from_validation_error(error, where="body") from None
+
+
+def read_query(request: Request, model: type[M]) -> M:
+    pairs = request.query_params.multi_items()
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            raise invalid(name, "given more than once")
+        seen.add(name)
+    try:
+        return model.model_validate(dict(pairs))
+    except ValidationError as error:
+        raise from_validation_error(error, where="query") from None
+
+
+def json_response(model: BaseModel, status: int = 200) -> Response:
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")
+
+
+def delivery_response(delivery: Delivery) -> Response:
+    """A sent delivery is a 200; one whose every attempt failed is a 502 carrying the same record."""
+    result = DeliveryOut.of(delivery)
+    if delivery.status is not DeliveryStatus.SENT:
+        raise ApiError(502, f"every attempt failed: {delivery.error}", result.model_dump(mode="json"))
+    return json_response(result)

@@ -1,0 +1,71 @@
+"""The Starlette application: routes, middleware, exception handlers and the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from importlib.metadata import version as installed_version
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+
+from entrypoints.bootstrap import Service
+from entrypoints.http import routes_deliveries, routes_ops, routes_reminders, routes_users
+from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware, TrailingSlashMiddleware
+from entrypoints.http.openapi import build_openapi
+from entrypoints.http.routes_ops import HealthCheck, MetricsExposition, store_check
+
+MAX_BODY_BYTES = 64 * 1024
+OPERATIONS = [
+    *routes_users.OPERATIONS,
+    *routes_reminders.OPERATIONS,
+    *routes_deliveries.OPERATIONS,
+    *routes_ops.OPERATIONS,
+]
+
+
+def service_version() -> str:
+    return installed_version("team-reminders")
+
+
+def create_app(
+    *,
+    service: Service,
+    metrics: MetricsExposition,
+    health_checks: Mapping[str, HealthCheck] | None = None,
+    background: Sequence[AbstractAsyncContextManager[Any]] = (),
+) -> Starlette:
+    """`background` runs for the app's lifetime (the ticker); the dispatcher drains on shutdown."""
+    version = service_version()
+    checks = {"store": store_check(service), **(health_checks or {})}
+    spec = build_openapi(OPERATIONS, title="Team Reminder Service", version=version)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(run_in_threadpool, service.dispatcher.shutdown)
+            for context in background:
+                await stack.enter_async_context(context)
+            yield {
+                "service": service,
+                "health_checks": checks,
+                "openapi": spec,
+                "version": version,
+                "metrics": metrics,
+            }
+
+    app = Starlette(
+        routes=[op.route() for op in OPERATIONS],
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(TrailingSlashMiddleware),
+            Middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False
+    return app

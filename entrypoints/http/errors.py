@@ -1,0 +1,50 @@
+"""Exception handlers: domain errors and framework errors mapped onto HTTP statuses, one shape for all."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from entrypoints.http.problems import ApiError, FieldProblem, error_response
+
+log = logging.getLogger(__name__)
+
+_FRAMEWORK_MESSAGES = {
+    404: "no such resource",
+    405: "method not allowed on this resource",
+}
+
+
+def on_api_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    return error_response(error.status, error.message, error.details, error.headers)
+
+
+def on_http_exception(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    message = _FRAMEWORK_MESSAGES.get(error.status_code, error.detail)
+    return error_response(error.status_code, message, None, dict(error.headers or {}))
+
+
+def on_domain_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DomainError)
+    if isinstance(error, InvalidInput):
+        problem = FieldProblem(field=error.field, message=error.message)
+        return error_response(400, "the request is not valid", [problem])
+    if isinstance(error, NotFound):
+        return error_response(404, error.message)
+    if isinstance(error, Conflict):
+        return error_response(409, error.message)
+    log.error("unmapped domain error", exc_info=error)
+    return error_response(500, "internal error")
+
+
+EXCEPTION_HANDLERS = {
+    ApiError: on_api_error,
+    HTTPException: on_http_exception,
+    DomainError: on_domain_error,
+}

@@ -1,0 +1,103 @@
+"""Pure ASGI middleware: request ids and access logs, trailing slashes, and the body size limit."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from entrypoints.http import context
+from entrypoints.http.problems import ApiError, error_response
+
+log = logging.getLogger("reminders.http")
+
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (the client's, when sane), logs its entry and exit, and turns any
+    unhandled exception into a 500 in the one error shape: no traceback ever reaches the client."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = Headers(scope=scope).get("x-request-id", "")
+        request_id = offered if _SANE_REQUEST_ID.match(offered) else uuid.uuid4().hex
+        token = context.request_id.set(request_id)
+        where = {"method": scope["method"], "path": scope["path"]}
+        started = time.perf_counter()
+        response: dict[str, int] = {}
+        log.info("request started", extra=where)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error", extra=where)
+            if "status" in response:
+                raise
+            await error_response(500, "internal error")(scope, receive, send_with_id)
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            status = response.get("status", 500)
+            log.info("request finished", extra={**where, "status": status, "duration_ms": duration_ms})
+            context.request_id.reset(token)
+
+
+class TrailingSlashMiddleware:
+    """Every path answers with and without its trailing slash, without a redirect."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            scope = {**scope, "path": path.rstrip("/") or "/"}
+        await self.app(scope, receive, send)
+
+
+class PayloadTooLarge(ApiError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies over `limit` bytes: at once when Content-Length says so, else while reading."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            await error_response(413, PayloadTooLarge(self.limit).message)(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_with_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise PayloadTooLarge(self.limit)
+            return message
+
+        await self.app(scope, receive_with_limit, send)

@@ -1,0 +1,54 @@
+"""/deliveries: the ledger across reminders, and sending a failed delivery again."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from application import views
+from application.commands import RetryDelivery
+from entrypoints.http.api import Operation, delivery_response, handle, json_response, read_query, service
+from entrypoints.http.queries import DeliveryQuery
+from entrypoints.http.schemas import DeliveryOut, DeliveryPage
+
+
+async def list_deliveries(request: Request) -> Response:
+    query = read_query(request, DeliveryQuery)
+    page = await run_in_threadpool(
+        views.list_deliveries,
+        service(request).uow_factory,
+        limit=query.limit,
+        offset=query.offset,
+        status=query.status,
+        channel=query.channel,
+    )
+    return json_response(DeliveryPage.of(page))
+
+
+async def get_delivery(request: Request) -> Response:
+    delivery_id = request.path_params["delivery_id"]
+    delivery = await run_in_threadpool(views.get_delivery, service(request).uow_factory, delivery_id)
+    return json_response(DeliveryOut.of(delivery))
+
+
+async def retry_delivery(request: Request) -> Response:
+    delivery = await handle(request, RetryDelivery(delivery_id=request.path_params["delivery_id"]))
+    return delivery_response(delivery)
+
+
+OPERATIONS = [
+    Operation(
+        "GET", "/deliveries/", list_deliveries, "List deliveries across reminders, newest first",
+        "deliveries", query=DeliveryQuery, response=DeliveryPage, errors=(400,),
+    ),
+    Operation(
+        "GET", "/deliveries/{delivery_id}", get_delivery, "Get a delivery", "deliveries",
+        response=DeliveryOut, errors=(404,),
+    ),
+    Operation(
+        "POST", "/deliveries/{delivery_id}/retry", retry_delivery,
+        "Send a failed delivery again (409 unless it failed)", "deliveries",
+        response=DeliveryOut, errors=(404, 409, 502),
+    ),
+]  # fmt: skip

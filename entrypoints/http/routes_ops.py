@@ -1,0 +1,63 @@
+"""Operational endpoints: /health and /openapi.json."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from application import views
+from entrypoints.bootstrap import Service
+from entrypoints.http.api import Operation, json_response
+from entrypoints.http.schemas import CheckOut, HealthOut
+
+HealthCheck = Callable[[], dict[str, Any]]
+MetricsExposition = Callable[[], tuple[bytes, str]]
+
+
+def store_check(service: Service) -> HealthCheck:
+    def check() -> dict[str, Any]:
+        started = time.perf_counter()
+        views.ping_store(service.uow_factory)
+        return {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 3)}
+
+    return check
+
+
+def _run(check: HealthCheck) -> dict[str, Any]:
+    try:
+        return check()
+    except Exception as error:
+        # The type is enough to act on; the text may carry connection strings.
+        return {"status": "unavailable", "error": type(error).__name__}
+
+
+async def health(request: Request) -> Response:
+    checks: Mapping[str, HealthCheck] = request.state.health_checks
+    results = {name: CheckOut(**await run_in_threadpool(_run, check)) for name, check in checks.items()}
+    healthy = all(result.status == "ok" for result in results.values())
+    body = HealthOut(status="ok" if healthy else "unavailable", version=request.state.version, checks=results)
+    return json_response(body, 200 if healthy else 503)
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(request.state.openapi)
+
+
+async def metrics(request: Request) -> Response:
+    exposition: MetricsExposition = request.state.metrics
+    body, content_type = await run_in_threadpool(exposition)
+    return Response(body, media_type=content_type)
+
+
+OPERATIONS = [
+    Operation("GET", "/health", health, "Service health, with each dependency's check", "operations",
+              response=HealthOut, errors=(503,)),
+    Operation("GET", "/openapi.json", openapi, "This document", "operations"),
+    Operation("GET", "/metrics", metrics, "Metrics in the Prometheus text format", "operations",
+              media_type="text/plain"),
+]  # fmt: skip

@@ -1,0 +1,118 @@
+"""/notifications: reminders, sending one now, and a reminder's deliveries."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from application import views
+from application.commands import (
+    CreateReminder,
+    DeleteReminder,
+    ReminderPatch,
+    SendReminderNow,
+    UpdateReminder,
+)
+from entrypoints.http.api import (
+    Operation,
+    delivery_response,
+    handle,
+    json_response,
+    read_body,
+    read_query,
+    service,
+)
+from entrypoints.http.queries import ReminderDeliveryQuery, ReminderQuery
+from entrypoints.http.schemas import DeliveryOut, DeliveryPage, ReminderOut, ReminderPage
+
+
+async def create_reminder(request: Request) -> Response:
+    reminder = await handle(request, await read_body(request, CreateReminder))
+    return json_response(ReminderOut.of(reminder), 201)
+
+
+async def get_reminder(request: Request) -> Response:
+    reminder_id = request.path_params["reminder_id"]
+    reminder = await run_in_threadpool(views.get_reminder, service(request).uow_factory, reminder_id)
+    return json_response(ReminderOut.of(reminder))
+
+
+async def update_reminder(request: Request) -> Response:
+    changes = await read_body(request, ReminderPatch)
+    command = UpdateReminder(reminder_id=request.path_params["reminder_id"], changes=changes)
+    return json_response(ReminderOut.of(await handle(request, command)))
+
+
+async def delete_reminder(request: Request) -> Response:
+    await handle(request, DeleteReminder(reminder_id=request.path_params["reminder_id"]))
+    return Response(status_code=204)
+
+
+async def list_reminders_of_owner(request: Request) -> Response:
+    query = read_query(request, ReminderQuery)
+    page = await run_in_threadpool(
+        views.list_reminders_of,
+        service(request).uow_factory,
+        request.path_params["owner_id"],
+        limit=query.limit,
+        offset=query.offset,
+        channel=query.channel,
+        frequency=query.frequency,
+        active=query.active,
+    )
+    return json_response(ReminderPage.of(page))
+
+
+async def send_now(request: Request) -> Response:
+    delivery = await handle(request, SendReminderNow(reminder_id=request.path_params["reminder_id"]))
+    return delivery_response(delivery)
+
+
+async def list_deliveries_of_reminder(request: Request) -> Response:
+    query = read_query(request, ReminderDeliveryQuery)
+    page = await run_in_threadpool(
+        views.list_deliveries,
+        service(request).uow_factory,
+        reminder_id=request.path_params["reminder_id"],
+        limit=query.limit,
+        offset=query.offset,
+        status=query.status,
+    )
+    return json_response(DeliveryPage.of(page))
+
+
+OPERATIONS = [
+    Operation(
+        "POST", "/notifications/", create_reminder, "Create a reminder", "reminders",
+        status=201, body=CreateReminder, response=ReminderOut, errors=(400, 404, 409, 413, 415),
+    ),
+    Operation(
+        "GET", "/notifications/{reminder_id}", get_reminder, "Get a reminder", "reminders",
+        response=ReminderOut, errors=(404,),
+    ),
+    Operation(
+        "PATCH", "/notifications/{reminder_id}", update_reminder,
+        "Change a reminder; a schedule change recomputes next_run_at", "reminders",
+        body=ReminderPatch, response=ReminderOut, errors=(400, 404, 409, 413, 415),
+    ),
+    Operation(
+        "DELETE", "/notifications/{reminder_id}", delete_reminder, "Delete a reminder", "reminders",
+        status=204, errors=(404, 409),
+    ),
+    Operation(
+        "GET", "/notifications/user/{owner_id}/", list_reminders_of_owner,
+        "List a user's reminders in creation order", "reminders",
+        query=ReminderQuery, response=ReminderPage, errors=(400, 404),
+    ),
+    Operation(
+        "POST", "/notifications/send/{reminder_id}", send_now,
+        "Send a reminder now through its channel, without moving its schedule", "reminders",
+        response=DeliveryOut, errors=(404, 409, 502),
+    ),
+    Operation(
+        "GET", "/notifications/{reminder_id}/deliveries", list_deliveries_of_reminder,
+        "List a reminder's deliveries, newest first", "deliveries",
+        query=ReminderDeliveryQuery, response=DeliveryPage, errors=(400, 404),
+    ),
+]  # fmt: skip

@@ -1,0 +1,175 @@
+"""The API's response bodies, built from domain objects. Request bodies are the commands themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from application.repositories import Page
+from domain.delivery import Delivery, DeliveryStatus
+from domain.reminder import Reminder
+from domain.schedule import Frequency
+from domain.user import User
+
+# ISO 8601 with an explicit UTC offset ("+00:00"), never a bare "Z".
+Timestamp = Annotated[
+    dt.datetime,
+    PlainSerializer(lambda moment: moment.astimezone(dt.UTC).isoformat(), return_type=str),
+    Field(json_schema_extra={"format": "date-time"}),
+]
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class UserOut(Out):
+    id: str
+    name: str
+    email: str
+    active: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            active=user.active,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+class ReminderOut(Out):
+    id: str
+    owner_id: str
+    title: str
+    message: str
+    channel: str
+    target: str | None
+    time_of_day: str = Field(examples=["09:30"])
+    frequency: Frequency
+    weekdays: list[int]
+    date: dt.date | None
+    timezone: str
+    active: bool
+    next_run_at: Timestamp | None
+    last_run_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def of(cls, reminder: Reminder) -> ReminderOut:
+        schedule = reminder.schedule
+        at = schedule.time_of_day
+        return cls(
+            id=reminder.id,
+            owner_id=reminder.owner_id,
+            title=reminder.title,
+            message=reminder.message,
+            channel=reminder.channel,
+            target=reminder.target,
+            time_of_day=at.strftime("%H:%M:%S" if at.second else "%H:%M"),
+            frequency=schedule.frequency,
+            weekdays=list(schedule.weekdays),
+            date=schedule.date,
+            timezone=schedule.timezone,
+            active=reminder.active,
+            next_run_at=reminder.next_run_at,
+            last_run_at=reminder.last_run_at,
+            created_at=reminder.created_at,
+            updated_at=reminder.updated_at,
+        )
+
+
+class AttemptOut(Out):
+    number: int
+    started_at: Timestamp
+    duration_ms: float
+    error: str | None
+
+
+class DeliveryOut(Out):
+    """One entry of the delivery ledger; also the SendResult of an on-demand send."""
+
+    delivery_id: str
+    reminder_id: str
+    channel: str
+    status: DeliveryStatus
+    scheduled_for: Timestamp | None
+    sent_at: Timestamp | None
+    lateness_seconds: float | None
+    attempts: int
+    attempt_log: list[AttemptOut]
+    error: str | None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DeliveryOut:
+        return cls(
+            delivery_id=delivery.id,
+            reminder_id=delivery.reminder_id,
+            channel=delivery.channel,
+            status=delivery.status,
+            scheduled_for=delivery.scheduled_for,
+            sent_at=delivery.sent_at,
+            lateness_seconds=delivery.lateness_seconds,
+            attempts=len(delivery.attempts),
+            attempt_log=[
+                AttemptOut(
+                    number=attempt.number,
+                    started_at=attempt.started_at,
+                    duration_ms=attempt.duration_ms,
+                    error=attempt.error,
+                )
+                for attempt in delivery.attempts
+            ],
+            error=delivery.error,
+        )
+
+
+class PageOut(Out, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class UserPage(PageOut[UserOut]):
+    @classmethod
+    def of(cls, page: Page[User]) -> UserPage:
+        return cls(
+            items=[UserOut.of(u) for u in page.items], total=page.total, limit=page.limit, offset=page.offset
+        )
+
+
+class ReminderPage(PageOut[ReminderOut]):
+    @classmethod
+    def of(cls, page: Page[Reminder]) -> ReminderPage:
+        items = [ReminderOut.of(r) for r in page.items]
+        return cls(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+
+class DeliveryPage(PageOut[DeliveryOut]):
+    @classmethod
+    def of(cls, page: Page[Delivery]) -> DeliveryPage:
+        items = [DeliveryOut.of(d) for d in page.items]
+        return cls(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+
+class CheckOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    status: str = Field(examples=["ok", "unavailable"])
+
+
+class HealthOut(Out):
+    status: str = Field(examples=["ok", "unavailable"])
+    version: str
+    checks: dict[str, CheckOut]

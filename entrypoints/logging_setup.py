@@ -1,0 +1,57 @@
+"""Logs: JSON lines on stdout (or text for humans), every line carrying the current request id."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Literal
+
+from pythonjsonlogger.json import JsonFormatter
+
+from entrypoints.http import context
+
+LogFormat = Literal["json", "text"]
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "request_id"}
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = context.request_id.get()
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """One readable line: time, level, logger, request id, message, then the structured fields."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
+        if extras:
+            line += " " + " ".join(f"{key}={value!r}" for key, value in extras.items())
+        return line
+
+
+def configure_logging(log_format: LogFormat, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(RequestIdFilter())
+    if log_format == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "{asctime}{levelname}{name}{message}{request_id}",
+                style="{",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(TextFormatter())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    # Requests are logged by RequestContextMiddleware, with their ids; uvicorn's access log would repeat them.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True

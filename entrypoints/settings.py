@@ -1,0 +1,74 @@
+"""Settings: each one a command-line flag and an environment variable REMINDERS_<FLAG>, typed and checked.
+
+A flag wins over the environment, which wins over the default. A bad value stops start-up with a
+message naming the flag, the variable and the problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+S = TypeVar("S", bound=BaseModel)
+
+
+class SettingsError(Exception):
+    pass
+
+
+class ServeSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field("127.0.0.1", min_length=1, description="Address to listen on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port to listen on.")
+    log_format: Literal["json", "text"] = Field("json", description="JSON lines, or text for humans.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Lowest level logged."
+    )
+    scheduler_enabled: bool = Field(True, description="Run the clock-tick inside the server.")
+    tick_seconds: float = Field(1.0, gt=0, le=3600, description="Seconds between scheduler ticks.")
+    batch_size: int = Field(500, ge=1, le=100_000, description="Most reminders fired by one tick.")
+    grace_seconds: float = Field(300, ge=0, description="A slot older than this when fired is missed.")
+    delivery_concurrency: int = Field(16, ge=1, le=1024, description="Deliveries sent at once.")
+    retry_base_seconds: float = Field(1.0, ge=0, le=3600, description="First retry backoff.")
+    retry_max_seconds: float = Field(30.0, ge=0, le=86_400, description="Longest retry backoff.")
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def env_var(name: str) -> str:
+    return "REMINDERS_" + name.upper()
+
+
+def add_flags(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
+    for name, field in model.model_fields.items():
+        help_text = f"{field.description} [{env_var(name)}; default: {field.default}]"
+        if field.annotation is bool:
+            parser.add_argument(flag(name), dest=name, action=argparse.BooleanOptionalAction, help=help_text)
+        else:
+            parser.add_argument(flag(name), dest=name, metavar=name.upper(), help=help_text)
+
+
+def load(model: type[S], args: argparse.Namespace, environ: Mapping[str, str]) -> S:
+    given: dict[str, object] = {}
+    source: dict[str, str] = {}
+    for name in model.model_fields:
+        from_flag = getattr(args, name, None)
+        if from_flag is not None:
+            given[name], source[name] = from_flag, flag(name)
+        elif env_var(name) in environ:
+            given[name], source[name] = environ[env_var(name)], env_var(name)
+    try:
+        return model.model_validate(given)
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors(include_url=False):
+            name = str(problem["loc"][0]) if problem["loc"] else ""
+            where = source.get(name, flag(name))
+            lines.append(f"invalid {where}={given.get(name)!r}: {problem['msg']}")
+        raise SettingsError("\n".join(lines)) from None

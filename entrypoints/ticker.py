@@ -1,0 +1,97 @@
+"""The clock-tick: publishes CheckDueReminders(now) every interval, and knows whether it is keeping up.
+
+It only publishes commands; everything it learns goes to /health and /metrics. A full batch means
+a backlog, so it ticks again at once instead of waiting for the next interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import datetime
+from typing import Any, Self
+
+from starlette.concurrency import run_in_threadpool
+
+from application import views
+from application.commands import CheckDueReminders
+from application.handlers.scheduling import TickResult
+from entrypoints.bootstrap import Service
+
+log = logging.getLogger("reminders.ticker")
+
+# The scheduler is unhealthy when it has not completed a tick for this many intervals.
+STALE_INTERVALS = 3
+
+
+class Ticker:
+    def __init__(self, *, service: Service, interval: float) -> None:
+        self._service = service
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+        self._started_at: float | None = None
+        self.last_tick_at: datetime | None = None
+        self._last_tick_monotonic: float | None = None
+        self.last_tick_duration_ms: float | None = None
+
+    def tick(self) -> TickResult:
+        """One tick, on the caller's thread."""
+        clock = self._service.clock
+        began = time.perf_counter()
+        now = clock.now()
+        result: TickResult = self._service.bus.handle(CheckDueReminders(now=now))
+        duration = time.perf_counter() - began
+        backlog = views.count_due(self._service.uow_factory, now)
+        self._service.metrics.tick_finished(duration_seconds=duration, backlog=backlog)
+        self.last_tick_at, self._last_tick_monotonic = now, time.monotonic()
+        self.last_tick_duration_ms = round(duration * 1000, 3)
+        return result
+
+    async def run(self) -> None:
+        self._started_at = time.monotonic()
+        while True:
+            began = time.monotonic()
+            more = False
+            try:
+                more = (await run_in_threadpool(self.tick)).more
+            except Exception:
+                log.exception("tick failed")
+            if not more:
+                await asyncio.sleep(max(0.0, self._interval - (time.monotonic() - began)))
+
+    def health(self) -> dict[str, Any]:
+        reference = self._last_tick_monotonic or self._started_at
+        since = None if reference is None else time.monotonic() - reference
+        stale = since is None or since > STALE_INTERVALS * self._interval
+        return {
+            "status": "unavailable" if stale else "ok",
+            "enabled": True,
+            "last_tick_at": self.last_tick_at.isoformat() if self.last_tick_at else None,
+            "seconds_since_last_tick": None if since is None else round(since, 3),
+            "last_tick_duration_ms": self.last_tick_duration_ms,
+            "pending_deliveries": views.count_pending_deliveries(self._service.uow_factory),
+        }
+
+    async def __aenter__(self) -> Self:
+        self._task = asyncio.create_task(self.run(), name="ticker")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def disabled_scheduler_health(service: Service) -> dict[str, Any]:
+    return {
+        "status": "ok",
+        "enabled": False,
+        "last_tick_at": None,
+        "seconds_since_last_tick": None,
+        "last_tick_duration_ms": None,
+        "pending_deliveries": views.count_pending_deliveries(service.uow_factory),
+    }

@@ -1,0 +1,469 @@
+"""The in-memory store: atomic commits, optimistic versions, uniqueness, the ledger, indexes, threads."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from adapters.memory import MemoryStore, MemoryUnitOfWork
+from application import views
+from application.repositories import Page
+from application.commands import CreateUser, UpdateUser, UserPatch
+from domain.delivery import Delivery
+from domain.errors import DuplicateEmail, DuplicateOccurrence, NotFound, StaleVersion
+from domain.reminder import Reminder
+from domain.schedule import Frequency, Schedule
+from domain.user import User
+from tests.fakes import FixedClock, make_service
+
+NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
+
+
+def uow_of(store: MemoryStore) -> MemoryUnitOfWork:
+    return MemoryUnitOfWork(store)
+
+
+def add_user(store: MemoryStore, email: str, *, name: str = "Ann", active: bool = True) -> User:
+    with uow_of(store) as uow:
+        user = User.create(name=name, email=email, active=active, now=NOW)
+        uow.users.add(user)
+        uow.commit()
+    return user
+
+
+def add_reminder(
+    store: MemoryStore,
+    owner: User,
+    *,
+    at: str = "09:00",
+    frequency: Frequency = Frequency.DAILY,
+    channel: str = "log",
+    active: bool = True,
+    title: str = "Standup",
+) -> Reminder:
+    with uow_of(store) as uow:
+        reminder = Reminder.create(
+            owner_id=owner.id,
+            title=title,
+            message="Join the call",
+            channel=channel,
+            target=None,
+            schedule=Schedule(time.fromisoformat(at), frequency, weekdays=(0,) if frequency is Frequency.WEEKLY else ()),
+            active=active,
+            now=NOW,
+        )
+        uow.reminders.add(reminder)
+        uow.commit()
+    return reminder
+
+
+def stored_user(store: MemoryStore, user_id: str) -> User:
+    return views.get_user(lambda: uow_of(store), user_id)
+
+
+def due_ids(store: MemoryStore, now: datetime, limit: int = 100) -> list[str]:
+    with uow_of(store) as uow:
+        return [reminder.id for reminder in uow.reminders.due(now, limit=limit)]
+
+
+# -- atomic commits ------------------------------------------------------------------------------
+
+
+def test_changes_not_committed_are_never_stored() -> None:
+    store = MemoryStore()
+
+    with pytest.raises(RuntimeError), uow_of(store) as uow:
+        uow.users.add(User.create(name="Ann", email="ann@example.com", active=True, now=NOW))
+        raise RuntimeError("failed before commit")
+
+    assert views.list_users(lambda: uow_of(store), limit=10, offset=0).total == 0
+
+
+def test_a_batch_with_one_conflicting_write_changes_nothing() -> None:
+    store = MemoryStore()
+    ann = add_user(store, "ann@example.com")
+    add_user(store, "bob@example.com", name="Bob")
+
+    with uow_of(store) as uow:
+        uow.users.add(User.create(name="Cid", email="cid@example.com", active=True, now=NOW))
+        renamed = uow.users.get(ann.id)
+        assert renamed is not None
+        renamed.update(name="Ann Renamed", email="BOB@example.com", now=NOW)
+        with pytest.raises(DuplicateEmail):
+            uow.commit()
+
+    page = views.list_users(lambda: uow_of(store), limit=10, offset=0)
+    assert [user.email for user in page.items] == ["ann@example.com", "bob@example.com"]
+    assert stored_user(store, ann.id).name == "Ann"
+    assert stored_user(store, ann.id).version == 1
+    # The refused batch left no index behind: the new user's email is still free.
+    add_user(store, "cid@example.com", name="Cid")
+
+
+def test_a_refused_ledger_write_leaves_the_reminder_and_its_due_slot_unchanged() -> None:
+    store = MemoryStore()
+    owner = add_user(store, "ann@example.com")
+    reminder = add_reminder(store, owner, at="09:00")
+    slot = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    with uow_of(store) as uow:
+        uow.deliveries.add(Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=slot, now=NOW))
+        uow.commit()
+
+    with uow_of(store) as uow:
+        moved = uow.reminders.get(reminder.id)
+        assert moved is not None
+        moved.update({"schedule": Schedule(time(10, 0), Frequency.DAILY)}, now=NOW)
+        uow.deliveries.add(Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=slot, now=NOW))
+        with pytest.raises(DuplicateOccurrence):
+            uow.commit()
+
+    assert views.get_reminder(lambda: uow_of(store), reminder.id).next_run_at == slot
+    assert due_ids(store, datetime(2026, 1, 5, 9, 0, tzinfo=UTC)) == [reminder.id]
+    assert views.list_deliveries(lambda: uow_of(store), limit=10, offset=0).total == 1
+
+
+# -- optimistic versions ---------------------------------------------------------------------------
+
+
+def test_the_second_of_two_concurrent_changes_raises_stale_version() -> None:
+    store = MemoryStore()
+    ann = add_user(store, "ann@example.com")
+    first, second = uow_of(store), uow_of(store)
+    first_copy, second_copy = first.users.get(ann.id), second.users.get(ann.id)
+    assert first_copy is not None and second_copy is not None
+
+    first_copy.update(name="First", now=NOW)
+    second_copy.update(name="Second", now=NOW)
+    first.commit()
+    with pytest.raises(StaleVersion):
+        second.commit()
+
+    assert stored_user(store, ann.id).name == "First"
+    assert stored_user(store, ann.id).version == 2
+
+
+def test_each_commit_of_a_change_bumps_the_version() -> None:
+    store = MemoryStore()
+    ann = add_user(store, "ann@example.com")
+    for name in ("B", "C"):
+        with uow_of(store) as uow:
+            user = uow.users.get(ann.id)
+            assert user is not None
+            user.update(name=name, now=NOW)
+            uow.commit()
+
+    assert stored_user(store, ann.id).version == 3
+
+
+# -- unique emails -------------------------------------------------------------------------------
+
+
+def test_a_duplicate_email_in_another_case_is_refused_at_commit() -> None:
+    store = MemoryStore()
+    add_user(store, "ann@example.com")
+
+    with uow_of(store) as uow:
+        uow.users.add(User.create(name="Ann Two", email="Ann@Example.COM", active=True, now=NOW))
+        with pytest.raises(DuplicateEmail):
+            uow.commit()
+
+    assert views.list_users(lambda: uow_of(store), limit=10, offset=0).total == 1
+
+
+def test_two_new_users_with_the_same_email_in_one_commit_are_refused() -> None:
+    store = MemoryStore()
+
+    with uow_of(store) as uow:
+        uow.users.add(User.create(name="Ann", email="ann@example.com", active=True, now=NOW))
+        uow.users.add(User.create(name="Ann", email="ANN@example.com", active=True, now=NOW))
+        with pytest.raises(DuplicateEmail):
+            uow.commit()
+
+    assert views.list_users(lambda: uow_of(store), limit=10, offset=0).total == 0
+
+
+def test_changing_a_users_email_to_anothers_is_refused() -> None:
+    store = MemoryStore()
+    ann = add_user(store, "ann@example.com")
+    add_user(store, "bob@example.com", name="Bob")
+
+    with uow_of(store) as uow:
+        user = uow.users.get(ann.id)
+        assert user is not None
+        user.update(email="Bob@Example.com", now=NOW)
+        with pytest.raises(DuplicateEmail):
+            uow.commit()
+
+    assert stored_user(store, ann.id).email == "ann@example.com"
+
+
+def test_an_email_given_up_can_be_taken_by_someone_else() -> None:
+    store = MemoryStore()
+    ann = add_user(store, "ann@example.com")
+    bob = add_user(store, "bob@example.com", name="Bob")
+    with uow_of(store) as uow:
+        user = uow.users.get(ann.id)
+        assert user is not None
+        user.update(email="ann.new@example.com", now=NOW)
+        deleted = uow.users.get(bob.id)
+        assert deleted is not None
+        uow.users.remove(deleted)
+        uow.commit()
+
+    add_user(store, "ann@example.com", name="Second Ann")
+    add_user(store, "bob@example.com", name="Second Bob")
+
+    emails = [u.email for u in views.list_users(lambda: uow_of(store), limit=10, offset=0).items]
+    assert emails == ["ann.new@example.com", "ann@example.com", "bob@example.com"]
+
+
+# -- the ledger and owners -----------------------------------------------------------------------
+
+
+def test_the_ledger_refuses_a_second_delivery_for_the_same_slot() -> None:
+    store = MemoryStore()
+    reminder = add_reminder(store, add_user(store, "ann@example.com"))
+    slot = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def record(scheduled_for: datetime | None) -> None:
+        with uow_of(store) as uow:
+            uow.deliveries.add(
+                Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=scheduled_for, now=NOW)
+            )
+            uow.commit()
+
+    record(slot)
+    with pytest.raises(DuplicateOccurrence):
+        record(slot)
+    record(slot + timedelta(days=1))
+    record(None)  # sent on demand: no slot, never a duplicate
+    record(None)
+
+    deliveries = views.list_deliveries(lambda: uow_of(store), limit=10, offset=0, reminder_id=reminder.id)
+    assert deliveries.total == 4
+    assert sum(d.scheduled_for == slot for d in deliveries.items) == 1
+
+
+def test_a_reminder_whose_owner_was_deleted_concurrently_is_refused() -> None:
+    store = MemoryStore()
+    ann = add_user(store, "ann@example.com")
+    creating = uow_of(store)
+    owner = creating.users.get(ann.id)
+    assert owner is not None
+    reminder = Reminder.create(
+        owner_id=owner.id,
+        title="Standup",
+        message="Join",
+        channel="log",
+        target=None,
+        schedule=Schedule(time(9, 0), Frequency.DAILY),
+        active=True,
+        now=NOW,
+    )
+    creating.reminders.add(reminder)
+
+    with uow_of(store) as deleting:
+        gone = deleting.users.get(ann.id)
+        assert gone is not None
+        deleting.users.remove(gone)
+        deleting.commit()
+
+    with pytest.raises(NotFound) as raised:
+        creating.commit()
+    assert raised.value.entity == "user"
+    with uow_of(store) as uow:
+        assert uow.reminders.get(reminder.id) is None
+        assert uow.reminders.due(datetime(2026, 1, 6, tzinfo=UTC), limit=10) == []
+
+
+# -- listing -------------------------------------------------------------------------------------
+
+
+def test_users_keep_creation_order_after_updates() -> None:
+    store = MemoryStore()
+    users = [add_user(store, f"user{i}@example.com", name=f"User {i}") for i in range(3)]
+    with uow_of(store) as uow:
+        first = uow.users.get(users[0].id)
+        assert first is not None
+        first.update(name="Renamed", now=NOW)
+        uow.commit()
+
+    page = views.list_users(lambda: uow_of(store), limit=10, offset=0)
+    assert [user.id for user in page.items] == [user.id for user in users]
+    assert page.items[0].name == "Renamed"
+
+
+def test_reminders_keep_creation_order_after_updates() -> None:
+    store = MemoryStore()
+    owner = add_user(store, "ann@example.com")
+    reminders = [add_reminder(store, owner, title=f"R{i}") for i in range(3)]
+    with uow_of(store) as uow:
+        first = uow.reminders.get(reminders[0].id)
+        assert first is not None
+        first.update({"title": "Renamed", "schedule": Schedule(time(11, 0), Frequency.DAILY)}, now=NOW)
+        uow.commit()
+
+    page = views.list_reminders_of(lambda: uow_of(store), owner.id, limit=10, offset=0)
+    assert [reminder.title for reminder in page.items] == ["Renamed", "R1", "R2"]
+
+
+def test_user_pages_count_every_match_and_filter_on_active() -> None:
+    store = MemoryStore()
+    for i in range(5):
+        add_user(store, f"user{i}@example.com", name=f"User {i}", active=i % 2 == 0)
+
+    def names(page: Page[User]) -> list[str]:
+        return [user.name for user in page.items]
+
+    everyone = views.list_users(lambda: uow_of(store), limit=2, offset=1)
+    assert (names(everyone), everyone.total, everyone.limit, everyone.offset) == (["User 1", "User 2"], 5, 2, 1)
+    active = views.list_users(lambda: uow_of(store), limit=2, offset=2, active=True)
+    assert (names(active), active.total) == (["User 4"], 3)
+    inactive = views.list_users(lambda: uow_of(store), limit=10, offset=0, active=False)
+    assert (names(inactive), inactive.total) == (["User 1", "User 3"], 2)
+    past_the_end = views.list_users(lambda: uow_of(store), limit=10, offset=7)
+    assert (past_the_end.items, past_the_end.total) == ([], 5)
+
+
+def test_reminder_pages_filter_on_channel_frequency_and_active_and_owner() -> None:
+    store = MemoryStore()
+    ann = add_user(store, "ann@example.com")
+    bob = add_user(store, "bob@example.com", name="Bob")
+    add_reminder(store, ann, title="daily log")
+    add_reminder(store, ann, title="weekly log", frequency=Frequency.WEEKLY)
+    add_reminder(store, ann, title="daily chat", channel="chat")
+    add_reminder(store, ann, title="paused", active=False)
+    add_reminder(store, bob, title="bob's")
+
+    def titles(
+        *, channel: str | None = None, frequency: Frequency | None = None, active: bool | None = None
+    ) -> tuple[list[str], int]:
+        page = views.list_reminders_of(
+            lambda: uow_of(store),
+            ann.id,
+            limit=2,
+            offset=0,
+            channel=channel,
+            frequency=frequency,
+            active=active,
+        )
+        return [reminder.title for reminder in page.items], page.total
+
+    assert titles() == (["daily log", "weekly log"], 4)
+    assert titles(channel="chat") == (["daily chat"], 1)
+    assert titles(frequency=Frequency.WEEKLY) == (["weekly log"], 1)
+    assert titles(active=False) == (["paused"], 1)
+    assert titles(channel="log", frequency=Frequency.DAILY, active=True) == (["daily log"], 1)
+
+
+def test_deliveries_are_listed_newest_first() -> None:
+    store = MemoryStore()
+    reminder = add_reminder(store, add_user(store, "ann@example.com"))
+    ids = []
+    for day in range(3):
+        with uow_of(store) as uow:
+            delivery = Delivery.open(
+                reminder_id=reminder.id,
+                channel="log",
+                scheduled_for=datetime(2026, 1, 5 + day, 9, 0, tzinfo=UTC),
+                now=NOW,
+            )
+            uow.deliveries.add(delivery)
+            uow.commit()
+            ids.append(delivery.id)
+
+    page = views.list_deliveries(lambda: uow_of(store), limit=2, offset=0)
+    assert ([d.id for d in page.items], page.total) == ([ids[2], ids[1]], 3)
+
+
+# -- the due index -------------------------------------------------------------------------------
+
+
+def test_due_returns_the_earliest_first_within_the_limit() -> None:
+    store = MemoryStore()
+    owner = add_user(store, "ann@example.com")
+    late = add_reminder(store, owner, at="11:00")
+    early = add_reminder(store, owner, at="09:00")
+    middle = add_reminder(store, owner, at="10:00")
+    add_reminder(store, owner, at="12:00")
+
+    at_eleven = datetime(2026, 1, 5, 11, 0, tzinfo=UTC)
+    assert due_ids(store, at_eleven) == [early.id, middle.id, late.id]
+    assert due_ids(store, at_eleven, limit=2) == [early.id, middle.id]
+    assert due_ids(store, datetime(2026, 1, 5, 8, 59, tzinfo=UTC)) == []
+    with uow_of(store) as uow:
+        assert uow.reminders.count_due(at_eleven) == 3
+
+
+def test_updated_deleted_and_deactivated_reminders_leave_the_due_index() -> None:
+    store = MemoryStore()
+    owner = add_user(store, "ann@example.com")
+    moved, deleted, paused, kept = (add_reminder(store, owner, at=at) for at in ("09:00", "09:10", "09:20", "09:30"))
+    with uow_of(store) as uow:
+        reminder = uow.reminders.get(moved.id)
+        assert reminder is not None
+        reminder.update({"schedule": Schedule(time(13, 0), Frequency.DAILY)}, now=NOW)
+        to_delete = uow.reminders.get(deleted.id)
+        assert to_delete is not None
+        uow.reminders.remove(to_delete)
+        to_pause = uow.reminders.get(paused.id)
+        assert to_pause is not None
+        to_pause.update({"active": False}, now=NOW)
+        uow.commit()
+
+    assert due_ids(store, datetime(2026, 1, 5, 12, 0, tzinfo=UTC)) == [kept.id]
+    assert due_ids(store, datetime(2026, 1, 5, 13, 0, tzinfo=UTC)) == [kept.id, moved.id]
+
+
+def test_a_reminder_created_inactive_is_never_due() -> None:
+    store = MemoryStore()
+    add_reminder(store, add_user(store, "ann@example.com"), active=False)
+
+    assert due_ids(store, datetime(2026, 1, 12, tzinfo=UTC)) == []
+
+
+# -- threads -------------------------------------------------------------------------------------
+
+
+def test_many_threads_creating_users_through_one_bus_lose_none() -> None:
+    service = make_service(clock=FixedClock(NOW))
+
+    def create_many(thread: int) -> None:
+        for i in range(50):
+            service.bus.handle(CreateUser(name=f"User {thread}-{i}", email=f"user{thread}-{i}@example.com"))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(create_many, range(8)))  # re-raises the first exception of any thread
+
+    page = views.list_users(service.uow_factory, limit=1000, offset=0)
+    assert page.total == 400
+    assert len({user.email for user in page.items}) == 400
+
+
+def test_concurrent_updates_of_one_user_either_succeed_or_raise_stale_version() -> None:
+    service = make_service(clock=FixedClock(NOW))
+    user = service.bus.handle(CreateUser(name="Ann", email="ann@example.com"))
+    start = threading.Barrier(8, timeout=10)
+
+    def update_repeatedly(thread: int) -> tuple[int, int]:
+        succeeded = stale = 0
+        start.wait()
+        for i in range(25):
+            try:
+                service.bus.handle(UpdateUser(user_id=user.id, changes=UserPatch(name=f"Ann {thread}-{i}")))
+            except StaleVersion:
+                stale += 1
+            else:
+                succeeded += 1
+        return succeeded, stale
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(update_repeatedly, range(8)))
+
+    successes = sum(succeeded for succeeded, _ in outcomes)
+    assert sum(succeeded + stale for succeeded, stale in outcomes) == 8 * 25
+    assert views.get_user(service.uow_factory, user.id).version == successes + 1
+
