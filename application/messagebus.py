@@ -130,7 +130,9 @@ class MessageBus:
         except Exception as error:
             name = handler_name(handler)
             log.exception(
-                "event handler failed",
+                "event handler %s failed on %s",
+                name,
+                type(event).__name__,
                 extra={"handler": name, "event": type(event).__name__},
             )
             return HandlerFailure(name, event, error)

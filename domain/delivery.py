@@ -6,13 +6,16 @@ A pending delivery is the outbox: nothing is sent that was not first recorded he
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.aggregate import Aggregate
 from domain.errors import Conflict, DeliveryNotRetryable
 from domain.events import DeliveryFailed, DeliverySucceeded
 from domain.ids import new_id
+
+# Longer than any send can take: 4 attempts with their timeouts and the longest backoffs.
+CLAIM_LEASE = timedelta(minutes=15)
 
 
 class DeliveryStatus(StrEnum):
@@ -72,8 +75,13 @@ class Delivery(Aggregate):
         return (self.sent_at - self.scheduled_for).total_seconds()
 
     def claim(self, now: datetime) -> None:
-        """Take the delivery for sending; a second claimant is refused."""
-        if self.status is not DeliveryStatus.PENDING or self.claimed_at is not None:
+        """Take the delivery for sending; a second claimant is refused while the claim is fresh.
+
+        A claim older than CLAIM_LEASE belongs to a worker that died or lost its outcome, so the
+        delivery is taken over rather than left pending forever.
+        """
+        fresh = self.claimed_at is not None and now - self.claimed_at < CLAIM_LEASE
+        if self.status is not DeliveryStatus.PENDING or fresh:
             raise Conflict(f"delivery {self.id!r} is not waiting to be sent")
         self.claimed_at = now
 

@@ -16,7 +16,8 @@ from domain.ids import new_id
 def normalise_email(raw: str) -> str:
     """Syntax-checked, trimmed and lower-cased: the form in which emails are stored and compared."""
     try:
-        checked = validate_email(raw.strip(), check_deliverability=False)
+        # An internal service: special-use domains such as .test and .local are fine.
+        checked = validate_email(raw.strip(), check_deliverability=False, globally_deliverable=False)
     except EmailNotValidError as error:
         raise InvalidInput("email", f"email is not valid: {error}") from None
     return checked.normalized.lower()

@@ -15,8 +15,12 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"mess
 
 
 class RequestIdFilter(logging.Filter):
+    """Stamps the current request id on every record (None outside a request)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = context.request_id.get()
+        # uvicorn adds an ANSI-coloured copy of some messages; logs keep the plain one.
+        record.__dict__.pop("color_message", None)
         return True
 
 
@@ -40,9 +44,10 @@ def configure_logging(log_format: LogFormat, level: str = "INFO") -> None:
     if log_format == "json":
         handler.setFormatter(
             JsonFormatter(
-                "{asctime}{levelname}{name}{message}{request_id}",
+                "{levelname}{name}{message}{request_id}",
                 style="{",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                rename_fields={"levelname": "level", "name": "logger"},
+                timestamp="time",  # ISO 8601 in UTC
             )
         )
     else:

@@ -9,7 +9,8 @@ from adapters.log_channel import LogChannel
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from adapters.thread_dispatcher import InlineDispatcher
 from application.channels import Channels, Notification, NotificationChannel
-from application.metrics import NoMetrics
+from application.clock import Clock
+from application.metrics import Metrics, NoMetrics
 from application.sender import RetryPolicy
 from domain.errors import InvalidTarget
 from domain.events import Event
@@ -86,11 +87,11 @@ class MetricsRecorder(NoMetrics):
 
 def make_service(
     *,
-    clock: FixedClock | None = None,
+    clock: Clock | None = None,
     channels: dict[str, NotificationChannel] | None = None,
     store: MemoryStore | None = None,
     dispatcher: BindableDispatcher | None = None,
-    metrics: NoMetrics | None = None,
+    metrics: Metrics | None = None,
     batch_size: int = 500,
     grace_seconds: float = 300,
     events: list[Event] | None = None,

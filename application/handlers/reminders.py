@@ -37,19 +37,19 @@ def create_reminder(
 ) -> Reminder:
     """A reminder belongs to an existing, active user and goes out through a configured channel."""
     now = clock.now()
-    check_channel(channels, command.channel, command.target)
-    schedule = Schedule.build(
-        time_of_day=command.time_of_day,
-        frequency=command.frequency,
-        timezone=command.timezone,
-        weekdays=command.weekdays,
-        on_date=command.date,
-        now=now,
-    )
     with uow:
         owner = load_user(uow, command.owner_id)
         if not owner.active:
             raise InactiveOwner(owner.id)
+        check_channel(channels, command.channel, command.target)
+        schedule = Schedule.build(
+            time_of_day=command.time_of_day,
+            frequency=command.frequency,
+            timezone=command.timezone,
+            weekdays=command.weekdays,
+            on_date=command.date,
+            now=now,
+        )
         reminder = Reminder.create(
             owner_id=owner.id,
             title=command.title,

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from application.commands import CheckDueReminders
 from application.unit_of_work import UnitOfWork
-from domain.errors import Conflict
+from domain.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,9 @@ def check_due_reminders(
                 uow.deliveries.add(delivery)
             try:
                 uow.commit()
-            except Conflict:
-                # Another tick or an edit got there first; the slot is theirs or still due.
+            except (Conflict, NotFound):
+                # Another tick, an edit or a deletion (of the reminder or its owner) got there first;
+                # the slot is theirs, still due, or gone. Either way the other reminders still fire.
                 log.info("reminder changed while firing", extra={"reminder_id": reminder_id})
                 continue
             fired += bool(deliveries)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -35,10 +35,34 @@ class Operation:
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
+    # Error statuses whose body extends the one error shape (with all of its fields).
+    error_models: tuple[tuple[int, type[BaseModel]], ...] = ()
     media_type: str = "application/json"
 
-    def route(self) -> Route:
-        return Route(self.path.rstrip("/") or "/", self.endpoint, methods=[self.method])
+    @property
+    def route_path(self) -> str:
+        return self.path.rstrip("/") or "/"
+
+
+def routes(operations: Sequence[Operation]) -> list[Route]:
+    """One route per path, so a wrong method gets a 405 whose Allow header lists every method."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for op in operations:
+        by_path.setdefault(op.route_path, {})[op.method] = op.endpoint
+    return [
+        Route(path, _by_method(endpoints), methods=list(endpoints)) for path, endpoints in by_path.items()
+    ]
+
+
+def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values()))
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    return endpoint
 
 
 def service(request: Request) -> Service:

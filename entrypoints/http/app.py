@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 
 from entrypoints.bootstrap import Service
 from entrypoints.http import routes_deliveries, routes_ops, routes_reminders, routes_users
+from entrypoints.http.api import routes
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware, TrailingSlashMiddleware
 from entrypoints.http.openapi import build_openapi
@@ -58,7 +59,7 @@ def create_app(
             }
 
     app = Starlette(
-        routes=[op.route() for op in OPERATIONS],
+        routes=routes(OPERATIONS),
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(TrailingSlashMiddleware),

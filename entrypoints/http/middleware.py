@@ -11,11 +11,12 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http import context
-from entrypoints.http.problems import ApiError, error_response
+from entrypoints.http.problems import error_response
 
 log = logging.getLogger("reminders.http")
 
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,128}$")
+# Printable ASCII without spaces: safe to echo in a header and to log.
+_SANE_REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 
 class RequestContextMiddleware:
@@ -30,7 +31,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         offered = Headers(scope=scope).get("x-request-id", "")
-        request_id = offered if _SANE_REQUEST_ID.match(offered) else uuid.uuid4().hex
+        request_id = offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         token = context.request_id.set(request_id)
         where = {"method": scope["method"], "path": scope["path"]}
         started = time.perf_counter()
@@ -70,13 +71,9 @@ class TrailingSlashMiddleware:
         await self.app(scope, receive, send)
 
 
-class PayloadTooLarge(ApiError):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than {limit} bytes")
-
-
 class BodyLimitMiddleware:
-    """Refuses bodies over `limit` bytes: at once when Content-Length says so, else while reading."""
+    """Refuses bodies over `limit` bytes before any route runs: at once when Content-Length says so,
+    else as soon as the streamed body passes the limit. A body within the limit is replayed whole."""
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
@@ -88,16 +85,37 @@ class BodyLimitMiddleware:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.limit:
-            await error_response(413, PayloadTooLarge(self.limit).message)(scope, receive, send)
+            await self._refuse(scope, receive, send)
             return
+        chunks: list[bytes] = []
         received = 0
-
-        async def receive_with_limit() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            received += len(message.get("body", b""))
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            received += len(chunks[-1])
             if received > self.limit:
-                raise PayloadTooLarge(self.limit)
-            return message
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([whole], then=receive), send)
 
-        await self.app(scope, receive_with_limit, send)
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await error_response(413, f"the request body is larger than {self.limit} bytes")(scope, receive, send)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive

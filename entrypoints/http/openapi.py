@@ -38,6 +38,7 @@ Mode = Literal["validation", "serialization"]
 def build_openapi(operations: Sequence[Operation], *, title: str, version: str) -> dict[str, Any]:
     wanted: list[tuple[type[BaseModel], Mode]] = [(ErrorBody, "serialization")]
     for op in operations:
+        wanted += [(model, "serialization") for _, model in op.error_models]
         wanted += [(model, "validation") for model in (op.body, op.query) if model is not None]
         if op.response is not None:
             wanted.append((op.response, "serialization"))
@@ -96,11 +97,11 @@ def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
             op.media_type: {"schema": {"type": "string" if "text" in op.media_type else "object"}}
         }
     responses = {str(op.status): success}
-    error_schema = {"application/json": {"schema": refs[(ErrorBody, "serialization")]}}
-    for status in sorted({*op.errors, 500}):
+    models = {status: ErrorBody for status in {*op.errors, 500}} | dict(op.error_models)
+    for status, model in sorted(models.items()):
         responses[str(status)] = {
             "description": _DESCRIPTIONS.get(status, CODES[status]),
             "headers": headers,
-            "content": error_schema,
+            "content": {"application/json": {"schema": refs[(model, "serialization")]}},
         }
     return responses

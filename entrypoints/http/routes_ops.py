@@ -12,8 +12,9 @@ from starlette.responses import JSONResponse, Response
 
 from application import views
 from entrypoints.bootstrap import Service
+from entrypoints.http import context
 from entrypoints.http.api import Operation, json_response
-from entrypoints.http.schemas import CheckOut, HealthOut
+from entrypoints.http.schemas import CheckOut, HealthOut, UnhealthyOut
 
 HealthCheck = Callable[[], dict[str, Any]]
 MetricsExposition = Callable[[], tuple[bytes, str]]
@@ -39,9 +40,19 @@ def _run(check: HealthCheck) -> dict[str, Any]:
 async def health(request: Request) -> Response:
     checks: Mapping[str, HealthCheck] = request.state.health_checks
     results = {name: CheckOut(**await run_in_threadpool(_run, check)) for name, check in checks.items()}
-    healthy = all(result.status == "ok" for result in results.values())
-    body = HealthOut(status="ok" if healthy else "unavailable", version=request.state.version, checks=results)
-    return json_response(body, 200 if healthy else 503)
+    failing = sorted(name for name, result in results.items() if result.status != "ok")
+    if not failing:
+        return json_response(HealthOut(status="ok", version=request.state.version, checks=results))
+    body = UnhealthyOut(
+        code="unavailable",
+        message=f"failing checks: {', '.join(failing)}",
+        details=None,
+        request_id=context.request_id.get(),
+        status="unavailable",
+        version=request.state.version,
+        checks=results,
+    )
+    return json_response(body, 503)
 
 
 async def openapi(request: Request) -> Response:
@@ -56,7 +67,7 @@ async def metrics(request: Request) -> Response:
 
 OPERATIONS = [
     Operation("GET", "/health", health, "Service health, with each dependency's check", "operations",
-              response=HealthOut, errors=(503,)),
+              response=HealthOut, errors=(503,), error_models=((503, UnhealthyOut),)),
     Operation("GET", "/openapi.json", openapi, "This document", "operations"),
     Operation("GET", "/metrics", metrics, "Metrics in the Prometheus text format", "operations",
               media_type="text/plain"),

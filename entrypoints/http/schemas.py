@@ -12,6 +12,7 @@ from domain.delivery import Delivery, DeliveryStatus
 from domain.reminder import Reminder
 from domain.schedule import Frequency
 from domain.user import User
+from entrypoints.http.problems import ErrorBody
 
 # ISO 8601 with an explicit UTC offset ("+00:00"), never a bare "Z".
 Timestamp = Annotated[
@@ -171,5 +172,13 @@ class CheckOut(BaseModel):
 
 class HealthOut(Out):
     status: str = Field(examples=["ok", "unavailable"])
+    version: str
+    checks: dict[str, CheckOut]
+
+
+class UnhealthyOut(ErrorBody):
+    """A 503 from /health: the one error shape, plus the health document naming the failing checks."""
+
+    status: str = Field(examples=["unavailable"])
     version: str
     checks: dict[str, CheckOut]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 
@@ -10,8 +12,8 @@ import pytest
 
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from application import views
-from application.repositories import Page
 from application.commands import CreateUser, UpdateUser, UserPatch
+from application.repositories import Page
 from domain.delivery import Delivery
 from domain.errors import DuplicateEmail, DuplicateOccurrence, NotFound, StaleVersion
 from domain.reminder import Reminder
@@ -51,7 +53,9 @@ def add_reminder(
             message="Join the call",
             channel=channel,
             target=None,
-            schedule=Schedule(time.fromisoformat(at), frequency, weekdays=(0,) if frequency is Frequency.WEEKLY else ()),
+            schedule=Schedule(
+                time.fromisoformat(at), frequency, weekdays=(0,) if frequency is Frequency.WEEKLY else ()
+            ),
             active=active,
             now=NOW,
         )
@@ -75,9 +79,13 @@ def due_ids(store: MemoryStore, now: datetime, limit: int = 100) -> list[str]:
 def test_changes_not_committed_are_never_stored() -> None:
     store = MemoryStore()
 
-    with pytest.raises(RuntimeError), uow_of(store) as uow:
-        uow.users.add(User.create(name="Ann", email="ann@example.com", active=True, now=NOW))
-        raise RuntimeError("failed before commit")
+    def add_then_fail() -> None:
+        with uow_of(store) as uow:
+            uow.users.add(User.create(name="Ann", email="ann@example.com", active=True, now=NOW))
+            raise RuntimeError("failed before commit")
+
+    with pytest.raises(RuntimeError):
+        add_then_fail()
 
     assert views.list_users(lambda: uow_of(store), limit=10, offset=0).total == 0
 
@@ -133,7 +141,8 @@ def test_the_second_of_two_concurrent_changes_raises_stale_version() -> None:
     ann = add_user(store, "ann@example.com")
     first, second = uow_of(store), uow_of(store)
     first_copy, second_copy = first.users.get(ann.id), second.users.get(ann.id)
-    assert first_copy is not None and second_copy is not None
+    assert first_copy is not None
+    assert second_copy is not None
 
     first_copy.update(name="First", now=NOW)
     second_copy.update(name="Second", now=NOW)
@@ -319,7 +328,12 @@ def test_user_pages_count_every_match_and_filter_on_active() -> None:
         return [user.name for user in page.items]
 
     everyone = views.list_users(lambda: uow_of(store), limit=2, offset=1)
-    assert (names(everyone), everyone.total, everyone.limit, everyone.offset) == (["User 1", "User 2"], 5, 2, 1)
+    assert (names(everyone), everyone.total, everyone.limit, everyone.offset) == (
+        ["User 1", "User 2"],
+        5,
+        2,
+        1,
+    )
     active = views.list_users(lambda: uow_of(store), limit=2, offset=2, active=True)
     assert (names(active), active.total) == (["User 4"], 3)
     inactive = views.list_users(lambda: uow_of(store), limit=10, offset=0, active=False)
@@ -401,7 +415,9 @@ def test_due_returns_the_earliest_first_within_the_limit() -> None:
 def test_updated_deleted_and_deactivated_reminders_leave_the_due_index() -> None:
     store = MemoryStore()
     owner = add_user(store, "ann@example.com")
-    moved, deleted, paused, kept = (add_reminder(store, owner, at=at) for at in ("09:00", "09:10", "09:20", "09:30"))
+    moved, deleted, paused, kept = (
+        add_reminder(store, owner, at=at) for at in ("09:00", "09:10", "09:20", "09:30")
+    )
     with uow_of(store) as uow:
         reminder = uow.reminders.get(moved.id)
         assert reminder is not None
@@ -428,6 +444,16 @@ def test_a_reminder_created_inactive_is_never_due() -> None:
 # -- threads -------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def eager_thread_switching() -> Iterator[None]:
+    """Switch threads far more often than the default 5 ms, so concurrent commands really interleave."""
+    default = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(default)
+
+
+@pytest.mark.usefixtures("eager_thread_switching")
 def test_many_threads_creating_users_through_one_bus_lose_none() -> None:
     service = make_service(clock=FixedClock(NOW))
 
@@ -443,15 +469,17 @@ def test_many_threads_creating_users_through_one_bus_lose_none() -> None:
     assert len({user.email for user in page.items}) == 400
 
 
+@pytest.mark.usefixtures("eager_thread_switching")
 def test_concurrent_updates_of_one_user_either_succeed_or_raise_stale_version() -> None:
     service = make_service(clock=FixedClock(NOW))
     user = service.bus.handle(CreateUser(name="Ann", email="ann@example.com"))
-    start = threading.Barrier(8, timeout=10)
+    # Every round starts all eight threads together, so they read the same version.
+    round_start = threading.Barrier(8, timeout=10)
 
     def update_repeatedly(thread: int) -> tuple[int, int]:
         succeeded = stale = 0
-        start.wait()
         for i in range(25):
+            round_start.wait()
             try:
                 service.bus.handle(UpdateUser(user_id=user.id, changes=UserPatch(name=f"Ann {thread}-{i}")))
             except StaleVersion:
@@ -466,4 +494,3 @@ def test_concurrent_updates_of_one_user_either_succeed_or_raise_stale_version() 
     successes = sum(succeeded for succeeded, _ in outcomes)
     assert sum(succeeded + stale for succeeded, stale in outcomes) == 8 * 25
     assert views.get_user(service.uow_factory, user.id).version == successes + 1
-

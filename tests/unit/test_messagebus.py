@@ -7,7 +7,6 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +26,10 @@ NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 class Register(Command):
     email: str
+
+
+class RegisterMany(Command):
+    emails: list[str]
 
 
 class RegisterThenFail(Command):
@@ -50,6 +53,15 @@ def register(command: Register, uow: UnitOfWork) -> str:
         uow.users.add(user)
         uow.commit()
     return user.id
+
+
+def register_many(command: RegisterMany, uow: UnitOfWork) -> list[str]:
+    with uow:
+        users = [User.create(name="Ann", email=email, active=True, now=NOW) for email in command.emails]
+        for user in users:
+            uow.users.add(user)
+        uow.commit()
+    return [user.id for user in users]
 
 
 def register_then_fail(command: RegisterThenFail, uow: UnitOfWork) -> None:
@@ -91,6 +103,7 @@ def make_bus(
         command_handlers=commands
         or {
             Register: register,
+            RegisterMany: register_many,
             RegisterThenFail: register_then_fail,
             RegisterThenRollBack: register_then_roll_back,
         },
@@ -252,35 +265,53 @@ def test_an_unknown_command_raises() -> None:
 
 def test_concurrent_handle_calls_each_get_their_own_result_and_events() -> None:
     store = MemoryStore()
-    both_inside = threading.Barrier(2, timeout=5)
-    seen_on: dict[int, list[str]] = {}
+    b_is_handling_its_first_event = threading.Event()
+    a_has_returned = threading.Event()
+    seen_on: dict[str, list[str]] = {"a": [], "b": []}
 
-    def register_and_wait(command: Register, uow: UnitOfWork) -> str:
-        user_id = register(command, uow)
-        both_inside.wait()  # both calls are mid-flight, their events waiting to be handled
-        return user_id
+    def remember(event: UserCreated, uow: UnitOfWork) -> None:
+        user = uow.users.get(event.user_id)
+        assert user is not None
+        seen_on[threading.current_thread().name].append(user.email)
+        if user.email == "b1@example.com":
+            # Hold B mid-queue while A runs from start to finish: A must not take B's second event.
+            b_is_handling_its_first_event.set()
+            assert a_has_returned.wait(timeout=5)
 
-    def remember_thread(event: UserCreated, uow: UnitOfWork) -> None:
-        seen_on.setdefault(threading.get_ident(), []).append(event.user_id)
+    bus = make_bus(store, on_user_created=[remember])
+    results: dict[str, Any] = {}
 
-    bus = make_bus(store, on_user_created=[remember_thread], commands={Register: register_and_wait})
+    def run(name: str, command: Command, after: threading.Event | None, then: threading.Event | None) -> None:
+        if after is not None:
+            assert after.wait(timeout=5)
+        results[name] = bus.handle(command)
+        if then is not None:
+            then.set()
 
-    def handle_on_own_thread(email: str) -> tuple[int, str]:
-        return threading.get_ident(), bus.handle(Register(email=email))
+    threads = [
+        threading.Thread(
+            name="b",
+            target=run,
+            args=("b", RegisterMany(emails=["b1@example.com", "b2@example.com"]), None, None),
+        ),
+        threading.Thread(
+            name="a",
+            target=run,
+            args=("a", Register(email="a@example.com"), b_is_handling_its_first_event, a_has_returned),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(handle_on_own_thread, ["a@example.com", "b@example.com"]))
-
-    [(thread_a, user_a), (thread_b, user_b)] = results
-    assert thread_a != thread_b
-    assert user_a != user_b
+    assert seen_on == {"a": ["a@example.com"], "b": ["b1@example.com", "b2@example.com"]}
     users = {
         user.id: user.email
         for user in views.list_users(lambda: MemoryUnitOfWork(store), limit=10, offset=0).items
     }
-    assert users == {user_a: "a@example.com", user_b: "b@example.com"}
-    # Each call handled exactly the events its own command released.
-    assert seen_on == {thread_a: [user_a], thread_b: [user_b]}
+    assert users[results["a"]] == "a@example.com"
+    assert sorted(users[user_id] for user_id in results["b"]) == ["b1@example.com", "b2@example.com"]
 
 
 class RenameOnSignup:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,10 @@ def make_reminder(
     )
 
 
+def text(field: str, value: str) -> dict[str, Any]:
+    return {field: value}
+
+
 def quiet(reminder: Reminder) -> Reminder:
     reminder.pull_events()
     return reminder
@@ -76,29 +81,39 @@ def test_create_uses_the_schedule_zone() -> None:
 def test_an_inactive_reminder_has_no_next_run() -> None:
     reminder = make_reminder(active=False)
     assert reminder.next_run_at is None
-    assert reminder.pull_events() == [ReminderCreated(reminder_id=reminder.id, owner_id="u-1", next_run_at=None)]
+    assert reminder.pull_events() == [
+        ReminderCreated(reminder_id=reminder.id, owner_id="u-1", next_run_at=None)
+    ]
     assert reminder.fire(datetime(2026, 3, 9, 9, 0, tzinfo=UTC), grace=GRACE) == []
 
 
-@pytest.mark.parametrize("day", [dt.date(2026, 3, 1), dt.date(2026, 3, 2)])  # yesterday; today 09:00 < 08:00? no
-def test_a_once_reminder_in_the_past_is_refused(day: dt.date) -> None:
-    schedule = once(day, time(7, 59))
+@pytest.mark.parametrize(
+    ("day", "at"),
+    [
+        pytest.param(dt.date(2026, 3, 1), time(9, 0), id="yesterday"),
+        pytest.param(dt.date(2026, 3, 2), time(7, 59), id="earlier-today"),
+        pytest.param(dt.date(2026, 3, 2), time(8, 0), id="right-now"),
+    ],
+)
+def test_a_once_reminder_in_the_past_is_refused(day: dt.date, at: time) -> None:
     with pytest.raises(InvalidSchedule) as caught:
-        make_reminder(schedule=schedule)
+        make_reminder(schedule=once(day, at))
     assert caught.value.field == "date"
 
 
 @pytest.mark.parametrize(("field", "value"), [("title", ""), ("title", "   "), ("message", "\n")])
 def test_blank_title_or_message_is_refused(field: str, value: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        make_reminder(**{field: value})
+        make_reminder(**text(field, value))
     assert caught.value.field == field
 
 
-@pytest.mark.parametrize(("field", "value"), [("title", "{title[0]}"), ("message", "Hi {owner_name.__class__}")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("title", "{title[0]}"), ("message", "Hi {owner_name.__class__}")]
+)
 def test_a_bad_template_is_refused(field: str, value: str) -> None:
     with pytest.raises(InvalidTemplate) as caught:
-        make_reminder(**{field: value})
+        make_reminder(**text(field, value))
     assert caught.value.field == field
 
 
@@ -253,7 +268,9 @@ def test_after_a_long_gap_older_slots_are_missed_and_the_newest_is_sent_within_g
     ]
     assert reminder.pull_events() == [
         *(
-            OccurrenceMissed(reminder_id=reminder.id, delivery_id=d.id, scheduled_for=d.scheduled_for, channel="log")
+            OccurrenceMissed(
+                reminder_id=reminder.id, delivery_id=d.id, scheduled_for=d.scheduled_for, channel="log"
+            )
             for d in deliveries[:3]
         ),
         ReminderDue(reminder_id=reminder.id, delivery_id=deliveries[3].id, scheduled_for=slots[3]),

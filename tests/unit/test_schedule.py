@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -36,7 +37,7 @@ def walk(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
 
 
 def offset(moment: datetime, zone: str) -> timedelta:
-    local_offset = moment.astimezone(Schedule(time(0), Frequency.DAILY, zone).zone).utcoffset()
+    local_offset = moment.astimezone(ZoneInfo(zone)).utcoffset()
     assert local_offset is not None
     return local_offset
 
@@ -204,13 +205,31 @@ def test_next_occurrence_is_strictly_after() -> None:
 
 def test_next_occurrence_is_in_utc_whatever_the_zone_of_after() -> None:
     schedule = daily("09:00", "Europe/Berlin")
-    tokyo = Schedule(time(0), Frequency.DAILY, "Asia/Tokyo").zone
-    after = datetime(2026, 3, 2, 20, 0, tzinfo=tokyo)  # 11:00 UTC, 12:00 in Berlin
+    after = datetime(2026, 3, 2, 20, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # 11:00 UTC, 12:00 in Berlin
     upcoming = schedule.next_occurrence(after)
     assert upcoming == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
     assert upcoming is not None
     assert upcoming.utcoffset() == timedelta(0)
     assert upcoming.tzname() == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("zone", "after", "expected"),
+    [
+        # 02:00 UTC on 3 March is still 2 March, 18:00, in Los Angeles: today's 20:00 is ahead.
+        (
+            "America/Los_Angeles",
+            datetime(2026, 3, 3, 2, 0, tzinfo=UTC),
+            datetime(2026, 3, 3, 4, 0, tzinfo=UTC),
+        ),
+        # 12:00 UTC on 2 March is already 3 March, 01:00, in Auckland: today's 20:00 is 3 March's.
+        ("Pacific/Auckland", datetime(2026, 3, 2, 12, 0, tzinfo=UTC), datetime(2026, 3, 3, 7, 0, tzinfo=UTC)),
+    ],
+)
+def test_next_occurrence_counts_days_in_the_schedule_zone(
+    zone: str, after: datetime, expected: datetime
+) -> None:
+    assert daily("20:00", zone).next_occurrence(after) == expected
 
 
 def test_weekly_occurs_only_on_its_weekdays() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -79,12 +80,19 @@ def test_update_without_a_real_change_records_nothing() -> None:
     assert user.updated_at == NOW
 
 
-@pytest.mark.parametrize(("field", "value"), [("name", "  "), ("email", "not-an-email")])
-def test_update_rejects_invalid_values(field: str, value: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "edit"),
+    [
+        ("name", lambda user: user.update(now=LATER, name="  ")),
+        ("email", lambda user: user.update(now=LATER, email="not-an-email")),
+    ],
+)
+def test_update_rejects_invalid_values(field: str, edit: Callable[[User], None]) -> None:
     user = make_user()
     with pytest.raises(InvalidInput) as caught:
-        user.update(now=LATER, **{field: value})
+        edit(user)
     assert caught.value.field == field
+    assert (user.name, user.email) == ("Ann Lee", "ann@example.com")
     assert user.pull_events() == []
 
 

@@ -1,0 +1,258 @@
+"""Sending through HTTP: send-now, the delivery ledger, retrying a failed delivery, scheduled slots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from application.channels import PermanentChannelError, TransientChannelError
+from application.commands import CheckDueReminders
+from entrypoints.bootstrap import Service
+from tests.e2e.api_helpers import assert_error, assert_validation_error, create_reminder, create_user
+from tests.fakes import FixedClock, RecordingChannel
+
+DELIVERY_KEYS = {
+    "delivery_id",
+    "reminder_id",
+    "channel",
+    "status",
+    "scheduled_for",
+    "sent_at",
+    "lateness_seconds",
+    "attempts",
+    "attempt_log",
+    "error",
+}
+RETRIES = 4  # attempts per delivery in tests.fakes.make_service
+
+
+@pytest.fixture
+def owner(client: TestClient) -> dict[str, Any]:
+    return create_user(client, name="Ada")
+
+
+@pytest.fixture
+def reminder(client: TestClient, owner: dict[str, Any]) -> dict[str, Any]:
+    return create_reminder(client, owner["id"], title="Stand-up", message="Hello {owner_name}")
+
+
+def transient(n: int) -> list[Exception]:
+    return [TransientChannelError(f"timeout {i}") for i in range(1, n + 1)]
+
+
+def deliveries_of(client: TestClient, reminder_id: str, query: str = "") -> list[dict[str, Any]]:
+    response = client.get(f"/notifications/{reminder_id}/deliveries{query}")
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def test_sending_now_delivers_through_the_channel_and_leaves_the_schedule_alone(
+    client: TestClient, channel: RecordingChannel, reminder: dict[str, Any]
+) -> None:
+    response = client.post(f"/notifications/send/{reminder['id']}")
+
+    assert response.status_code == 200
+    sent = response.json()
+    assert set(sent) == DELIVERY_KEYS
+    assert sent["delivery_id"]
+    assert sent["reminder_id"] == reminder["id"]
+    assert (sent["channel"], sent["status"], sent["attempts"]) == ("recording", "sent", 1)
+    assert sent["scheduled_for"] is None
+    assert sent["sent_at"] == "2026-01-05T08:00:00+00:00"
+    assert sent["error"] is None
+    assert [(a["number"], a["error"]) for a in sent["attempt_log"]] == [(1, None)]
+    assert [(n.title, n.message) for n in channel.sent] == [("Stand-up", "Hello Ada")]
+    after = client.get(f"/notifications/{reminder['id']}").json()
+    assert after["next_run_at"] == reminder["next_run_at"]
+    assert after["last_run_at"] is None
+
+
+def test_a_transient_failure_is_retried_until_it_succeeds(
+    client: TestClient, channel: RecordingChannel, reminder: dict[str, Any]
+) -> None:
+    channel.failures = transient(2)
+
+    response = client.post(f"/notifications/send/{reminder['id']}")
+
+    assert response.status_code == 200
+    sent = response.json()
+    assert (sent["status"], sent["attempts"]) == ("sent", 3)
+    assert [a["error"] for a in sent["attempt_log"]] == ["timeout 1", "timeout 2", None]
+    assert len(channel.sent) == 1
+
+
+def test_when_every_attempt_fails_the_answer_is_502_carrying_the_failed_delivery(
+    client: TestClient, channel: RecordingChannel, reminder: dict[str, Any]
+) -> None:
+    channel.failures = transient(RETRIES)
+
+    response = client.post(f"/notifications/send/{reminder['id']}")
+
+    body = assert_error(response, 502, "delivery_failed")
+    delivery = body["details"]
+    assert set(delivery) == DELIVERY_KEYS
+    assert delivery["reminder_id"] == reminder["id"]
+    assert (delivery["status"], delivery["attempts"], delivery["error"]) == ("failed", RETRIES, "timeout 4")
+    assert delivery["sent_at"] is None
+    assert channel.sent == []
+    stored = client.get(f"/deliveries/{delivery['delivery_id']}").json()
+    assert (stored["status"], stored["attempts"]) == ("failed", RETRIES)
+
+
+def test_a_permanent_failure_is_not_retried(
+    client: TestClient, channel: RecordingChannel, reminder: dict[str, Any]
+) -> None:
+    channel.failures = [PermanentChannelError("mailbox does not exist")]
+
+    response = client.post(f"/notifications/send/{reminder['id']}")
+
+    delivery = assert_error(response, 502, "delivery_failed")["details"]
+    assert (delivery["attempts"], delivery["error"]) == (1, "mailbox does not exist")
+    assert len(channel.tried) == 1
+
+
+def test_sending_an_unknown_reminder_is_not_found(client: TestClient, channel: RecordingChannel) -> None:
+    assert_error(client.post("/notifications/send/no-such-reminder"), 404, "not_found")
+    assert channel.tried == []
+
+
+def test_sent_and_failed_deliveries_are_counted_in_the_metrics(
+    client: TestClient, channel: RecordingChannel, reminder: dict[str, Any]
+) -> None:
+    client.post(f"/notifications/send/{reminder['id']}")
+    client.post(f"/notifications/send/{reminder['id']}")
+    channel.failures = [PermanentChannelError("refused")]
+    client.post(f"/notifications/send/{reminder['id']}")
+
+    exposition = client.get("/metrics").text
+
+    assert 'reminders_deliveries_total{channel="recording",outcome="sent"} 2.0' in exposition
+    assert 'reminders_deliveries_total{channel="recording",outcome="failed"} 1.0' in exposition
+
+
+def test_a_reminders_deliveries_are_listed_newest_first(
+    client: TestClient, clock: FixedClock, channel: RecordingChannel, reminder: dict[str, Any]
+) -> None:
+    first = client.post(f"/notifications/send/{reminder['id']}").json()
+    clock.advance(minutes=1)
+    channel.failures = [PermanentChannelError("refused")]
+    second = client.post(f"/notifications/send/{reminder['id']}").json()["details"]
+    other = create_reminder(client, reminder["owner_id"])
+    client.post(f"/notifications/send/{other['id']}")
+
+    listed = client.get(f"/notifications/{reminder['id']}/deliveries").json()
+
+    assert [d["delivery_id"] for d in listed["items"]] == [second["delivery_id"], first["delivery_id"]]
+    assert listed["total"] == 2
+    assert [d["delivery_id"] for d in deliveries_of(client, reminder["id"], "?status=sent")] == [
+        first["delivery_id"]
+    ]
+    assert [d["delivery_id"] for d in deliveries_of(client, reminder["id"], "?limit=1&offset=1")] == [
+        first["delivery_id"]
+    ]
+
+
+def test_the_deliveries_of_an_unknown_reminder_are_not_found(client: TestClient) -> None:
+    assert_error(client.get("/notifications/no-such/deliveries"), 404, "not_found")
+
+
+def test_the_ledger_lists_every_delivery_and_filters_by_status_and_channel(
+    client: TestClient, channel: RecordingChannel, owner: dict[str, Any], reminder: dict[str, Any]
+) -> None:
+    by_log = create_reminder(client, owner["id"], channel="log")
+    sent = client.post(f"/notifications/send/{reminder['id']}").json()
+    channel.failures = [PermanentChannelError("refused")]
+    failed = client.post(f"/notifications/send/{reminder['id']}").json()["details"]
+    logged = client.post(f"/notifications/send/{by_log['id']}").json()
+
+    def ids(query: str = "") -> set[str]:
+        response = client.get(f"/deliveries/{query}")
+        assert response.status_code == 200, response.text
+        return {d["delivery_id"] for d in response.json()["items"]}
+
+    assert ids() == {sent["delivery_id"], failed["delivery_id"], logged["delivery_id"]}
+    assert client.get("/deliveries/").json()["total"] == 3
+    assert ids("?status=failed") == {failed["delivery_id"]}
+    assert ids("?channel=log") == {logged["delivery_id"]}
+    assert ids("?status=sent&channel=recording") == {sent["delivery_id"]}
+    assert client.get("/deliveries/?limit=1").json()["limit"] == 1
+    assert len(ids("?limit=1")) == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("status=lost", "status"), ("limit=0", "limit"), ("reminder_id=x", "reminder_id")]
+)
+def test_a_bad_ledger_query_is_refused(client: TestClient, query: str, field: str) -> None:
+    assert_validation_error(client.get(f"/deliveries/?{query}"), field)
+
+
+def test_one_delivery_can_be_read_back(client: TestClient, reminder: dict[str, Any]) -> None:
+    sent = client.post(f"/notifications/send/{reminder['id']}").json()
+
+    response = client.get(f"/deliveries/{sent['delivery_id']}")
+
+    assert response.status_code == 200
+    assert response.json() == sent
+    assert_error(client.get("/deliveries/no-such-delivery"), 404, "not_found")
+
+
+def test_a_failed_delivery_can_be_retried_and_keeps_its_earlier_attempts(
+    client: TestClient, channel: RecordingChannel, reminder: dict[str, Any]
+) -> None:
+    channel.failures = [PermanentChannelError("refused")]
+    failed = client.post(f"/notifications/send/{reminder['id']}").json()["details"]
+
+    response = client.post(f"/deliveries/{failed['delivery_id']}/retry")
+
+    assert response.status_code == 200
+    retried = response.json()
+    assert retried["delivery_id"] == failed["delivery_id"]
+    assert (retried["status"], retried["attempts"], retried["error"]) == ("sent", 2, None)
+    assert [(a["number"], a["error"]) for a in retried["attempt_log"]] == [(1, "refused"), (2, None)]
+    assert len(channel.sent) == 1
+    assert client.get(f"/deliveries/{failed['delivery_id']}").json()["status"] == "sent"
+
+
+def test_a_retry_that_fails_again_is_a_502(
+    client: TestClient, channel: RecordingChannel, reminder: dict[str, Any]
+) -> None:
+    channel.failures = [PermanentChannelError("refused"), PermanentChannelError("still refused")]
+    failed = client.post(f"/notifications/send/{reminder['id']}").json()["details"]
+
+    response = client.post(f"/deliveries/{failed['delivery_id']}/retry")
+
+    delivery = assert_error(response, 502, "delivery_failed")["details"]
+    assert (delivery["status"], delivery["attempts"], delivery["error"]) == ("failed", 2, "still refused")
+
+
+def test_only_a_failed_delivery_can_be_retried(
+    client: TestClient, channel: RecordingChannel, reminder: dict[str, Any]
+) -> None:
+    sent = client.post(f"/notifications/send/{reminder['id']}").json()
+
+    assert_error(client.post(f"/deliveries/{sent['delivery_id']}/retry"), 409, "conflict")
+    assert len(channel.tried) == 1
+    assert client.get(f"/deliveries/{sent['delivery_id']}").json() == sent
+    assert_error(client.post("/deliveries/no-such-delivery/retry"), 404, "not_found")
+
+
+def test_a_due_slot_is_delivered_once_and_the_reminder_moves_on(
+    client: TestClient, clock: FixedClock, service: Service, channel: RecordingChannel, owner: dict[str, Any]
+) -> None:
+    daily = create_reminder(client, owner["id"], time_of_day="09:00")
+    clock.advance(hours=1, seconds=30)
+
+    service.bus.handle(CheckDueReminders(now=clock.now()))
+    service.bus.handle(CheckDueReminders(now=clock.now()))
+
+    [delivery] = deliveries_of(client, daily["id"])
+    assert (delivery["status"], delivery["scheduled_for"]) == ("sent", "2026-01-05T09:00:00+00:00")
+    assert delivery["lateness_seconds"] == 30
+    assert len(channel.sent) == 1
+    after = client.get(f"/notifications/{daily['id']}").json()
+    assert after["last_run_at"] == "2026-01-05T09:00:30+00:00"
+    assert after["next_run_at"] == "2026-01-06T09:00:00+00:00"
+    assert after["active"] is True

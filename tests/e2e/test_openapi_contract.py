@@ -1,0 +1,57 @@
+"""The OpenAPI document is valid and the running service keeps to it (schemathesis, all default checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
+
+from adapters.prometheus_metrics import PrometheusMetrics
+from adapters.system_clock import SystemClock
+from entrypoints.server import app_for
+from entrypoints.settings import ServeSettings
+from tests.e2e.live_server import serve
+from tests.fakes import RecordingChannel, make_service
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    metrics = PrometheusMetrics()
+    service = make_service(
+        clock=SystemClock(),
+        channels={"recording": RecordingChannel()},
+        metrics=metrics,
+    )
+    with serve(app_for(service, metrics, ServeSettings(scheduler_enabled=False))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def api_schema(base_url: str) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+
+
+def test_the_document_is_valid_openapi_3_1(base_url: str) -> None:
+    document = httpx.get(f"{base_url}/openapi.json").json()
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+    operations = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    assert ("POST", "/users/") in operations
+    assert ("POST", "/notifications/send/{reminder_id}") in operations
+    create = document["paths"]["/notifications/"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("CreateReminder")
+    assert set(create["responses"]) >= {"201", "400", "404", "409", "413", "415", "500"}
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_service_keeps_to_its_document(case: Any) -> None:
+    case.call_and_validate()
