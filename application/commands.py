@@ -6,15 +6,18 @@ import datetime as dt
 from typing import Annotated, Any, ClassVar
 from zoneinfo import available_timezones
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.schedule import Frequency
+from domain.user import EMAIL_PATTERN
 
 # The schemas say what the domain accepts, so a client can validate before sending.
 _NOT_BLANK = r"\S"
-_TEMPLATE = r"^(?=[\s\S]*\S)(?:[^{}]|\{\{|\}\}|\{(?:owner_name|title|scheduled_for_local|timezone|date)\})*$"
+_PLACEHOLDER = r"\{(?:owner_name|title|scheduled_for_local|timezone|date)\}"
+# Optional leading blanks, then at least one visible piece: text, an escaped brace or a placeholder.
+_TEMPLATE = rf"^\s*(?:[^{{}}\s]|\{{\{{|\}}\}}|{_PLACEHOLDER})(?:[^{{}}]|\{{\{{|\}}\}}|{_PLACEHOLDER})*$"
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=_NOT_BLANK)]
-Email = Annotated[str, Field(min_length=3, max_length=254, json_schema_extra={"format": "email"})]
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
 Title = Annotated[
     str,
     Field(
@@ -48,7 +51,14 @@ Timezone = Annotated[
         json_schema_extra=_list_time_zones,
     ),
 ]
-Weekday = Annotated[int, Field(ge=0, le=6, description="0=Monday .. 6=Sunday")]
+
+
+def _integral(value: Any) -> Any:
+    # JSON does not tell 1 from 1.0, and JSON Schema calls both integers.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Weekday = Annotated[int, Field(ge=0, le=6, description="0=Monday .. 6=Sunday"), BeforeValidator(_integral)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -75,15 +85,9 @@ class Patch(BaseModel):
     model_config = ConfigDict(
         frozen=True, extra="forbid", regex_engine="python-re", json_schema_extra=_null_only_where_allowed
     )
+    # Fields whose type admits null. The others default to an unvalidated None that only means
+    # "not sent": a null the caller sends fails their type check.
     nullable: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
-        # Defaults are not validated, so this sees only a null the caller sent.
-        if value is None and info.field_name not in cls.nullable:
-            raise ValueError("must not be null")
-        return value
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}
@@ -95,10 +99,13 @@ class CreateUser(Command):
     active: bool = True
 
 
+_UNSENT: Any = None
+
+
 class UserPatch(Patch):
-    name: Name | None = None
-    email: Email | None = None
-    active: bool | None = None
+    name: Name = _UNSENT
+    email: Email = _UNSENT
+    active: bool = _UNSENT
 
 
 class UpdateUser(Command):
@@ -127,16 +134,16 @@ class CreateReminder(Command):
 class ReminderPatch(Patch):
     nullable: ClassVar[frozenset[str]] = frozenset({"target", "date"})
 
-    title: Title | None = None
-    message: Message | None = None
-    channel: ChannelName | None = None
+    title: Title = _UNSENT
+    message: Message = _UNSENT
+    channel: ChannelName = _UNSENT
     target: Target | None = None
-    time_of_day: TimeOfDay | None = None
-    frequency: Frequency | None = None
-    weekdays: list[Weekday] | None = Field(default=None, max_length=7)
+    time_of_day: TimeOfDay = _UNSENT
+    frequency: Frequency = _UNSENT
+    weekdays: list[Weekday] = Field(default=_UNSENT, max_length=7)
     date: dt.date | None = None
-    timezone: Timezone | None = None
-    active: bool | None = None
+    timezone: Timezone = _UNSENT
+    active: bool = _UNSENT
 
 
 class UpdateReminder(Command):
