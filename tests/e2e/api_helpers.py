@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-import httpx
+import httpx2
 from starlette.testclient import TestClient
 
 ERROR_KEYS = {"code", "message", "details", "request_id"}
@@ -32,7 +32,7 @@ REMINDER_KEYS = {
 _emails = itertools.count(1)
 
 
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+def assert_error(response: httpx2.Response, status: int, code: str) -> dict[str, Any]:
     """The response is an error in the one shape, and its request id is the header's."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
@@ -45,7 +45,7 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     return body
 
 
-def assert_validation_error(response: httpx.Response, *fields: str) -> list[dict[str, str]]:
+def assert_validation_error(response: httpx2.Response, *fields: str) -> list[dict[str, str]]:
     """A 400 whose details name exactly the given fields, one entry per problem."""
     body = assert_error(response, 400, "validation_error")
     details: list[dict[str, str]] = body["details"]
