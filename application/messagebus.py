@@ -67,6 +67,8 @@ class MessageBus:
         self._uow_factory = uow_factory
         self._signals = Namespace()
         self._event_attempts = event_attempts
+        # Every receiver is connected here, so each message type's receivers are looked up once.
+        self._receivers_by_type: dict[type[Message], tuple[Handler, ...]] = {}
         for command_type, handler in command_handlers.items():
             self._signal(command_type).connect(handler, weak=False)
         for event_type, handlers in event_handlers.items():
@@ -91,8 +93,13 @@ class MessageBus:
     def _signal(self, message_type: type[Message]) -> Any:
         return self._signals.signal(f"{message_type.__module__}.{message_type.__qualname__}")
 
-    def _receivers(self, message: Message) -> list[Handler]:
-        return list(self._signal(type(message)).receivers_for(ANY))
+    def _receivers(self, message: Message) -> tuple[Handler, ...]:
+        message_type = type(message)
+        receivers = self._receivers_by_type.get(message_type)
+        if receivers is None:
+            receivers = tuple(self._signal(message_type).receivers_for(ANY))
+            self._receivers_by_type[message_type] = receivers
+        return receivers
 
     def _run_command(self, command: Command, queue: deque[Event]) -> Any:
         handlers = self._receivers(command)
@@ -117,16 +124,8 @@ class MessageBus:
     def _run_event_handler(
         self, handler: Handler, event: Event, queue: deque[Event]
     ) -> HandlerFailure | None:
-        # A concurrent change is worth another try with fresh state; anything else is final.
-        retrying = Retrying(
-            stop=stop_after_attempt(self._event_attempts),
-            retry=retry_if_exception_type(StaleVersion),
-            reraise=True,
-        )
         try:
-            for attempt in retrying:
-                with attempt:
-                    self._call(handler, event, queue)
+            self._call_with_retries(handler, event, queue)
         except Exception as error:
             name = handler_name(handler)
             log.exception(
@@ -137,6 +136,26 @@ class MessageBus:
             )
             return HandlerFailure(name, event, error)
         return None
+
+    def _call_with_retries(self, handler: Handler, event: Event, queue: deque[Event]) -> None:
+        # A concurrent change is worth another try with fresh state; anything else is final.
+        # The first call runs before tenacity is set up, which costs more than many handlers do;
+        # a StaleVersion is replayed to tenacity as its first attempt, so the policy is unchanged.
+        try:
+            self._call(handler, event, queue)
+            return
+        except StaleVersion as error:
+            first_failure = [error]
+        retrying = Retrying(
+            stop=stop_after_attempt(self._event_attempts),
+            retry=retry_if_exception_type(StaleVersion),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                if first_failure:
+                    raise first_failure.pop()
+                self._call(handler, event, queue)
 
     def _call(self, handler: Handler, event: Event, queue: deque[Event]) -> None:
         uow = self._uow_factory()

@@ -58,8 +58,20 @@ class NotificationSender:
     def send(self, notification: Notification, *, first_number: int = 1) -> SendOutcome:
         """Try until sent, a permanent error, or the attempts run out; never raises for a failed send."""
         attempts: list[Attempt] = []
+        # The first attempt runs before tenacity is set up, which costs more than a quick channel
+        # does; a transient failure is replayed to tenacity as its first attempt, so the waits,
+        # the stop and the numbering are exactly the policy's.
+        try:
+            self._attempt(notification, first_number, attempts)
+            return SendOutcome(attempts, None)
+        except TransientChannelError as error:
+            first_failure = [error]
+        except ChannelError as error:
+            return SendOutcome(attempts, error.message)
 
         def attempt() -> None:
+            if first_failure:
+                raise first_failure.pop()
             self._attempt(notification, first_number + len(attempts), attempts)
 
         retrying = Retrying(

@@ -12,13 +12,18 @@ from datetime import timedelta
 from functools import partial
 from typing import Any, Protocol
 
+from adapters.apprise_channel import AppriseChannel, AppriseUnavailable
 from adapters.log_channel import LogChannel
+from adapters.log_email_channel import LogEmailChannel
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from adapters.prometheus_metrics import PrometheusMetrics
+from adapters.slack_channel import SlackChannel
+from adapters.smtp_channel import SmtpChannel, SmtpConfig
 from adapters.system_clock import SystemClock
 from adapters.thread_dispatcher import ThreadPoolDispatcher
+from adapters.webhook_channel import WebhookChannel
 from application import commands
-from application.channels import Channels
+from application.channels import Channels, NotificationChannel
 from application.clock import Clock
 from application.handlers import deliveries, outcomes, reminders, scheduling, users
 from application.messagebus import MessageBus
@@ -97,14 +102,54 @@ def bootstrap(
     )
 
 
-def bootstrap_in_memory(settings: ServeSettings) -> tuple[Service, PrometheusMetrics]:
+@dataclass(frozen=True, slots=True)
+class ChannelSetup:
+    channels: dict[str, NotificationChannel]
+    # How each channel is set up, for /health and the start-up log; never a secret.
+    report: dict[str, str]
+
+
+def build_channels(settings: ServeSettings) -> ChannelSetup:
+    """Every channel the settings allow. A malformed REMINDERS_SMTP_URL raises ValueError."""
+    timeout = settings.channel_timeout_seconds
+    email: NotificationChannel
+    if settings.smtp_url:
+        config = SmtpConfig.parse(settings.smtp_url)
+        email = SmtpChannel(config, sender=settings.email_from, timeout=timeout)
+        report = {"email": f"smtp {config.redacted_url}"}
+    else:
+        email, report = LogEmailChannel(), {"email": "log-only"}
+    channels: dict[str, NotificationChannel] = {
+        "log": LogChannel(),
+        "email": email,
+        "webhook": WebhookChannel(secret=settings.webhook_secret, timeout=timeout),
+        "slack": SlackChannel(timeout=timeout),
+    }
+    report |= {"log": "ok", "webhook": "signed" if settings.webhook_secret else "unsigned", "slack": "ok"}
+    try:
+        channels["apprise"] = AppriseChannel(timeout=timeout)
+        report["apprise"] = "ok"
+    except AppriseUnavailable:
+        report["apprise"] = "not installed"
+    return ChannelSetup(channels, report)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    service: Service
+    metrics: PrometheusMetrics
+    channel_report: dict[str, str]
+
+
+def bootstrap_in_memory(settings: ServeSettings) -> Runtime:
     """The service on the embedded default store, as `reminders serve` runs it."""
     store = MemoryStore()
     metrics = PrometheusMetrics()
+    setup = build_channels(settings)
     service = bootstrap(
         uow_factory=lambda: MemoryUnitOfWork(store),
         clock=SystemClock(),
-        channels={"log": LogChannel()},
+        channels=setup.channels,
         dispatcher=ThreadPoolDispatcher(workers=settings.delivery_concurrency),
         metrics=metrics,
         retry_policy=RetryPolicy(
@@ -113,4 +158,4 @@ def bootstrap_in_memory(settings: ServeSettings) -> tuple[Service, PrometheusMet
         batch_size=settings.batch_size,
         grace=timedelta(seconds=settings.grace_seconds),
     )
-    return service, metrics
+    return Runtime(service, metrics, setup.report)

@@ -47,8 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(TICK_NEEDS_SHARED_STORE, file=sys.stderr)
         return 2
     configure_logging(settings.log_format, settings.log_level)
+    try:
+        app = build_app(settings)
+    except ValueError as error:
+        print(f"reminders {args.command}: {error}", file=sys.stderr)
+        return 2
     uvicorn.run(
-        build_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

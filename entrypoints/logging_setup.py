@@ -8,6 +8,7 @@ from typing import Literal
 
 from pythonjsonlogger.json import JsonFormatter
 
+from domain.redaction import redact
 from entrypoints.http import context
 
 LogFormat = Literal["json", "text"]
@@ -21,6 +22,20 @@ class RequestIdFilter(logging.Filter):
         record.request_id = context.request_id.get()
         # uvicorn adds an ANSI-coloured copy of some messages; logs keep the plain one.
         record.__dict__.pop("color_message", None)
+        return True
+
+
+class RedactingFilter(logging.Filter):
+    """Last line of defence: passwords and tokens in URLs never reach the log, whoever logged them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        for key, value in list(record.__dict__.items()):
+            if key not in _STANDARD and isinstance(value, str):
+                record.__dict__[key] = redact(value)
         return True
 
 
@@ -41,6 +56,7 @@ class TextFormatter(logging.Formatter):
 def configure_logging(log_format: LogFormat, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactingFilter())
     if log_format == "json":
         handler.setFormatter(
             JsonFormatter(
@@ -57,6 +73,8 @@ def configure_logging(log_format: LogFormat, level: str = "INFO") -> None:
     root.setLevel(level)
     # Requests are logged by RequestContextMiddleware, with their ids; uvicorn's access log would repeat them.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request line, target URL included; deliveries are logged by outcome instead.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True

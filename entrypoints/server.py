@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any
 
@@ -13,13 +14,25 @@ from entrypoints.http.app import create_app
 from entrypoints.settings import ServeSettings
 from entrypoints.ticker import Ticker, disabled_scheduler_health
 
+log = logging.getLogger("reminders.server")
+
 
 def build_app(settings: ServeSettings) -> Starlette:
-    service, metrics = bootstrap_in_memory(settings)
-    return app_for(service, metrics, settings)
+    """Raises ValueError when a channel setting is malformed."""
+    runtime = bootstrap_in_memory(settings)
+    if runtime.channel_report["email"] == "log-only":
+        log.warning("REMINDERS_SMTP_URL is not set: email reminders are written to the log, not sent")
+    log.info("channels ready", extra={"channels": runtime.channel_report})
+    return app_for(runtime.service, runtime.metrics, settings, channel_report=runtime.channel_report)
 
 
-def app_for(service: Service, metrics: PrometheusMetrics, settings: ServeSettings) -> Starlette:
+def app_for(
+    service: Service,
+    metrics: PrometheusMetrics,
+    settings: ServeSettings,
+    *,
+    channel_report: dict[str, str] | None = None,
+) -> Starlette:
     background: list[Any] = []
     if settings.scheduler_enabled:
         ticker = Ticker(service=service, interval=settings.tick_seconds)
@@ -27,9 +40,10 @@ def app_for(service: Service, metrics: PrometheusMetrics, settings: ServeSetting
         scheduler_check = ticker.health
     else:
         scheduler_check = partial(disabled_scheduler_health, service)
+    report = channel_report or {name: "ok" for name in service.channels}
     return create_app(
         service=service,
         metrics=lambda: (metrics.exposition(), metrics.content_type),
-        health_checks={"scheduler": scheduler_check},
+        health_checks={"scheduler": scheduler_check, "channels": lambda: {"status": "ok", **report}},
         background=background,
     )

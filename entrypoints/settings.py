@@ -35,6 +35,26 @@ class ServeSettings(BaseModel):
     delivery_concurrency: int = Field(16, ge=1, le=1024, description="Deliveries sent at once.")
     retry_base_seconds: float = Field(1.0, ge=0, le=3600, description="First retry backoff.")
     retry_max_seconds: float = Field(30.0, ge=0, le=86_400, description="Longest retry backoff.")
+    smtp_url: str | None = Field(
+        None,
+        description="smtp:// or smtps://[user:password@]host[:port][?starttls=true]; unset: email is logged.",
+        json_schema_extra={"secret": True},
+    )
+    email_from: str = Field("reminders@localhost", min_length=3, description="Sender of reminder emails.")
+    webhook_secret: str | None = Field(
+        None,
+        min_length=1,
+        description="Key of the webhooks' HMAC-SHA256 signature.",
+        json_schema_extra={"secret": True},
+    )
+    channel_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="Connect and read timeout of channels."
+    )
+
+
+def is_secret(model: type[BaseModel], name: str) -> bool:
+    extra = model.model_fields[name].json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("secret"))
 
 
 def flag(name: str) -> str:
@@ -47,7 +67,7 @@ def env_var(name: str) -> str:
 
 def add_flags(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
     for name, field in model.model_fields.items():
-        help_text = f"{field.description} [{env_var(name)}; default: {field.default}]"
+        help_text = f"{field.description} [{env_var(name)}; default: {field.default}]".replace("%", "%%")
         if field.annotation is bool:
             parser.add_argument(flag(name), dest=name, action=argparse.BooleanOptionalAction, help=help_text)
         else:
@@ -70,5 +90,6 @@ def load(model: type[S], args: argparse.Namespace, environ: Mapping[str, str]) -
         for problem in error.errors(include_url=False):
             name = str(problem["loc"][0]) if problem["loc"] else ""
             where = source.get(name, flag(name))
-            lines.append(f"invalid {where}={given.get(name)!r}: {problem['msg']}")
+            shown = "(hidden)" if name and is_secret(model, name) else repr(given.get(name))
+            lines.append(f"invalid {where}={shown}: {problem['msg']}")
         raise SettingsError("\n".join(lines)) from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from adapters.log_channel import LogChannel
@@ -75,11 +75,13 @@ class MetricsRecorder(NoMetrics):
     def __init__(self) -> None:
         self.outcomes: list[tuple[str, str, int]] = []
         self.missed: list[str] = []
+        self.lateness: list[float | None] = []
 
     def delivery_finished(
         self, *, channel: str, outcome: str, attempts: int, lateness_seconds: float | None
     ) -> None:
         self.outcomes.append((channel, outcome, attempts))
+        self.lateness.append(lateness_seconds)
 
     def slot_missed(self, *, channel: str) -> None:
         self.missed.append(channel)
@@ -95,8 +97,13 @@ def make_service(
     batch_size: int = 500,
     grace_seconds: float = 300,
     events: list[Event] | None = None,
+    retry_policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> Service:
-    """A service over the memory store; pass `events` to collect every event the bus is handed."""
+    """A service over the memory store; pass `events` to collect every event the bus is handed.
+
+    Retries wait zero seconds and sleep not at all unless `retry_policy` and `sleep` say otherwise.
+    """
     store = store or MemoryStore()
     all_channels: Channels = {"log": LogChannel(), **(channels or {})}
     released = events
@@ -110,8 +117,8 @@ def make_service(
         channels=all_channels,
         dispatcher=dispatcher or InlineDispatcher(),
         metrics=metrics or NoMetrics(),
-        retry_policy=RetryPolicy(attempts=4, base_seconds=0, max_seconds=0),
+        retry_policy=retry_policy or RetryPolicy(attempts=4, base_seconds=0, max_seconds=0),
         batch_size=batch_size,
         grace=timedelta(seconds=grace_seconds),
-        sleep=lambda _: None,
+        sleep=sleep or (lambda _: None),
     )

@@ -47,6 +47,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with AsyncExitStack() as stack:
+            for channel in service.channels.values():
+                close = getattr(channel, "close", None)  # channels holding connections
+                if close is not None:
+                    stack.callback(close)
             stack.push_async_callback(run_in_threadpool, service.dispatcher.shutdown)
             for context in background:
                 await stack.enter_async_context(context)

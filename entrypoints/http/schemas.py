@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from application.repositories import Page
 from domain.delivery import Delivery, DeliveryStatus
+from domain.redaction import redact
 from domain.reminder import Reminder
 from domain.schedule import Frequency
 from domain.user import User
@@ -54,7 +55,7 @@ class ReminderOut(Out):
     title: str
     message: str
     channel: str
-    target: str | None
+    target: str | None = Field(description="The channel's address; secrets in it are masked.")
     time_of_day: str = Field(examples=["09:30"])
     frequency: Frequency
     weekdays: list[int]
@@ -76,7 +77,7 @@ class ReminderOut(Out):
             title=reminder.title,
             message=reminder.message,
             channel=reminder.channel,
-            target=reminder.target,
+            target=redact(reminder.target) if reminder.target else None,
             time_of_day=at.strftime("%H:%M:%S" if at.second else "%H:%M"),
             frequency=schedule.frequency,
             weekdays=list(schedule.weekdays),

@@ -1,0 +1,28 @@
+"""The `email` channel when no SMTP server is configured: each email becomes one structured log line."""
+
+from __future__ import annotations
+
+import logging
+
+from adapters.email_message import subject, validate_no_target
+from application.channels import Notification
+
+log = logging.getLogger("reminders.channel.email")
+
+
+class LogEmailChannel:
+    def validate_target(self, target: str | None) -> None:
+        validate_no_target(target)
+
+    def send(self, notification: Notification) -> None:
+        log.info(
+            "email logged, not sent: no SMTP server is configured",
+            extra={
+                "channel": notification.channel,
+                "delivery_id": notification.delivery_id,
+                "reminder_id": notification.reminder_id,
+                "to": notification.owner_email,
+                "subject": subject(notification),
+                "body": notification.message,
+            },
+        )

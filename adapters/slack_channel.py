@@ -1,0 +1,108 @@
+"""The `slack` channel: a reminder posted to a Slack incoming webhook (the reminder's target).
+
+The target URL is itself the credential (its last path segment is the secret), so it must be
+https on an allowed host, and no error or log line carries its path. Plain http is accepted only
+with `allow_insecure_local`, and then only for a loopback host: for tests and local relays.
+
+Outcomes as for webhooks: 2xx is sent; 429 and 5xx (honouring Retry-After), timeouts and
+connection errors are retried; Slack's 4xx answers (`invalid_payload`, `no_service`,
+`channel_is_archived`, ...) fail the delivery at once, with Slack's reason in the error.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+import httpx
+
+from adapters.http_delivery import HttpTarget, parse_http_url, post, redact_httpx_logs
+from application.channels import Notification, PermanentChannelError
+from domain.errors import InvalidTarget
+
+SLACK_HOSTS = frozenset({"hooks.slack.com"})
+# Slack refuses a section block whose text is longer.
+_SECTION_LIMIT = 3000
+
+
+def _escape(text: str) -> str:
+    # Slack's mrkdwn reserves exactly these three characters.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def payload(notification: Notification) -> bytes:
+    title, message = _escape(notification.title), _escape(notification.message)
+    section = f"*{title}*\n{message}"
+    if len(section) > _SECTION_LIMIT:
+        section = section[: _SECTION_LIMIT - 1] + "…"
+    document = {
+        "text": f"{title}\n{message}",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": section}}],
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class SlackChannel:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        client: httpx.Client | None = None,
+        allowed_hosts: frozenset[str] = SLACK_HOSTS,
+        allow_insecure_local: bool = False,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("the Slack timeout must be positive")
+        if not allowed_hosts:
+            raise ValueError("allowed_hosts must name at least one host")
+        self._timeout = httpx.Timeout(timeout)
+        self._allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
+        self._allow_insecure_local = allow_insecure_local
+        # A client passed in belongs to the caller, who closes it; one made here is closed by close().
+        self._owns_client = client is None
+        self._client = client or httpx.Client(follow_redirects=False)
+        redact_httpx_logs()
+
+    def __repr__(self) -> str:
+        return f"SlackChannel(allowed_hosts={sorted(self._allowed_hosts)}, timeout={self._timeout.read})"
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def validate_target(self, target: str | None) -> None:
+        self._parse(target)
+
+    def send(self, notification: Notification) -> None:
+        try:
+            target = self._parse(notification.target)
+        except InvalidTarget as error:
+            raise PermanentChannelError(error.message) from None
+        post(
+            self._client,
+            target.url,
+            content=payload(notification),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            timeout=self._timeout,
+            peer=f"Slack webhook at {target.host}",
+        )
+
+    def _parse(self, target: str | None) -> HttpTarget:
+        parsed = parse_http_url(target, schemes=frozenset({"http", "https"}))
+        if parsed.host not in self._allowed_hosts:
+            allowed = ", ".join(sorted(self._allowed_hosts))
+            raise InvalidTarget("target", f"a Slack webhook URL must be on {allowed}")
+        if parsed.scheme == "http" and not (self._allow_insecure_local and _is_loopback(parsed.host)):
+            raise InvalidTarget("target", "a Slack webhook URL must use https")
+        if not parsed.path.strip("/"):
+            raise InvalidTarget("target", "a Slack webhook URL needs its path (/services/...)")
+        return parsed

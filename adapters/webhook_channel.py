@@ -1,0 +1,117 @@
+"""The `webhook` channel: a reminder POSTed as JSON to the reminder's target URL.
+
+The request body (UTF-8 JSON)::
+
+    {"delivery_id": "...", "reminder_id": "...", "title": "...", "message": "...",
+     "scheduled_for": "2026-01-05T09:00:00+00:00" or null,
+     "owner": {"id": "...", "name": "...", "email": "..."}}
+
+Headers: ``Content-Type: application/json``; ``Idempotency-Key``, the same on every attempt of one
+delivery (a receiver that has seen a key has already handled that reminder and can answer 2xx
+again without acting); and, when the service has a webhook secret,
+``X-Reminder-Signature: sha256=<hex>``.
+
+Verifying the signature, on the receiver:
+
+1. Read the raw request body as bytes, before any JSON parsing (re-serialising changes the bytes).
+2. Compute the HMAC-SHA256 of those bytes with the shared secret (UTF-8 encoded) as the key, and
+   write it as lower-case hex, prefixed with ``sha256=``.
+3. Compare it with the ``X-Reminder-Signature`` header in constant time; reject the request if
+   the header is missing or differs.
+
+In Python::
+
+    import hashlib, hmac
+
+    def is_authentic(body: bytes, header: str | None, secret: str) -> bool:
+        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return header is not None and hmac.compare_digest(expected, header)
+
+The signature proves the body came from a holder of the secret and was not altered; it does not
+stop a replay of a captured request, which the Idempotency-Key lets a receiver drop.
+
+Outcomes: 2xx is sent; 429 and 5xx (honouring Retry-After), timeouts and connection errors are
+retried; any other status, a redirect included, fails the delivery at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import httpx
+
+from adapters.http_delivery import parse_http_url, post, redact_httpx_logs
+from application.channels import Notification, PermanentChannelError
+from domain.errors import InvalidTarget
+
+SIGNATURE_HEADER = "X-Reminder-Signature"
+_SCHEMES = frozenset({"http", "https"})
+
+
+def signature(body: bytes, secret: str) -> str:
+    """The X-Reminder-Signature value of `body`."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def payload(notification: Notification) -> bytes:
+    scheduled_for = notification.scheduled_for
+    document = {
+        "delivery_id": notification.delivery_id,
+        "reminder_id": notification.reminder_id,
+        "title": notification.title,
+        "message": notification.message,
+        "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
+        "owner": {
+            "id": notification.owner_id,
+            "name": notification.owner_name,
+            "email": notification.owner_email,
+        },
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class WebhookChannel:
+    def __init__(self, *, secret: str | None, timeout: float, client: httpx.Client | None = None) -> None:
+        if secret == "":
+            raise ValueError("the webhook secret must not be empty; pass None to send unsigned requests")
+        if timeout <= 0:
+            raise ValueError("the webhook timeout must be positive")
+        self._secret = secret
+        self._timeout = httpx.Timeout(timeout)
+        # A client passed in belongs to the caller, who closes it; one made here is closed by close().
+        self._owns_client = client is None
+        self._client = client or httpx.Client(follow_redirects=False)
+        redact_httpx_logs()
+
+    def __repr__(self) -> str:
+        return f"WebhookChannel(signed={self._secret is not None}, timeout={self._timeout.read})"
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def validate_target(self, target: str | None) -> None:
+        parse_http_url(target, schemes=_SCHEMES)
+
+    def send(self, notification: Notification) -> None:
+        try:
+            target = parse_http_url(notification.target, schemes=_SCHEMES)
+        except InvalidTarget as error:
+            raise PermanentChannelError(error.message) from None
+        body = payload(notification)
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": notification.idempotency_key,
+        }
+        if self._secret is not None:
+            headers[SIGNATURE_HEADER] = signature(body, self._secret)
+        post(
+            self._client,
+            target.url,
+            content=body,
+            headers=headers,
+            timeout=self._timeout,
+            peer=f"webhook {target.host}",
+        )

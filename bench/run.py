@@ -1,0 +1,143 @@
+"""Tick cost and delivery throughput over the in-memory store at several sizes.
+
+    python -m bench.run [--sizes 10000 100000 1000000] [--due 1000] [--repeat 7] [--check]
+
+For each size: fill a fresh store, time `--repeat` ticks (after one warm-up tick) that each fire
+exactly `--due` reminders, then time `--deliveries` deliveries inline and as many again on a pool
+of `--workers` threads. Ratios compare sizes within this one run, since the machine is shared.
+With `--check`, exits 1 when a target is missed. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import statistics
+import sys
+from dataclasses import dataclass
+
+from bench import machine
+from bench.measure import time_deliveries, time_ticks
+from bench.population import populate
+
+TICK_RATIO_TARGET = 2.0
+DELIVERIES_PER_SECOND_TARGET = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class SizeResult:
+    reminders: int
+    users: int
+    load_seconds: float
+    peak_rss_mib: int
+    ticks: list[float]  # seconds, warm-up excluded
+    inline_per_second: float
+    pool_per_second: float
+
+    @property
+    def tick_median(self) -> float:
+        return statistics.median(self.ticks)
+
+    @property
+    def tick_min(self) -> float:
+        return min(self.ticks)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--due", type=int, default=1000, help="reminders each tick fires")
+    parser.add_argument("--repeat", type=int, default=7, help="timed ticks per size, after one warm-up")
+    parser.add_argument("--deliveries", type=int, default=20_000, help="deliveries timed per mode")
+    parser.add_argument("--workers", type=int, default=16, help="threads of the delivery pool")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    if min(args.sizes) < 1 or args.due < 1 or args.repeat < 1 or args.deliveries < 1 or args.workers < 2:
+        parser.error("sizes, --due, --repeat and --deliveries must be positive; --workers at least 2")
+    return args
+
+
+def measure(reminders: int, args: argparse.Namespace) -> SizeResult:
+    population = populate(
+        reminders=reminders, due=args.due, ticks=args.repeat + 1, pending=2 * args.deliveries
+    )
+    gc.collect()  # start from the steady state of a running service, not mid-way through loading
+    ticks = time_ticks(population, due=args.due)[1:]
+    inline, pooled = population.pending[: args.deliveries], population.pending[args.deliveries :]
+    inline_seconds = time_deliveries(population, inline, workers=1)
+    pool_seconds = time_deliveries(population, pooled, workers=args.workers)
+    return SizeResult(
+        reminders=reminders,
+        users=population.users,
+        load_seconds=population.seconds,
+        peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        ticks=ticks,
+        inline_per_second=len(inline) / inline_seconds,
+        pool_per_second=len(pooled) / pool_seconds,
+    )
+
+
+def table(results: list[SizeResult], args: argparse.Namespace) -> list[str]:
+    base = results[0]
+    lines = [
+        f"| reminders | load s | peak RSS MiB | tick median ms | tick min ms | median ratio | min ratio "
+        f"| deliveries/s inline | deliveries/s {args.workers} threads |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.reminders:,} | {r.load_seconds:.1f} | {r.peak_rss_mib:,} | {r.tick_median * 1000:.1f} "
+            f"| {r.tick_min * 1000:.1f} | {r.tick_median / base.tick_median:.2f} "
+            f"| {r.tick_min / base.tick_min:.2f} | {r.inline_per_second:,.0f} | {r.pool_per_second:,.0f} |"
+        )
+    return lines
+
+
+def verdicts(results: list[SizeResult], args: argparse.Namespace) -> list[tuple[str, bool]]:
+    small, large = results[0], results[-1]
+    ratio = large.tick_median / small.tick_median
+    slowest = min(min(r.inline_per_second, r.pool_per_second) for r in results)
+    return [
+        (
+            f"tick({large.reminders:,}) / tick({small.reminders:,}) = {ratio:.2f} (medians), "
+            f"target <= {TICK_RATIO_TARGET:g}",
+            ratio <= TICK_RATIO_TARGET,
+        ),
+        (
+            f"slowest deliveries/s (inline or {args.workers} threads, any size) = {slowest:,.0f}, "
+            f"target >= {DELIVERIES_PER_SECOND_TARGET:,}",
+            slowest >= DELIVERIES_PER_SECOND_TARGET,
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    sizes = sorted(set(args.sizes))
+    for name, value in machine.describe().items():
+        print(f"{name}: {value}")
+    print(
+        f"due per tick: {args.due}; timed ticks per size: {args.repeat} (+1 warm-up); "
+        f"deliveries per mode: {args.deliveries:,}\n",
+        flush=True,
+    )
+    results = []
+    for reminders in sizes:
+        result = measure(reminders, args)
+        ticks_ms = ", ".join(f"{seconds * 1000:.1f}" for seconds in result.ticks)
+        print(f"{reminders:,} reminders ({result.users:,} users): ticks ms [{ticks_ms}]", flush=True)
+        results.append(result)
+        gc.collect()
+    print()
+    print("\n".join(table(results, args)))
+    print()
+    missed = False
+    for text, held in verdicts(results, args):
+        print(f"{'PASS' if held else 'MISS'}  {text}")
+        missed = missed or not held
+    return 1 if missed and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from application.channels import Notification, NotificationChannel
+from application.sender import NotificationSender, RetryPolicy, SendOutcome
+from tests.fakes import FixedClock
+from tests.integration.peers import HttpReceiver, SmtpServer
+
+SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+TIMEOUT = 0.3  # seconds; the stalling peers wait longer than this
+
+
+def make_notification(channel: str, target: str | None = None, **fields: Any) -> Notification:
+    values: dict[str, Any] = {
+        "delivery_id": "d-0001",
+        "reminder_id": "r-0001",
+        "channel": channel,
+        "title": "Standup for Ann",
+        "message": "Join the call <now> & say hi",
+        "scheduled_for": SLOT,
+        "owner_id": "u-0001",
+        "owner_name": "Ann",
+        "owner_email": "ann@example.com",
+        "target": target,
+        "idempotency_key": f"r-0001:{SLOT.isoformat()}",
+        **fields,
+    }
+    return Notification(**values)
+
+
+class Sending:
+    """A NotificationSender over one channel with zero backoff; `sleeps` records every wait it asked for."""
+
+    def __init__(self, name: str, channel: NotificationChannel, *, max_seconds: float = 0) -> None:
+        self.sleeps: list[float] = []
+        self.sender = NotificationSender(
+            channels={name: channel},
+            clock=FixedClock(),
+            policy=RetryPolicy(attempts=4, base_seconds=0, max_seconds=max_seconds),
+            sleep=self.sleeps.append,
+        )
+
+    def send(self, notification: Notification) -> SendOutcome:
+        return self.sender.send(notification)
+
+
+def errors(outcome: SendOutcome) -> list[str | None]:
+    return [attempt.error for attempt in outcome.attempts]
+
+
+def assert_no_secret(
+    secrets: Iterable[str], records: Iterable[Any], texts: Iterable[str | None] = ()
+) -> None:
+    """No secret appears in any log record (message, arguments or extra fields) nor in any text."""
+    secrets = [secret for secret in secrets if secret]
+    seen: list[str] = [text for text in texts if text]
+    for record in records:
+        seen.append(record.getMessage())
+        seen.extend(str(value) for value in record.__dict__.values())
+    assert seen, "nothing was captured, so the check would prove nothing"
+    for secret in secrets:
+        leaks = [text for text in seen if secret in text]
+        assert not leaks, f"a secret leaked into: {leaks[:3]}"
+
+
+@pytest.fixture
+def receiver() -> Iterator[HttpReceiver]:
+    server = HttpReceiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
