@@ -114,7 +114,10 @@ def build_channels(settings: ServeSettings) -> ChannelSetup:
     timeout = settings.channel_timeout_seconds
     email: NotificationChannel
     if settings.smtp_url:
-        config = SmtpConfig.parse(settings.smtp_url)
+        try:
+            config = SmtpConfig.parse(settings.smtp_url)
+        except ValueError as error:
+            raise ValueError(f"invalid --smtp-url / REMINDERS_SMTP_URL: {error}") from None
         email = SmtpChannel(config, sender=settings.email_from, timeout=timeout)
         report = {"email": f"smtp {config.redacted_url}"}
     else:
