@@ -1,7 +1,9 @@
 """Committed state of the in-memory store, its indexes, and the one atomic write path.
 
-Every read and write takes the store's lock, so request threads, the ticker and delivery workers
-can share it. `apply()` checks every write first (versions, unique emails, owners, the ledger's
+Every write and every read that walks a table or an index takes the store's lock, so request
+threads, the ticker and delivery workers can share it. Reading one aggregate by id takes none: a
+stored aggregate is never changed (a write stores a fresh copy) and one dict lookup is atomic.
+`apply()` checks every write first (versions, unique emails, owners, the ledger's
 one-delivery-per-slot rule) and only then changes anything, so a commit is all or nothing.
 """
 
