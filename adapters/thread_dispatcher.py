@@ -1,11 +1,12 @@
-"""Dispatchers: where submitted commands run. A bounded thread pool in the service; inline in tests."""
+"""Dispatchers: where submitted commands run. A bounded pool of threads in the service; inline in tests."""
 
 from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from queue import SimpleQueue
 from typing import Any
 
 from application.commands import Command
@@ -13,6 +14,7 @@ from application.commands import Command
 log = logging.getLogger(__name__)
 
 Target = Callable[[Command], Any]
+_Job = tuple[contextvars.Context, Command]
 
 
 class _Unbound:
@@ -21,23 +23,56 @@ class _Unbound:
 
 
 class ThreadPoolDispatcher:
-    """Runs each command on one of `workers` threads; submit() never blocks the caller."""
+    """Runs each command on one of `workers` long-lived threads; submit() never blocks the caller.
+
+    A plain queue and persistent workers, rather than concurrent.futures: no Future per command,
+    which costs as much as a delivery through a fast channel and loads the garbage collector.
+    A failing command is logged and does not stop its worker.
+    """
 
     def __init__(self, *, workers: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery")
+        if workers < 1:
+            raise ValueError("a dispatcher needs at least one worker")
+        self._workers = workers
+        self._queue: SimpleQueue[_Job | None] = SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._closed = False
         self._target: Target = _Unbound()
 
     def bind(self, target: Target) -> None:
         self._target = target
 
     def submit(self, command: Command) -> None:
-        context = contextvars.copy_context()
-        future = self._executor.submit(context.run, self._target, command)
-        future.add_done_callback(_log_failure)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("dispatcher is shut down")
+            if not self._threads:  # started on first use: nothing runs before it is needed
+                self._threads = [
+                    threading.Thread(target=self._work, name=f"delivery-{n}", daemon=True)
+                    for n in range(self._workers)
+                ]
+                for thread in self._threads:
+                    thread.start()
+        self._queue.put((contextvars.copy_context(), command))
 
     def shutdown(self) -> None:
-        """Let running and queued commands finish."""
-        self._executor.shutdown(wait=True)
+        """Refuse new commands, let queued and running ones finish, then stop the workers."""
+        with self._lock:
+            self._closed = True
+            threads = list(self._threads)
+        for _ in threads:
+            self._queue.put(None)
+        for thread in threads:
+            thread.join()
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            context, command = job
+            try:
+                context.run(self._target, command)
+            except Exception:
+                log.exception("dispatched command failed", extra={"command": type(command).__name__})
 
 
 class InlineDispatcher:
@@ -54,9 +89,3 @@ class InlineDispatcher:
 
     def shutdown(self) -> None:
         pass
-
-
-def _log_failure(future: Future[Any]) -> None:
-    error = future.exception()
-    if error is not None:
-        log.error("dispatched command failed", exc_info=error)

@@ -3,12 +3,42 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from application.metrics import Metrics
 from application.unit_of_work import UnitOfWork
 from domain.events import DeliveryFailed, DeliverySucceeded, OccurrenceMissed
 
 log = logging.getLogger("reminders.delivery")
+
+_MISSED_REASON = "slot was older than the grace period when it fired"
+
+
+def _log_outcome(
+    level: int,
+    outcome: str,
+    event: DeliverySucceeded | DeliveryFailed | OccurrenceMissed,
+    *,
+    scheduled_for: datetime | None,
+    attempts: int,
+    error: str | None,
+    **more: object,
+) -> None:
+    log.log(
+        level,
+        "delivery %s",
+        outcome,
+        extra={
+            "outcome": outcome,
+            "reminder_id": event.reminder_id,
+            "delivery_id": event.delivery_id,
+            "channel": event.channel,
+            "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
+            "attempts": attempts,
+            "error": error,
+            **more,
+        },
+    )
 
 
 def record_sent(event: DeliverySucceeded, uow: UnitOfWork, *, metrics: Metrics) -> None:
@@ -17,18 +47,14 @@ def record_sent(event: DeliverySucceeded, uow: UnitOfWork, *, metrics: Metrics) 
     metrics.delivery_finished(
         channel=event.channel, outcome="sent", attempts=event.attempts, lateness_seconds=lateness
     )
-    log.info(
-        "delivery sent",
-        extra={
-            "outcome": "sent",
-            "reminder_id": event.reminder_id,
-            "delivery_id": event.delivery_id,
-            "channel": event.channel,
-            "scheduled_for": event.scheduled_for.isoformat() if event.scheduled_for else None,
-            "attempts": event.attempts,
-            "lateness_seconds": lateness,
-            "error": None,
-        },
+    _log_outcome(
+        logging.INFO,
+        "sent",
+        event,
+        scheduled_for=event.scheduled_for,
+        attempts=event.attempts,
+        error=None,
+        lateness_seconds=lateness,
     )
 
 
@@ -37,32 +63,19 @@ def record_failed(event: DeliveryFailed, uow: UnitOfWork, *, metrics: Metrics) -
     metrics.delivery_finished(
         channel=event.channel, outcome="failed", attempts=event.attempts, lateness_seconds=None
     )
-    log.warning(
-        "delivery failed",
-        extra={
-            "outcome": "failed",
-            "reminder_id": event.reminder_id,
-            "delivery_id": event.delivery_id,
-            "channel": event.channel,
-            "scheduled_for": event.scheduled_for.isoformat() if event.scheduled_for else None,
-            "attempts": event.attempts,
-            "error": event.reason,
-        },
+    _log_outcome(
+        logging.WARNING,
+        "failed",
+        event,
+        scheduled_for=event.scheduled_for,
+        attempts=event.attempts,
+        error=event.reason,
     )
 
 
 def record_missed(event: OccurrenceMissed, uow: UnitOfWork, *, metrics: Metrics) -> None:
     """A missed slot is never silent: it is logged and counted."""
     metrics.slot_missed(channel=event.channel)
-    log.warning(
-        "slot missed",
-        extra={
-            "outcome": "missed",
-            "reminder_id": event.reminder_id,
-            "delivery_id": event.delivery_id,
-            "channel": event.channel,
-            "scheduled_for": event.scheduled_for.isoformat(),
-            "attempts": 0,
-            "error": "slot was older than the grace period when it fired",
-        },
+    _log_outcome(
+        logging.WARNING, "missed", event, scheduled_for=event.scheduled_for, attempts=0, error=_MISSED_REASON
     )

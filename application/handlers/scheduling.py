@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 class TickResult:
     due: int
     fired: int
-    # True when the batch was full: more may be due, so the ticker runs again at once.
+    # True when the batch was full and made progress: more may be due, so the ticker runs again
+    # at once. A full batch that fired nothing waits for the next interval instead of spinning.
     more: bool
 
 
@@ -38,10 +39,28 @@ def check_due_reminders(
                 uow.deliveries.add(delivery)
             try:
                 uow.commit()
-            except (Conflict, NotFound):
-                # Another tick, an edit or a deletion (of the reminder or its owner) got there first;
-                # the slot is theirs, still due, or gone. Either way the other reminders still fire.
+            except NotFound as missing:
+                if missing.entity == "user":
+                    _discard_orphan(uow, reminder_id)
+                continue
+            except Conflict:
+                # Another tick or an edit got there first: the slot is theirs, or still due.
                 log.info("reminder changed while firing", extra={"reminder_id": reminder_id})
                 continue
             fired += bool(deliveries)
-    return TickResult(due=len(due), fired=fired, more=len(due) == batch_size)
+    return TickResult(due=len(due), fired=fired, more=len(due) == batch_size and fired > 0)
+
+
+def _discard_orphan(uow: UnitOfWork, reminder_id: str) -> None:
+    """A reminder whose owner is gone (their clean-up failed or is still running) never fires, and
+    is deleted so it cannot sit at the head of the due index and hold every later reminder back."""
+    log.warning("deleting a reminder whose owner no longer exists", extra={"reminder_id": reminder_id})
+    with uow:
+        reminder = uow.reminders.get(reminder_id)
+        if reminder is not None:
+            reminder.delete()
+            uow.reminders.remove(reminder)
+            try:
+                uow.commit()
+            except (Conflict, NotFound):
+                log.info("orphaned reminder changed while being deleted", extra={"reminder_id": reminder_id})

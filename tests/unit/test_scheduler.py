@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.memory import MemoryStore, MemoryUnitOfWork
 from adapters.thread_dispatcher import ThreadPoolDispatcher
 from application import views
 from application.channels import Notification, PermanentChannelError, TransientChannelError
@@ -640,3 +641,39 @@ def test_ticker_health_is_ok_after_a_tick_and_unavailable_once_ticks_stop(clock:
     assert stale["seconds_since_last_tick"] >= 0.15
     ticker.tick()
     assert ticker.health()["status"] == "ok"
+
+
+def test_orphaned_reminders_never_hold_back_the_rest() -> None:
+    """A full batch of reminders whose owner is gone must not stop later reminders from firing."""
+    store = MemoryStore()
+    clock = FixedClock()
+    channel = RecordingChannel()
+    service = make_service(clock=clock, store=store, channels={"recording": channel}, batch_size=2)
+    gone = service.bus.handle(CreateUser(name="Gone", email="gone@example.com"))
+    kept = service.bus.handle(CreateUser(name="Kept", email="kept@example.com"))
+
+    def remind(owner_id: str, at: str) -> str:
+        command = CreateReminder(
+            owner_id=owner_id, title="t", message="m", channel="recording", time_of_day=at, frequency="daily"
+        )
+        return str(service.bus.handle(command).id)
+
+    remind(gone.id, "09:00")
+    remind(gone.id, "09:00")
+    healthy = remind(kept.id, "09:01")
+    # The owner disappears without the cascade that would delete their reminders.
+    with MemoryUnitOfWork(store) as uow:
+        user = uow.users.get(gone.id)
+        assert user is not None
+        uow.users.remove(user)
+        uow.commit()
+
+    clock.advance(hours=1, minutes=2)
+    first = service.bus.handle(CheckDueReminders(now=clock.now()))
+    second = service.bus.handle(CheckDueReminders(now=clock.now()))
+
+    assert first.fired == 0
+    assert not first.more  # a full batch that made no progress does not spin the ticker
+    assert second.fired == 1
+    assert [n.reminder_id for n in channel.sent] == [healthy]
+    assert views.list_deliveries(service.uow_factory, limit=10, offset=0).total == 1
