@@ -54,7 +54,8 @@ class ThreadPoolDispatcher:
                 ]
                 for thread in self._threads:
                     thread.start()
-        self._queue.put((contextvars.copy_context(), command))
+            # Queued under the lock, so it lands before the stop markers shutdown() puts after it.
+            self._queue.put((contextvars.copy_context(), command))
 
     def shutdown(self) -> None:
         """Refuse new commands, let queued and running ones finish, then stop the workers."""

@@ -59,7 +59,7 @@ def _integral(value: Any) -> Any:
 
 
 Weekday = Annotated[int, Field(ge=0, le=6, description="0=Monday .. 6=Sunday"), BeforeValidator(_integral)]
-Id = Annotated[str, Field(min_length=1, max_length=64)]
+Id = Annotated[str, Field(min_length=1)]
 
 
 class Command(BaseModel):

@@ -8,7 +8,9 @@ from typing import Protocol
 class Metrics(Protocol):
     def delivery_finished(
         self, *, channel: str, outcome: str, attempts: int, lateness_seconds: float | None
-    ) -> None: ...
+    ) -> None:
+        """`attempts`: those made by this send, so a retried delivery's earlier ones are not recounted."""
+        ...
 
     def slot_missed(self, *, channel: str) -> None: ...
 

@@ -94,6 +94,7 @@ class Delivery(Aggregate):
             "reminder_id": self.reminder_id,
             "channel": self.channel,
             "attempts": len(self.attempts),
+            "attempts_made": len(attempts),
             "scheduled_for": self.scheduled_for,
         }
         if error is None:

@@ -60,7 +60,9 @@ class DeliverySucceeded(Event):
     delivery_id: str
     reminder_id: str
     channel: str
+    # Every attempt on record, and those made by this send (a retried delivery has earlier ones).
     attempts: int
+    attempts_made: int
     scheduled_for: AwareDatetime | None
     sent_at: AwareDatetime
 
@@ -70,5 +72,6 @@ class DeliveryFailed(Event):
     reminder_id: str
     channel: str
     attempts: int
+    attempts_made: int
     scheduled_for: AwareDatetime | None
     reason: str

@@ -117,7 +117,10 @@ class Schedule:
 def _resolve_local(day: dt.date, at: time, zone: ZoneInfo) -> datetime:
     """The UTC instant a local wall-clock time stands for, with the DST rules above."""
     wall = datetime.combine(day, at)
-    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    try:
+        first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    except OverflowError:
+        raise InvalidSchedule("date", "the date is out of range") from None
     if first.astimezone(zone).replace(tzinfo=None) == wall:
         return first  # exists; fold=0 is the first of two occurrences on a fall-back day
     return _end_of_gap(wall, zone)

@@ -12,6 +12,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from domain.user import EMAIL_PATTERN
+
 S = TypeVar("S", bound=BaseModel)
 
 
@@ -20,7 +22,7 @@ class SettingsError(Exception):
 
 
 class ServeSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     host: str = Field("127.0.0.1", min_length=1, description="Address to listen on.")
     port: int = Field(8000, ge=1, le=65535, description="Port to listen on.")
@@ -31,7 +33,9 @@ class ServeSettings(BaseModel):
     scheduler_enabled: bool = Field(True, description="Run the clock-tick inside the server.")
     tick_seconds: float = Field(1.0, gt=0, le=3600, description="Seconds between scheduler ticks.")
     batch_size: int = Field(500, ge=1, le=100_000, description="Most reminders fired by one tick.")
-    grace_seconds: float = Field(300, ge=0, description="A slot older than this when fired is missed.")
+    grace_seconds: float = Field(
+        300, ge=0, le=7 * 86_400, description="A slot older than this when fired is missed."
+    )
     delivery_concurrency: int = Field(16, ge=1, le=1024, description="Deliveries sent at once.")
     retry_base_seconds: float = Field(1.0, ge=0, le=3600, description="First retry backoff.")
     retry_max_seconds: float = Field(30.0, ge=0, le=86_400, description="Longest retry backoff.")
@@ -40,7 +44,9 @@ class ServeSettings(BaseModel):
         description="smtp:// or smtps://[user:password@]host[:port][?starttls=true]; unset: email is logged.",
         json_schema_extra={"secret": True},
     )
-    email_from: str = Field("reminders@localhost", min_length=3, description="Sender of reminder emails.")
+    email_from: str = Field(
+        "reminders@localhost", min_length=3, pattern=EMAIL_PATTERN, description="Sender of reminder emails."
+    )
     webhook_secret: str | None = Field(
         None,
         min_length=1,

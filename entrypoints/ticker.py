@@ -31,6 +31,7 @@ class Ticker:
         self._service = service
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._started_at: float | None = None
         self.last_tick_at: datetime | None = None
         self._last_tick_monotonic: float | None = None
@@ -50,8 +51,9 @@ class Ticker:
         return result
 
     async def run(self) -> None:
+        """Tick until stopped; a tick in progress always finishes, so nothing it fired is left behind."""
         self._started_at = time.monotonic()
-        while True:
+        while not self._stopping.is_set():
             began = time.monotonic()
             more = False
             try:
@@ -59,7 +61,9 @@ class Ticker:
             except Exception:
                 log.exception("tick failed")
             if not more:
-                await asyncio.sleep(max(0.0, self._interval - (time.monotonic() - began)))
+                pause = max(0.0, self._interval - (time.monotonic() - began))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=pause)
 
     def health(self) -> dict[str, Any]:
         reference = self._last_tick_monotonic or self._started_at
@@ -80,9 +84,8 @@ class Ticker:
 
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            await self._task
             self._task = None
 
 

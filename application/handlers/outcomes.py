@@ -45,7 +45,7 @@ def record_sent(event: DeliverySucceeded, uow: UnitOfWork, *, metrics: Metrics) 
     """Every sent delivery is logged and counted, with its lateness."""
     lateness = (event.sent_at - event.scheduled_for).total_seconds() if event.scheduled_for else None
     metrics.delivery_finished(
-        channel=event.channel, outcome="sent", attempts=event.attempts, lateness_seconds=lateness
+        channel=event.channel, outcome="sent", attempts=event.attempts_made, lateness_seconds=lateness
     )
     _log_outcome(
         logging.INFO,
@@ -61,7 +61,7 @@ def record_sent(event: DeliverySucceeded, uow: UnitOfWork, *, metrics: Metrics) 
 def record_failed(event: DeliveryFailed, uow: UnitOfWork, *, metrics: Metrics) -> None:
     """Every failed delivery is logged as a warning and counted."""
     metrics.delivery_finished(
-        channel=event.channel, outcome="failed", attempts=event.attempts, lateness_seconds=None
+        channel=event.channel, outcome="failed", attempts=event.attempts_made, lateness_seconds=None
     )
     _log_outcome(
         logging.WARNING,

@@ -75,6 +75,10 @@ def test_a_non_numeric_port_variable_stops_start_up_naming_the_variable(
         (["serve"], {"REMINDERS_LOG_LEVEL": "LOUD"}, "REMINDERS_LOG_LEVEL"),
         (["serve"], {"REMINDERS_DELIVERY_CONCURRENCY": "0"}, "REMINDERS_DELIVERY_CONCURRENCY"),
         (["serve", "--port", "0"], {}, "--port"),
+        (["serve"], {"REMINDERS_GRACE_SECONDS": "inf"}, "REMINDERS_GRACE_SECONDS"),
+        (["serve"], {"REMINDERS_TICK_SECONDS": "nan"}, "REMINDERS_TICK_SECONDS"),
+        (["serve", "--email-from", "bogus"], {}, "--email-from"),
+        (["serve"], {"REMINDERS_SMTP_URL": "ftp://mail.example.com"}, "REMINDERS_SMTP_URL"),
     ],
 )
 def test_any_invalid_setting_stops_start_up_naming_where_it_came_from(
@@ -238,3 +242,15 @@ def test_a_real_server_delivers_a_once_reminder_exactly_once(server: tuple[str, 
     assert [line.get("status") for line in create_lines if line["message"] == "request finished"] == [201]
     delivered = [line for line in lines if line["message"] == "reminder delivered"]
     assert [line["reminder_id"] for line in delivered] == [reminder["id"]]
+
+
+def test_a_malformed_smtp_url_never_shows_its_password(
+    servers: list[dict[str, Any]], clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.setenv("REMINDERS_SMTP_URL", "smtp://bob:hunter2@")
+
+    assert cli.main(["serve"]) == 2
+    error = capsys.readouterr().err
+    assert "REMINDERS_SMTP_URL" in error
+    assert "hunter2" not in error
+    assert servers == []

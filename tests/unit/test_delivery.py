@@ -84,6 +84,7 @@ def test_success_marks_it_sent_and_records_the_attempt_count() -> None:
             reminder_id="r-1",
             channel="log",
             attempts=3,
+            attempts_made=3,
             scheduled_for=SLOT,
             sent_at=at,
         )
@@ -103,6 +104,7 @@ def test_failure_marks_it_failed_with_the_error() -> None:
             reminder_id="r-1",
             channel="log",
             attempts=4,
+            attempts_made=4,
             scheduled_for=SLOT,
             reason="connection refused",
         )
