@@ -9,7 +9,6 @@ one-delivery-per-slot rule) and only then changes anything, so a commit is all o
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TypeVar
 
 from sortedcontainers import SortedList
 
+from adapters.memory.locking import YieldingLock
 from domain.aggregate import Aggregate
 from domain.delivery import Delivery, DeliveryStatus
 from domain.errors import (
@@ -59,7 +59,7 @@ class Write:
 class MemoryStore:
     # Every dict here keeps creation order: updates replace values in place, so pages are stable.
     def __init__(self) -> None:
-        self.lock = threading.RLock()
+        self.lock = YieldingLock()
         self.users: dict[str, User] = {}
         self.user_by_email: dict[str, str] = {}
         self.reminders: dict[str, Reminder] = {}
