@@ -23,7 +23,7 @@ async def list_deliveries(request: Request) -> Response:
         status=query.status,
         channel=query.channel,
     )
-    return json_response(DeliveryPage.of(page))
+    return json_response(DeliveryPage.of(page, DeliveryOut.of))
 
 
 async def get_delivery(request: Request) -> Response:

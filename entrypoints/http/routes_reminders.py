@@ -61,7 +61,7 @@ async def list_reminders_of_owner(request: Request) -> Response:
         frequency=query.frequency,
         active=query.active,
     )
-    return json_response(ReminderPage.of(page))
+    return json_response(ReminderPage.of(page, ReminderOut.of))
 
 
 async def send_now(request: Request) -> Response:
@@ -79,7 +79,7 @@ async def list_deliveries_of_reminder(request: Request) -> Response:
         offset=query.offset,
         status=query.status,
     )
-    return json_response(DeliveryPage.of(page))
+    return json_response(DeliveryPage.of(page, DeliveryOut.of))
 
 
 OPERATIONS = [

@@ -27,7 +27,7 @@ async def list_users(request: Request) -> Response:
         offset=query.offset,
         active=query.active,
     )
-    return json_response(UserPage.of(page))
+    return json_response(UserPage.of(page, UserOut.of))
 
 
 async def get_user(request: Request) -> Response:

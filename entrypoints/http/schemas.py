@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -142,27 +143,22 @@ class PageOut(Out, Generic[T]):
     limit: int
     offset: int
 
+    @classmethod
+    def of(cls, page: Page[Any], item: Callable[[Any], T]) -> Self:
+        items = [item(entry) for entry in page.items]
+        return cls(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
 
 class UserPage(PageOut[UserOut]):
-    @classmethod
-    def of(cls, page: Page[User]) -> UserPage:
-        return cls(
-            items=[UserOut.of(u) for u in page.items], total=page.total, limit=page.limit, offset=page.offset
-        )
+    pass
 
 
 class ReminderPage(PageOut[ReminderOut]):
-    @classmethod
-    def of(cls, page: Page[Reminder]) -> ReminderPage:
-        items = [ReminderOut.of(r) for r in page.items]
-        return cls(items=items, total=page.total, limit=page.limit, offset=page.offset)
+    pass
 
 
 class DeliveryPage(PageOut[DeliveryOut]):
-    @classmethod
-    def of(cls, page: Page[Delivery]) -> DeliveryPage:
-        items = [DeliveryOut.of(d) for d in page.items]
-        return cls(items=items, total=page.total, limit=page.limit, offset=page.offset)
+    pass
 
 
 class CheckOut(BaseModel):
