@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal
+from typing import Any, Literal
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -39,11 +39,22 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RedactingJsonFormatter(JsonFormatter):
+    """JSON lines; tracebacks are redacted too, since exception texts may quote URLs."""
+
+    def formatException(self, ei: Any) -> str | list[str]:  # type: ignore[override]  # as its base declares
+        formatted = super().formatException(ei)
+        return [redact(line) for line in formatted] if isinstance(formatted, list) else redact(formatted)
+
+
 class TextFormatter(logging.Formatter):
     """One readable line: time, level, logger, request id, message, then the structured fields."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
+
+    def formatException(self, ei: Any) -> str:
+        return redact(super().formatException(ei))
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
@@ -59,7 +70,7 @@ def configure_logging(log_format: LogFormat, level: str = "INFO") -> None:
     handler.addFilter(RedactingFilter())
     if log_format == "json":
         handler.setFormatter(
-            JsonFormatter(
+            RedactingJsonFormatter(
                 "{levelname}{name}{message}{request_id}",
                 style="{",
                 rename_fields={"levelname": "level", "name": "logger"},

@@ -199,3 +199,24 @@ def test_an_unhandled_error_logs_its_traceback_with_the_request_id(
         "request finished",
     ]
     assert extra(access_lines(logs, "boom-1")[-1])["status"] == 500
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_tracebacks_in_the_service_log_are_redacted(
+    log_format: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from entrypoints.logging_setup import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging(log_format)  # type: ignore[arg-type]
+        try:
+            raise RuntimeError("cannot reach smtp://bob:hunter2@mail.example.com")
+        except RuntimeError:
+            logging.getLogger("reminders.test").exception("send failed")
+    finally:
+        root.handlers, root.level = saved[0], saved[1]
+    out = capsys.readouterr().out
+    assert "RuntimeError" in out
+    assert "hunter2" not in out
