@@ -18,6 +18,10 @@ from domain.aggregate import Aggregate
 from domain.events import Event
 
 
+class StoreUnavailable(Exception):
+    """The store cannot be reached just now (down, or locked for too long); nothing was changed."""
+
+
 class UnitOfWork(abc.ABC):
     users: UserRepository
     reminders: ReminderRepository

@@ -5,6 +5,7 @@ Nothing here runs at import time; `bootstrap()` builds everything from what it i
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from adapters.memory import MemoryStore, MemoryUnitOfWork
 from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.slack_channel import SlackChannel
 from adapters.smtp_channel import SmtpChannel, SmtpConfig
+from adapters.sql import SqlStore, SqlUnitOfWork, UnsupportedDatabaseUrl, connect, redacted
+from adapters.sql import schema as sql_schema
+from adapters.sql.schema import SchemaError as SchemaError  # raised by open_store and migrate_store
 from adapters.system_clock import SystemClock
 from adapters.thread_dispatcher import ThreadPoolDispatcher
 from adapters.webhook_channel import WebhookChannel
@@ -31,7 +35,12 @@ from application.metrics import Metrics
 from application.sender import NotificationSender, RetryPolicy
 from application.unit_of_work import UnitOfWorkFactory
 from domain import events
-from entrypoints.settings import ServeSettings
+from entrypoints.settings import ServeSettings, StoreSettings
+
+log = logging.getLogger("reminders.store")
+
+MEMORY_URL = "memory://"
+DATABASE_SETTING = "--database-url / REMINDERS_DATABASE_URL"
 
 
 class BindableDispatcher(Protocol):
@@ -137,20 +146,80 @@ def build_channels(settings: ServeSettings) -> ChannelSetup:
     return ChannelSetup(channels, report)
 
 
+class StoreConfigError(ValueError):
+    """The store setting cannot be used; the message names the setting and never holds a password."""
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    kind: str  # "memory", "sqlite" or "postgresql": what /health and the logs call it
+    uow_factory: UnitOfWorkFactory
+    # Whether other processes see the same data: `reminders tick` needs one that they do.
+    shared: bool
+    close: Callable[[], None]
+
+
+def open_store(settings: StoreSettings, *, migrate: bool, pool_size: int = 8) -> Store:
+    """The store the URL names, its schema brought up to date when `migrate`, else checked.
+
+    Raises StoreConfigError for a URL no store understands, sql_schema.SchemaError for a schema
+    this code cannot use, and the driver's error when the database cannot be reached.
+    """
+    url = settings.database_url
+    if url == MEMORY_URL:
+        memory = MemoryStore()
+        log.warning("memory:// keeps nothing: all users, reminders and deliveries are lost when it stops")
+        return Store("memory", lambda: MemoryUnitOfWork(memory), shared=False, close=lambda: None)
+    sql = _connect(url, pool_size=pool_size)
+    try:
+        if migrate:
+            before, after = sql_schema.upgrade(sql)
+            if before != after:
+                log.info("database schema upgraded", extra={"from_revision": before, "to_revision": after})
+        else:
+            sql_schema.require_current(sql)
+    except BaseException:
+        sql.dispose()
+        raise
+    log.info("store ready", extra={"store": sql.dialect, "database": redacted(url)})
+    return Store(sql.dialect, lambda: SqlUnitOfWork(sql), shared=True, close=sql.dispose)
+
+
+def migrate_store(settings: StoreSettings) -> tuple[str | None, str] | None:
+    """`reminders migrate`: the schema revision before and after; None for a store with no schema."""
+    if settings.database_url == MEMORY_URL:
+        return None
+    sql = _connect(settings.database_url, pool_size=1)
+    try:
+        return sql_schema.upgrade(sql)
+    finally:
+        sql.dispose()
+
+
+def _connect(url: str, *, pool_size: int) -> SqlStore:
+    try:
+        return connect(url, pool_size=pool_size)
+    except UnsupportedDatabaseUrl as error:
+        raise StoreConfigError(
+            f"invalid {DATABASE_SETTING}={redacted(url)!r}: {error}; "
+            "use sqlite:///path/to/file.db, postgresql://user@host:port/db or memory://"
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class Runtime:
     service: Service
     metrics: PrometheusMetrics
     channel_report: dict[str, str]
+    store: Store
 
 
-def bootstrap_in_memory(settings: ServeSettings) -> Runtime:
-    """The service on the embedded default store, as `reminders serve` runs it."""
-    store = MemoryStore()
+def bootstrap_runtime(settings: ServeSettings, store: Store) -> Runtime:
+    """The service as `reminders serve` and `reminders tick` run it, over an opened store."""
     metrics = PrometheusMetrics()
     setup = build_channels(settings)
     service = bootstrap(
-        uow_factory=lambda: MemoryUnitOfWork(store),
+        uow_factory=store.uow_factory,
         clock=SystemClock(),
         channels=setup.channels,
         dispatcher=ThreadPoolDispatcher(workers=settings.delivery_concurrency),
@@ -161,4 +230,4 @@ def bootstrap_in_memory(settings: ServeSettings) -> Runtime:
         batch_size=settings.batch_size,
         grace=timedelta(seconds=settings.grace_seconds),
     )
-    return Runtime(service, metrics, setup.report)
+    return Runtime(service, metrics, setup.report, store)

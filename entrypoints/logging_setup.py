@@ -86,6 +86,8 @@ def configure_logging(log_format: LogFormat, level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").disabled = True
     # httpx logs every request line, target URL included; deliveries are logged by outcome instead.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic narrates every step of a migration; the store logs the revisions it moved between.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
 
 from adapters.prometheus_metrics import PrometheusMetrics
-from entrypoints.bootstrap import Service, bootstrap_in_memory
+from entrypoints.bootstrap import Runtime, Service, bootstrap_runtime, open_store
 from entrypoints.http.app import create_app
 from entrypoints.settings import ServeSettings
 from entrypoints.ticker import Ticker, disabled_scheduler_health
@@ -17,13 +18,34 @@ from entrypoints.ticker import Ticker, disabled_scheduler_health
 log = logging.getLogger("reminders.server")
 
 
-def build_app(settings: ServeSettings) -> Starlette:
-    """Raises ValueError when a channel setting is malformed."""
-    runtime = bootstrap_in_memory(settings)
+def build_runtime(settings: ServeSettings) -> Runtime:
+    """The store opened (and migrated unless --no-migrate) and the service wired over it.
+
+    Raises ValueError for a malformed setting, SchemaError for a schema this code cannot use, and
+    the driver's error when the database cannot be reached.
+    """
+    store = open_store(settings, migrate=settings.migrate, pool_size=settings.delivery_concurrency + 8)
+    try:
+        runtime = bootstrap_runtime(settings, store)
+    except BaseException:
+        store.close()
+        raise
     if runtime.channel_report["email"] == "log-only":
         log.warning("REMINDERS_SMTP_URL is not set: email reminders are written to the log, not sent")
     log.info("channels ready", extra={"channels": runtime.channel_report})
-    return app_for(runtime.service, runtime.metrics, settings, channel_report=runtime.channel_report)
+    return runtime
+
+
+def build_app(settings: ServeSettings) -> Starlette:
+    runtime = build_runtime(settings)
+    return app_for(
+        runtime.service,
+        runtime.metrics,
+        settings,
+        channel_report=runtime.channel_report,
+        store_kind=runtime.store.kind,
+        closing=(runtime.store.close,),
+    )
 
 
 def app_for(
@@ -32,6 +54,8 @@ def app_for(
     settings: ServeSettings,
     *,
     channel_report: dict[str, str] | None = None,
+    store_kind: str = "memory",
+    closing: tuple[Callable[[], None], ...] = (),
 ) -> Starlette:
     background: list[Any] = []
     if settings.scheduler_enabled:
@@ -46,4 +70,6 @@ def app_for(
         metrics=lambda: (metrics.exposition(), metrics.content_type),
         health_checks={"scheduler": scheduler_check, "channels": lambda: {"status": "ok", **report}},
         background=background,
+        store_kind=store_kind,
+        closing=closing,
     )

@@ -21,15 +21,27 @@ class SettingsError(Exception):
     pass
 
 
-class ServeSettings(BaseModel):
+class StoreSettings(BaseModel):
+    """What every command needs: where the data lives, and how to log."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    host: str = Field("127.0.0.1", min_length=1, description="Address to listen on.")
-    port: int = Field(8000, ge=1, le=65535, description="Port to listen on.")
+    database_url: str = Field(
+        "sqlite:///reminders.db",
+        min_length=1,
+        description="sqlite:///path/to/file.db, postgresql://user@host:port/db, or memory:// (nothing kept).",
+        json_schema_extra={"secret": True},
+    )
     log_format: Literal["json", "text"] = Field("json", description="JSON lines, or text for humans.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Lowest level logged."
     )
+
+
+class ServeSettings(StoreSettings):
+    migrate: bool = Field(True, description="Bring the database schema up to date at start-up.")
+    host: str = Field("127.0.0.1", min_length=1, description="Address to listen on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port to listen on.")
     scheduler_enabled: bool = Field(True, description="Run the clock-tick inside the server.")
     tick_seconds: float = Field(1.0, gt=0, le=3600, description="Seconds between scheduler ticks.")
     batch_size: int = Field(500, ge=1, le=100_000, description="Most reminders fired by one tick.")

@@ -12,6 +12,7 @@ from application.channels import Channels, Notification, NotificationChannel
 from application.clock import Clock
 from application.metrics import Metrics, NoMetrics
 from application.sender import RetryPolicy
+from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import InvalidTarget
 from domain.events import Event
 from entrypoints.bootstrap import BindableDispatcher, Service, bootstrap
@@ -92,6 +93,7 @@ def make_service(
     clock: Clock | None = None,
     channels: dict[str, NotificationChannel] | None = None,
     store: MemoryStore | None = None,
+    uow_factory: UnitOfWorkFactory | None = None,
     dispatcher: BindableDispatcher | None = None,
     metrics: Metrics | None = None,
     batch_size: int = 500,
@@ -100,19 +102,24 @@ def make_service(
     retry_policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> Service:
-    """A service over the memory store; pass `events` to collect every event the bus is handed.
+    """A service over the memory store (or `uow_factory`'s); pass `events` to collect every event the
+    bus is handed (memory store only).
 
     Retries wait zero seconds and sleep not at all unless `retry_policy` and `sleep` say otherwise.
     """
     store = store or MemoryStore()
     all_channels: Channels = {"log": LogChannel(), **(channels or {})}
     released = events
-    return bootstrap(
-        uow_factory=(
+    if uow_factory is None:
+        uow_factory = (
             (lambda: MemoryUnitOfWork(store))
             if released is None
             else (lambda: EventRecordingUnitOfWork(store, released))
-        ),
+        )
+    elif released is not None:
+        raise ValueError("events are recorded on the memory store only")
+    return bootstrap(
+        uow_factory=uow_factory,
         clock=clock or FixedClock(),
         channels=all_channels,
         dispatcher=dispatcher or InlineDispatcher(),

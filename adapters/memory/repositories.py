@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from adapters.memory.store import MemoryStore
-from adapters.memory.tracking import Tracker
+from adapters.tracking import Tracker
 from application.repositories import Page
 from domain.aggregate import Aggregate
 from domain.delivery import Delivery, DeliveryStatus

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from sortedcontainers import SortedList
 
 from adapters.memory.locking import YieldingLock
+from adapters.tracking import Write, detached
 from domain.aggregate import Aggregate
 from domain.delivery import Delivery, DeliveryStatus
 from domain.errors import (
@@ -35,25 +35,6 @@ A = TypeVar("A", bound=Aggregate)
 
 class StoreUnavailable(RuntimeError):
     pass
-
-
-def detached(aggregate: A) -> A:
-    """A copy the caller may change freely. Every field of an aggregate is immutable but the event list."""
-    # What copy.copy does for a plain instance, minus its protocol lookups (5x faster): every read
-    # and every write copies at least one aggregate.
-    kind = type(aggregate)
-    clone = kind.__new__(kind)
-    clone.__dict__.update(aggregate.__dict__)
-    clone._events = []
-    return clone
-
-
-@dataclass(frozen=True, slots=True)
-class Write:
-    aggregate: Aggregate
-    # The version read before the change; None for an aggregate new to the store.
-    expected_version: int | None
-    delete: bool = False
 
 
 class MemoryStore:
@@ -129,8 +110,12 @@ class MemoryStore:
             if taken or any(twin.email == aggregate.email for twin in twins):
                 raise DuplicateEmail()
         elif isinstance(aggregate, Reminder):
-            if aggregate.owner_id not in self.users or aggregate.owner_id in deleted:
-                raise NotFound("user", aggregate.owner_id)
+            owner = aggregate.owner_id
+            added_with_it = owner not in self.users and any(
+                isinstance(w.aggregate, User) and w.aggregate.id == owner and not w.delete for w in batch
+            )
+            if (owner not in self.users and not added_with_it) or owner in deleted:
+                raise NotFound("user", owner)
         elif isinstance(aggregate, Delivery) and write.expected_version is None:
             slot = aggregate.scheduled_for
             if slot is not None and (aggregate.reminder_id, slot) in self.ledger:

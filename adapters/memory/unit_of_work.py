@@ -10,7 +10,7 @@ from adapters.memory.repositories import (
     MemoryUserRepository,
 )
 from adapters.memory.store import MemoryStore
-from adapters.memory.tracking import Tracker
+from adapters.tracking import Tracker
 from application.unit_of_work import UnitOfWork
 from domain.aggregate import Aggregate
 

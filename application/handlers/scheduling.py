@@ -27,7 +27,28 @@ def check_due_reminders(
 ) -> TickResult:
     """Each due slot is recorded in the ledger exactly once, and the reminder moves on, atomically."""
     with uow:
-        due = [reminder.id for reminder in uow.reminders.due(command.now, limit=batch_size)]
+        # The batch is taken for this tick (on PostgreSQL other schedulers skip its rows) and fired
+        # in one commit. When that commit is refused, one reminder at a time finds which.
+        batch = uow.reminders.due(command.now, limit=batch_size)
+        due = [reminder.id for reminder in batch]
+        fired = 0
+        for reminder in batch:
+            deliveries = reminder.fire(command.now, grace=grace)
+            for delivery in deliveries:
+                uow.deliveries.add(delivery)
+            fired += bool(deliveries)
+        try:
+            uow.commit()
+        except (Conflict, NotFound):
+            log.info("a batch of due reminders was refused; firing them one by one", extra={"due": len(due)})
+        else:
+            return TickResult(due=len(due), fired=fired, more=len(due) == batch_size and fired > 0)
+    return _fire_one_by_one(command, uow, due, grace=grace, batch_size=batch_size)
+
+
+def _fire_one_by_one(
+    command: CheckDueReminders, uow: UnitOfWork, due: list[str], *, grace: timedelta, batch_size: int
+) -> TickResult:
     fired = 0
     for reminder_id in due:
         with uow:

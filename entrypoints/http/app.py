@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from importlib.metadata import version as installed_version
 from typing import Any
@@ -38,15 +38,20 @@ def create_app(
     metrics: MetricsExposition,
     health_checks: Mapping[str, HealthCheck] | None = None,
     background: Sequence[AbstractAsyncContextManager[Any]] = (),
+    store_kind: str = "memory",
+    closing: Sequence[Callable[[], None]] = (),
 ) -> Starlette:
-    """`background` runs for the app's lifetime (the ticker); the dispatcher drains on shutdown."""
+    """`background` runs for the app's lifetime (the ticker); the dispatcher drains on shutdown, and
+    then each of `closing` runs (the store's connections close last)."""
     version = service_version()
-    checks = {"store": store_check(service), **(health_checks or {})}
+    checks = {"store": store_check(service, store_kind), **(health_checks or {})}
     spec = build_openapi(OPERATIONS, title="Team Reminder Service", version=version)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with AsyncExitStack() as stack:
+            for close_store in closing:
+                stack.callback(close_store)
             for channel in service.channels.values():
                 close = getattr(channel, "close", None)  # channels holding connections
                 if close is not None:

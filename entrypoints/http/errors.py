@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from application.unit_of_work import StoreUnavailable
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from entrypoints.http.problems import ApiError, FieldProblem, error_response
 
@@ -43,7 +44,13 @@ def on_domain_error(request: Request, error: Exception) -> Response:
     return error_response(500, "internal error")
 
 
+def on_store_unavailable(request: Request, error: Exception) -> Response:
+    log.warning("the store is unavailable", extra={"error": str(error)})
+    return error_response(503, "the store is unavailable; try again shortly", None, {"Retry-After": "1"})
+
+
 EXCEPTION_HANDLERS = {
+    StoreUnavailable: on_store_unavailable,
     ApiError: on_api_error,
     HTTPException: on_http_exception,
     DomainError: on_domain_error,

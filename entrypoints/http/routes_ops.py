@@ -20,11 +20,17 @@ HealthCheck = Callable[[], dict[str, Any]]
 MetricsExposition = Callable[[], tuple[bytes, str]]
 
 
-def store_check(service: Service) -> HealthCheck:
+def store_check(service: Service, kind: str) -> HealthCheck:
+    """A real round trip to the store (`SELECT 1` on a database), naming which store it is."""
+
     def check() -> dict[str, Any]:
         started = time.perf_counter()
-        views.ping_store(service.uow_factory)
-        return {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 3)}
+        try:
+            views.ping_store(service.uow_factory)
+        except Exception as error:
+            # The type is enough to act on; the text may carry connection strings.
+            return {"status": "unavailable", "store": kind, "error": type(error).__name__}
+        return {"status": "ok", "store": kind, "latency_ms": round((time.perf_counter() - started) * 1000, 3)}
 
     return check
 

@@ -21,10 +21,12 @@ from entrypoints import cli
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No REMINDERS_ variable, and a fresh working directory for the default reminders.db."""
     for name in list(os.environ):
         if name.startswith("REMINDERS_"):
             monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
     return monkeypatch
 
 
@@ -122,7 +124,7 @@ def test_defaults_apply_when_nothing_is_set(servers: list[dict[str, Any]]) -> No
 def test_tick_with_the_in_memory_store_refuses_with_an_explanation(
     servers: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = cli.main(["tick"])
+    code = cli.main(["tick", "--database-url", "memory://"])
 
     assert code != 0
     error = capsys.readouterr().err
@@ -154,6 +156,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             stdout=out,
             stderr=subprocess.PIPE,
             env=env,
+            cwd=tmp_path,
         )
         try:
             url = f"http://127.0.0.1:{port}"
@@ -254,3 +257,77 @@ def test_a_malformed_smtp_url_never_shows_its_password(
     assert "REMINDERS_SMTP_URL" in error
     assert "hunter2" not in error
     assert servers == []
+
+
+# -- the store setting ---------------------------------------------------------------------------------
+
+
+def test_the_default_store_is_a_sqlite_file_in_the_working_directory(
+    servers: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    assert cli.main(["serve"]) == 0
+
+    assert servers
+    assert (tmp_path / "reminders.db").is_file()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["mysql://bob:hunter2@db/reminders", "sqlite://", "postgresql+psycopg2://bob:hunter2@db/x", "not a url"],
+)
+def test_an_unsupported_database_url_stops_start_up_naming_the_setting_and_hiding_its_password(
+    servers: list[dict[str, Any]], clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    clean_env.setenv("REMINDERS_DATABASE_URL", url)
+
+    assert cli.main(["serve"]) == 2
+
+    error = capsys.readouterr().err
+    assert "REMINDERS_DATABASE_URL" in error
+    assert "memory://" in error  # the way out is named
+    assert "hunter2" not in error
+    assert servers == []
+
+
+def test_an_unreachable_database_stops_start_up_without_showing_its_password(
+    servers: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["serve", "--database-url", "postgresql://bob:hunter2@127.0.0.1:1/reminders"])
+
+    assert code == 1
+    error = capsys.readouterr().err
+    assert "cannot open the store" in error
+    assert "hunter2" not in error
+    assert servers == []
+
+
+def test_migrate_brings_a_database_to_the_newest_revision_once(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.setattr(cli, "configure_logging", lambda *args, **kwargs: None)
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+
+    assert cli.main(["migrate", "--database-url", url]) == 0
+    assert "schema upgraded from empty to" in capsys.readouterr().out
+    assert cli.main(["migrate", "--database-url", url]) == 0
+    assert "already at the newest revision" in capsys.readouterr().out
+    assert cli.main(["migrate", "--database-url", "memory://"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_serve_without_migrating_refuses_a_database_that_was_never_migrated(
+    servers: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["serve", "--no-migrate", "--database-url", f"sqlite:///{tmp_path / 'new.db'}"])
+
+    assert code == 2
+    assert "reminders migrate" in capsys.readouterr().err
+    assert servers == []
+
+
+def test_the_in_memory_store_says_at_start_up_that_nothing_will_be_kept(
+    servers: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    assert cli.main(["serve", "--database-url", "memory://"]) == 0
+
+    assert any("keeps nothing" in record.getMessage() for record in caplog.records)

@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from adapters.memory.store import MemoryStore
+from adapters.sql import SqlUnitOfWork
 from application import views
 from application.channels import PermanentChannelError
 from entrypoints.bootstrap import Service
@@ -22,6 +23,7 @@ from tests.e2e.api_helpers import (
     user_body,
 )
 from tests.fakes import RecordingChannel
+from tests.stores import StoreUnderTest
 
 LIMIT = 64 * 1024
 JSON = {"content-type": "application/json"}
@@ -326,12 +328,13 @@ def test_health_reports_each_check(client: TestClient) -> None:
 
 
 def test_health_is_503_naming_the_store_when_the_store_does_not_answer(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, store: StoreUnderTest
 ) -> None:
-    def unreachable(self: MemoryStore, timeout: float = 1.0) -> None:
+    def unreachable(self: object, timeout: float = 1.0) -> None:
         raise ConnectionError("postgres://admin:s3cret@db:5432")
 
     monkeypatch.setattr(MemoryStore, "ping", unreachable)
+    monkeypatch.setattr(SqlUnitOfWork, "ping", unreachable)
 
     response = client.get("/health")
 
@@ -340,6 +343,7 @@ def test_health_is_503_naming_the_store_when_the_store_does_not_answer(
     health = response.json()
     assert health["status"] == "unavailable"
     assert health["checks"]["store"]["status"] == "unavailable"
+    assert health["checks"]["store"]["store"] == store.kind
     assert health["checks"]["scheduler"]["status"] == "ok"
     assert "s3cret" not in response.text
 
@@ -347,11 +351,12 @@ def test_health_is_503_naming_the_store_when_the_store_does_not_answer(
 def test_health_recovers_when_the_store_answers_again(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def unreachable(self: MemoryStore, timeout: float = 1.0) -> None:
+    def unreachable(self: object, timeout: float = 1.0) -> None:
         raise TimeoutError
 
     with monkeypatch.context() as patch:
         patch.setattr(MemoryStore, "ping", unreachable)
+        patch.setattr(SqlUnitOfWork, "ping", unreachable)
         assert client.get("/health").status_code == 503
 
     assert client.get("/health").status_code == 200

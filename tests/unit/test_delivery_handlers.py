@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.memory import MemoryStore, MemoryUnitOfWork
-from adapters.memory.store import Write
+from adapters.tracking import Write
 from application import views
 from application.channels import Notification, PermanentChannelError, TransientChannelError
 from application.commands import (

@@ -1,4 +1,8 @@
-"""The in-memory store: atomic commits, optimistic versions, uniqueness, the ledger, indexes, threads."""
+"""The store contract: every store (memory, SQLite, PostgreSQL) behaves the same.
+
+Atomic commits, optimistic versions, unique emails, the ledger, owners and cascades, pages in
+creation order with exact totals and every filter, the due query's order and limit, threads.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +14,31 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from adapters.memory import MemoryStore, MemoryUnitOfWork
 from application import views
 from application.commands import CreateUser, UpdateUser, UserPatch
 from application.repositories import Page
+from application.unit_of_work import UnitOfWork
 from domain.delivery import Delivery
 from domain.errors import DuplicateEmail, DuplicateOccurrence, NotFound, StaleVersion
 from domain.reminder import Reminder
 from domain.schedule import Frequency, Schedule
 from domain.user import User
 from tests.fakes import FixedClock, make_service
+from tests.stores import KINDS, MakeStore, StoreUnderTest
 
 NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
 
 
-def uow_of(store: MemoryStore) -> MemoryUnitOfWork:
-    return MemoryUnitOfWork(store)
+@pytest.fixture(params=KINDS)
+def store(request: pytest.FixtureRequest, make_store: MakeStore) -> StoreUnderTest:
+    return make_store(request.param)
 
 
-def add_user(store: MemoryStore, email: str, *, name: str = "Ann", active: bool = True) -> User:
+def uow_of(store: StoreUnderTest) -> UnitOfWork:
+    return store.uow_factory()
+
+
+def add_user(store: StoreUnderTest, email: str, *, name: str = "Ann", active: bool = True) -> User:
     with uow_of(store) as uow:
         user = User.create(name=name, email=email, active=active, now=NOW)
         uow.users.add(user)
@@ -37,7 +47,7 @@ def add_user(store: MemoryStore, email: str, *, name: str = "Ann", active: bool 
 
 
 def add_reminder(
-    store: MemoryStore,
+    store: StoreUnderTest,
     owner: User,
     *,
     at: str = "09:00",
@@ -64,11 +74,11 @@ def add_reminder(
     return reminder
 
 
-def stored_user(store: MemoryStore, user_id: str) -> User:
-    return views.get_user(lambda: uow_of(store), user_id)
+def stored_user(store: StoreUnderTest, user_id: str) -> User:
+    return views.get_user(store.uow_factory, user_id)
 
 
-def due_ids(store: MemoryStore, now: datetime, limit: int = 100) -> list[str]:
+def due_ids(store: StoreUnderTest, now: datetime, limit: int = 100) -> list[str]:
     with uow_of(store) as uow:
         return [reminder.id for reminder in uow.reminders.due(now, limit=limit)]
 
@@ -76,8 +86,7 @@ def due_ids(store: MemoryStore, now: datetime, limit: int = 100) -> list[str]:
 # -- atomic commits ------------------------------------------------------------------------------
 
 
-def test_changes_not_committed_are_never_stored() -> None:
-    store = MemoryStore()
+def test_changes_not_committed_are_never_stored(store: StoreUnderTest) -> None:
 
     def add_then_fail() -> None:
         with uow_of(store) as uow:
@@ -87,11 +96,10 @@ def test_changes_not_committed_are_never_stored() -> None:
     with pytest.raises(RuntimeError):
         add_then_fail()
 
-    assert views.list_users(lambda: uow_of(store), limit=10, offset=0).total == 0
+    assert views.list_users(store.uow_factory, limit=10, offset=0).total == 0
 
 
-def test_a_batch_with_one_conflicting_write_changes_nothing() -> None:
-    store = MemoryStore()
+def test_a_batch_with_one_conflicting_write_changes_nothing(store: StoreUnderTest) -> None:
     ann = add_user(store, "ann@example.com")
     add_user(store, "bob@example.com", name="Bob")
 
@@ -103,7 +111,7 @@ def test_a_batch_with_one_conflicting_write_changes_nothing() -> None:
         with pytest.raises(DuplicateEmail):
             uow.commit()
 
-    page = views.list_users(lambda: uow_of(store), limit=10, offset=0)
+    page = views.list_users(store.uow_factory, limit=10, offset=0)
     assert [user.email for user in page.items] == ["ann@example.com", "bob@example.com"]
     assert stored_user(store, ann.id).name == "Ann"
     assert stored_user(store, ann.id).version == 1
@@ -111,8 +119,7 @@ def test_a_batch_with_one_conflicting_write_changes_nothing() -> None:
     add_user(store, "cid@example.com", name="Cid")
 
 
-def test_a_refused_ledger_write_leaves_the_reminder_and_its_due_slot_unchanged() -> None:
-    store = MemoryStore()
+def test_a_refused_ledger_write_leaves_the_reminder_and_its_due_slot_unchanged(store: StoreUnderTest) -> None:
     owner = add_user(store, "ann@example.com")
     reminder = add_reminder(store, owner, at="09:00")
     slot = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -128,16 +135,15 @@ def test_a_refused_ledger_write_leaves_the_reminder_and_its_due_slot_unchanged()
         with pytest.raises(DuplicateOccurrence):
             uow.commit()
 
-    assert views.get_reminder(lambda: uow_of(store), reminder.id).next_run_at == slot
+    assert views.get_reminder(store.uow_factory, reminder.id).next_run_at == slot
     assert due_ids(store, datetime(2026, 1, 5, 9, 0, tzinfo=UTC)) == [reminder.id]
-    assert views.list_deliveries(lambda: uow_of(store), limit=10, offset=0).total == 1
+    assert views.list_deliveries(store.uow_factory, limit=10, offset=0).total == 1
 
 
 # -- optimistic versions ---------------------------------------------------------------------------
 
 
-def test_the_second_of_two_concurrent_changes_raises_stale_version() -> None:
-    store = MemoryStore()
+def test_the_second_of_two_concurrent_changes_raises_stale_version(store: StoreUnderTest) -> None:
     ann = add_user(store, "ann@example.com")
     first, second = uow_of(store), uow_of(store)
     first_copy, second_copy = first.users.get(ann.id), second.users.get(ann.id)
@@ -154,8 +160,7 @@ def test_the_second_of_two_concurrent_changes_raises_stale_version() -> None:
     assert stored_user(store, ann.id).version == 2
 
 
-def test_each_commit_of_a_change_bumps_the_version() -> None:
-    store = MemoryStore()
+def test_each_commit_of_a_change_bumps_the_version(store: StoreUnderTest) -> None:
     ann = add_user(store, "ann@example.com")
     for name in ("B", "C"):
         with uow_of(store) as uow:
@@ -170,8 +175,7 @@ def test_each_commit_of_a_change_bumps_the_version() -> None:
 # -- unique emails -------------------------------------------------------------------------------
 
 
-def test_a_duplicate_email_in_another_case_is_refused_at_commit() -> None:
-    store = MemoryStore()
+def test_a_duplicate_email_in_another_case_is_refused_at_commit(store: StoreUnderTest) -> None:
     add_user(store, "ann@example.com")
 
     with uow_of(store) as uow:
@@ -179,11 +183,10 @@ def test_a_duplicate_email_in_another_case_is_refused_at_commit() -> None:
         with pytest.raises(DuplicateEmail):
             uow.commit()
 
-    assert views.list_users(lambda: uow_of(store), limit=10, offset=0).total == 1
+    assert views.list_users(store.uow_factory, limit=10, offset=0).total == 1
 
 
-def test_two_new_users_with_the_same_email_in_one_commit_are_refused() -> None:
-    store = MemoryStore()
+def test_two_new_users_with_the_same_email_in_one_commit_are_refused(store: StoreUnderTest) -> None:
 
     with uow_of(store) as uow:
         uow.users.add(User.create(name="Ann", email="ann@example.com", active=True, now=NOW))
@@ -191,11 +194,10 @@ def test_two_new_users_with_the_same_email_in_one_commit_are_refused() -> None:
         with pytest.raises(DuplicateEmail):
             uow.commit()
 
-    assert views.list_users(lambda: uow_of(store), limit=10, offset=0).total == 0
+    assert views.list_users(store.uow_factory, limit=10, offset=0).total == 0
 
 
-def test_changing_a_users_email_to_anothers_is_refused() -> None:
-    store = MemoryStore()
+def test_changing_a_users_email_to_anothers_is_refused(store: StoreUnderTest) -> None:
     ann = add_user(store, "ann@example.com")
     add_user(store, "bob@example.com", name="Bob")
 
@@ -209,8 +211,7 @@ def test_changing_a_users_email_to_anothers_is_refused() -> None:
     assert stored_user(store, ann.id).email == "ann@example.com"
 
 
-def test_an_email_given_up_can_be_taken_by_someone_else() -> None:
-    store = MemoryStore()
+def test_an_email_given_up_can_be_taken_by_someone_else(store: StoreUnderTest) -> None:
     ann = add_user(store, "ann@example.com")
     bob = add_user(store, "bob@example.com", name="Bob")
     with uow_of(store) as uow:
@@ -225,15 +226,14 @@ def test_an_email_given_up_can_be_taken_by_someone_else() -> None:
     add_user(store, "ann@example.com", name="Second Ann")
     add_user(store, "bob@example.com", name="Second Bob")
 
-    emails = [u.email for u in views.list_users(lambda: uow_of(store), limit=10, offset=0).items]
+    emails = [u.email for u in views.list_users(store.uow_factory, limit=10, offset=0).items]
     assert emails == ["ann.new@example.com", "ann@example.com", "bob@example.com"]
 
 
 # -- the ledger and owners -----------------------------------------------------------------------
 
 
-def test_the_ledger_refuses_a_second_delivery_for_the_same_slot() -> None:
-    store = MemoryStore()
+def test_the_ledger_refuses_a_second_delivery_for_the_same_slot(store: StoreUnderTest) -> None:
     reminder = add_reminder(store, add_user(store, "ann@example.com"))
     slot = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -251,13 +251,12 @@ def test_the_ledger_refuses_a_second_delivery_for_the_same_slot() -> None:
     record(None)  # sent on demand: no slot, never a duplicate
     record(None)
 
-    deliveries = views.list_deliveries(lambda: uow_of(store), limit=10, offset=0, reminder_id=reminder.id)
+    deliveries = views.list_deliveries(store.uow_factory, limit=10, offset=0, reminder_id=reminder.id)
     assert deliveries.total == 4
     assert sum(d.scheduled_for == slot for d in deliveries.items) == 1
 
 
-def test_a_reminder_whose_owner_was_deleted_concurrently_is_refused() -> None:
-    store = MemoryStore()
+def test_a_reminder_whose_owner_was_deleted_concurrently_is_refused(store: StoreUnderTest) -> None:
     ann = add_user(store, "ann@example.com")
     creating = uow_of(store)
     owner = creating.users.get(ann.id)
@@ -291,8 +290,7 @@ def test_a_reminder_whose_owner_was_deleted_concurrently_is_refused() -> None:
 # -- listing -------------------------------------------------------------------------------------
 
 
-def test_users_keep_creation_order_after_updates() -> None:
-    store = MemoryStore()
+def test_users_keep_creation_order_after_updates(store: StoreUnderTest) -> None:
     users = [add_user(store, f"user{i}@example.com", name=f"User {i}") for i in range(3)]
     with uow_of(store) as uow:
         first = uow.users.get(users[0].id)
@@ -300,13 +298,12 @@ def test_users_keep_creation_order_after_updates() -> None:
         first.update(name="Renamed", now=NOW)
         uow.commit()
 
-    page = views.list_users(lambda: uow_of(store), limit=10, offset=0)
+    page = views.list_users(store.uow_factory, limit=10, offset=0)
     assert [user.id for user in page.items] == [user.id for user in users]
     assert page.items[0].name == "Renamed"
 
 
-def test_reminders_keep_creation_order_after_updates() -> None:
-    store = MemoryStore()
+def test_reminders_keep_creation_order_after_updates(store: StoreUnderTest) -> None:
     owner = add_user(store, "ann@example.com")
     reminders = [add_reminder(store, owner, title=f"R{i}") for i in range(3)]
     with uow_of(store) as uow:
@@ -315,35 +312,33 @@ def test_reminders_keep_creation_order_after_updates() -> None:
         first.update({"title": "Renamed", "schedule": Schedule(time(11, 0), Frequency.DAILY)}, now=NOW)
         uow.commit()
 
-    page = views.list_reminders_of(lambda: uow_of(store), owner.id, limit=10, offset=0)
+    page = views.list_reminders_of(store.uow_factory, owner.id, limit=10, offset=0)
     assert [reminder.title for reminder in page.items] == ["Renamed", "R1", "R2"]
 
 
-def test_user_pages_count_every_match_and_filter_on_active() -> None:
-    store = MemoryStore()
+def test_user_pages_count_every_match_and_filter_on_active(store: StoreUnderTest) -> None:
     for i in range(5):
         add_user(store, f"user{i}@example.com", name=f"User {i}", active=i % 2 == 0)
 
     def names(page: Page[User]) -> list[str]:
         return [user.name for user in page.items]
 
-    everyone = views.list_users(lambda: uow_of(store), limit=2, offset=1)
+    everyone = views.list_users(store.uow_factory, limit=2, offset=1)
     assert (names(everyone), everyone.total, everyone.limit, everyone.offset) == (
         ["User 1", "User 2"],
         5,
         2,
         1,
     )
-    active = views.list_users(lambda: uow_of(store), limit=2, offset=2, active=True)
+    active = views.list_users(store.uow_factory, limit=2, offset=2, active=True)
     assert (names(active), active.total) == (["User 4"], 3)
-    inactive = views.list_users(lambda: uow_of(store), limit=10, offset=0, active=False)
+    inactive = views.list_users(store.uow_factory, limit=10, offset=0, active=False)
     assert (names(inactive), inactive.total) == (["User 1", "User 3"], 2)
-    past_the_end = views.list_users(lambda: uow_of(store), limit=10, offset=7)
+    past_the_end = views.list_users(store.uow_factory, limit=10, offset=7)
     assert (past_the_end.items, past_the_end.total) == ([], 5)
 
 
-def test_reminder_pages_filter_on_channel_frequency_and_active_and_owner() -> None:
-    store = MemoryStore()
+def test_reminder_pages_filter_on_channel_frequency_and_active_and_owner(store: StoreUnderTest) -> None:
     ann = add_user(store, "ann@example.com")
     bob = add_user(store, "bob@example.com", name="Bob")
     add_reminder(store, ann, title="daily log")
@@ -356,7 +351,7 @@ def test_reminder_pages_filter_on_channel_frequency_and_active_and_owner() -> No
         *, channel: str | None = None, frequency: Frequency | None = None, active: bool | None = None
     ) -> tuple[list[str], int]:
         page = views.list_reminders_of(
-            lambda: uow_of(store),
+            store.uow_factory,
             ann.id,
             limit=2,
             offset=0,
@@ -373,8 +368,7 @@ def test_reminder_pages_filter_on_channel_frequency_and_active_and_owner() -> No
     assert titles(channel="log", frequency=Frequency.DAILY, active=True) == (["daily log"], 1)
 
 
-def test_deliveries_are_listed_newest_first() -> None:
-    store = MemoryStore()
+def test_deliveries_are_listed_newest_first(store: StoreUnderTest) -> None:
     reminder = add_reminder(store, add_user(store, "ann@example.com"))
     ids = []
     for day in range(3):
@@ -389,15 +383,14 @@ def test_deliveries_are_listed_newest_first() -> None:
             uow.commit()
             ids.append(delivery.id)
 
-    page = views.list_deliveries(lambda: uow_of(store), limit=2, offset=0)
+    page = views.list_deliveries(store.uow_factory, limit=2, offset=0)
     assert ([d.id for d in page.items], page.total) == ([ids[2], ids[1]], 3)
 
 
 # -- the due index -------------------------------------------------------------------------------
 
 
-def test_due_returns_the_earliest_first_within_the_limit() -> None:
-    store = MemoryStore()
+def test_due_returns_the_earliest_first_within_the_limit(store: StoreUnderTest) -> None:
     owner = add_user(store, "ann@example.com")
     late = add_reminder(store, owner, at="11:00")
     early = add_reminder(store, owner, at="09:00")
@@ -412,8 +405,7 @@ def test_due_returns_the_earliest_first_within_the_limit() -> None:
         assert uow.reminders.count_due(at_eleven) == 3
 
 
-def test_updated_deleted_and_deactivated_reminders_leave_the_due_index() -> None:
-    store = MemoryStore()
+def test_updated_deleted_and_deactivated_reminders_leave_the_due_index(store: StoreUnderTest) -> None:
     owner = add_user(store, "ann@example.com")
     moved, deleted, paused, kept = (
         add_reminder(store, owner, at=at) for at in ("09:00", "09:10", "09:20", "09:30")
@@ -434,8 +426,7 @@ def test_updated_deleted_and_deactivated_reminders_leave_the_due_index() -> None
     assert due_ids(store, datetime(2026, 1, 5, 13, 0, tzinfo=UTC)) == [kept.id, moved.id]
 
 
-def test_a_reminder_created_inactive_is_never_due() -> None:
-    store = MemoryStore()
+def test_a_reminder_created_inactive_is_never_due(store: StoreUnderTest) -> None:
     add_reminder(store, add_user(store, "ann@example.com"), active=False)
 
     assert due_ids(store, datetime(2026, 1, 12, tzinfo=UTC)) == []
@@ -454,8 +445,8 @@ def eager_thread_switching() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("eager_thread_switching")
-def test_many_threads_creating_users_through_one_bus_lose_none() -> None:
-    service = make_service(clock=FixedClock(NOW))
+def test_many_threads_creating_users_through_one_bus_lose_none(store: StoreUnderTest) -> None:
+    service = make_service(clock=FixedClock(NOW), uow_factory=store.uow_factory)
 
     def create_many(thread: int) -> None:
         for i in range(50):
@@ -470,8 +461,8 @@ def test_many_threads_creating_users_through_one_bus_lose_none() -> None:
 
 
 @pytest.mark.usefixtures("eager_thread_switching")
-def test_concurrent_updates_of_one_user_either_succeed_or_raise_stale_version() -> None:
-    service = make_service(clock=FixedClock(NOW))
+def test_concurrent_updates_of_one_user_either_succeed_or_raise_stale_version(store: StoreUnderTest) -> None:
+    service = make_service(clock=FixedClock(NOW), uow_factory=store.uow_factory)
     user = service.bus.handle(CreateUser(name="Ann", email="ann@example.com"))
     # Every round starts all eight threads together, so they read the same version.
     round_start = threading.Barrier(8, timeout=10)

@@ -1,14 +1,36 @@
-"""The identity map of one in-memory unit of work: what it read, added and removed."""
+"""The identity map of one unit of work: what it read, added and removed, and the writes that follow.
+
+Shared by every store: a unit of work commits exactly the aggregates that changed, each with the
+version it was read at, so a store can check optimistic concurrency however it keeps its data.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from adapters.memory.store import Write, detached
 from domain.aggregate import Aggregate
 
 A = TypeVar("A", bound=Aggregate)
+
+
+def detached(aggregate: A) -> A:
+    """A copy the caller may change freely. Every field of an aggregate is immutable but the event list."""
+    # What copy.copy does for a plain instance, minus its protocol lookups (5x faster): every read
+    # and every write copies at least one aggregate.
+    kind = type(aggregate)
+    clone = kind.__new__(kind)
+    clone.__dict__.update(aggregate.__dict__)
+    clone._events = []
+    return clone
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    aggregate: Aggregate
+    # The version read before the change; None for an aggregate new to the store.
+    expected_version: int | None
+    delete: bool = False
 
 
 def _state(aggregate: Aggregate) -> dict[str, Any]:
@@ -35,12 +57,16 @@ class Tracker:
         """Forget everything: the start of a new transaction."""
         self.entries = {}
 
-    def loaded(self, stored: A) -> A:
-        """The unit of work's own copy of a stored aggregate; the same object on every read."""
+    def loaded(self, stored: A, *, private: bool = False) -> A:
+        """The unit of work's own copy of a stored aggregate; the same object on every read.
+
+        `private` says `stored` was built for this unit of work alone (a row a SQL store just
+        read), so it is kept as it is rather than copied.
+        """
         key = (type(stored), stored.id)  # type: ignore[attr-defined]
         entry = self.entries.get(key)
         if entry is None:
-            copy = detached(stored)
+            copy = stored if private else detached(stored)
             entry = self.entries[key] = _Entry(copy, _state(copy), copy.version)
         return entry.aggregate  # type: ignore[return-value]
 

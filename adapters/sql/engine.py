@@ -1,0 +1,151 @@
+"""Connecting to a SQL store: the engine, with each database's settings applied on every connection.
+
+SQLite runs in WAL mode (readers never wait for the writer) with a busy timeout and foreign keys
+on. A unit of work that will write begins with `BEGIN IMMEDIATE`, so it holds the one write lock
+from its first statement instead of failing when a read transaction tries to become a write one;
+inside one process those transactions also pass through a lock (`gate`), which hands the write lock
+from thread to thread at once instead of by SQLite's sleeping busy handler.
+
+PostgreSQL is reached through psycopg 3 with a connection pool whose connections are checked
+before use, so the store recovers by itself when the database comes back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+Dialect = Literal["sqlite", "postgresql"]
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_SECONDS = 5
+_BEGIN_IMMEDIATE = "begin_immediate"
+
+
+class UnsupportedDatabaseUrl(ValueError):
+    """The URL names no store this service can use; the message never holds the password."""
+
+
+def parse_url(raw: str) -> URL:
+    """The SQLAlchemy URL for a `sqlite:///…` or `postgresql://…` setting, with its driver chosen."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise UnsupportedDatabaseUrl("it is not a URL") from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+            raise UnsupportedDatabaseUrl(
+                "sqlite needs a file path, as in sqlite:///reminders.db (use memory:// for a store in memory)"
+            )
+        return url.set(drivername="sqlite+pysqlite")
+    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        if not url.database:
+            raise UnsupportedDatabaseUrl(
+                "postgresql needs a database name, as in postgresql://user@host:5432/db"
+            )
+        return url.set(drivername="postgresql+psycopg")
+    raise UnsupportedDatabaseUrl(f"the scheme {url.drivername!r} is not supported")
+
+
+def redacted(raw: str) -> str:
+    """The URL as it may be shown: any password replaced by ***."""
+    try:
+        return make_url(raw).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparsable)"
+
+
+@dataclass(frozen=True, slots=True)
+class SqlStore:
+    engine: Engine
+    dialect: Dialect
+    # Held from BEGIN IMMEDIATE to the end of a SQLite write transaction; nothing on PostgreSQL.
+    gate: AbstractContextManager[Any]
+
+    def write_connection(self) -> Connection:
+        """A connection in a transaction that will write (a write lock on SQLite, from the start)."""
+        connection = self.engine.connect()
+        if self.dialect == "sqlite":
+            connection.execution_options(**{_BEGIN_IMMEDIATE: True})
+        connection.begin()
+        return connection
+
+    def read_connection(self) -> Connection:
+        connection = self.engine.connect()
+        connection.begin()
+        return connection
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """One write transaction, committed when the block ends without an error."""
+        with self.gate:
+            connection = self.write_connection()
+            try:
+                yield connection
+                connection.commit()
+            finally:
+                connection.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class _SqliteGate:
+    """A lock that gives up after SQLite's own busy timeout, so a stuck writer surfaces as an error."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise TimeoutError("timed out waiting for the SQLite write lock")
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def connect(raw_url: str, *, pool_size: int = 20) -> SqlStore:
+    """An engine for the URL; nothing is opened until the first unit of work needs a connection."""
+    url = parse_url(raw_url)
+    if url.drivername.startswith("sqlite"):
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        _configure_sqlite(engine)
+        return SqlStore(engine, "sqlite", _SqliteGate())
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "reminders"},
+    )
+    return SqlStore(engine, "postgresql", contextlib.nullcontext())
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # pysqlite's own transaction handling would BEGIN (deferred) by itself; ours says which kind.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+            "foreign_keys=ON",
+            "synchronous=NORMAL",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_BEGIN_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

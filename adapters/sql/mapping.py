@@ -1,0 +1,166 @@
+"""Row <-> aggregate, in one place: the domain never sees a row and the tables never see an aggregate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import Table
+
+from adapters.sql import tables
+from domain.aggregate import Aggregate
+from domain.delivery import CLAIM_LEASE, Attempt, Delivery, DeliveryStatus
+from domain.reminder import Reminder
+from domain.schedule import Frequency, Schedule
+from domain.user import User
+
+Row = Mapping[Any, Any]
+
+
+def table_of(aggregate: Aggregate) -> Table:
+    if isinstance(aggregate, User):
+        return tables.users
+    if isinstance(aggregate, Reminder):
+        return tables.reminders
+    if isinstance(aggregate, Delivery):
+        return tables.deliveries
+    raise TypeError(f"not stored here: {type(aggregate).__name__}")
+
+
+def to_row(aggregate: Aggregate) -> dict[str, Any]:
+    """Every column but `seq`, which the database assigns."""
+    if isinstance(aggregate, User):
+        return _user_row(aggregate)
+    if isinstance(aggregate, Reminder):
+        return _reminder_row(aggregate)
+    if isinstance(aggregate, Delivery):
+        return _delivery_row(aggregate)
+    raise TypeError(f"not stored here: {type(aggregate).__name__}")
+
+
+def _user_row(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "active": user.active,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+        "version": user.version,
+    }
+
+
+def user_from(row: Row) -> User:
+    return User(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        active=row["active"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+def _reminder_row(reminder: Reminder) -> dict[str, Any]:
+    schedule = reminder.schedule
+    return {
+        "id": reminder.id,
+        "owner_id": reminder.owner_id,
+        "title": reminder.title,
+        "message": reminder.message,
+        "channel": reminder.channel,
+        "target": reminder.target,
+        "time_of_day": schedule.time_of_day.isoformat(),
+        "frequency": schedule.frequency.value,
+        "timezone": schedule.timezone,
+        "weekdays": list(schedule.weekdays),
+        "date": schedule.date,
+        "active": reminder.active,
+        "next_run_at": reminder.next_run_at,
+        "last_run_at": reminder.last_run_at,
+        "created_at": reminder.created_at,
+        "updated_at": reminder.updated_at,
+        "version": reminder.version,
+    }
+
+
+def reminder_from(row: Row) -> Reminder:
+    schedule = Schedule(
+        time_of_day=time.fromisoformat(row["time_of_day"]),
+        frequency=Frequency(row["frequency"]),
+        timezone=row["timezone"],
+        weekdays=tuple(row["weekdays"]),
+        date=row["date"],
+    )
+    return Reminder(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        title=row["title"],
+        message=row["message"],
+        channel=row["channel"],
+        target=row["target"],
+        schedule=schedule,
+        active=row["active"],
+        next_run_at=row["next_run_at"],
+        last_run_at=row["last_run_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+def _attempt_json(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "number": attempt.number,
+        "started_at": attempt.started_at.isoformat(),
+        "duration_ms": attempt.duration_ms,
+        "error": attempt.error,
+    }
+
+
+def _attempt_from(data: Mapping[str, Any]) -> Attempt:
+    return Attempt(
+        number=data["number"],
+        started_at=datetime.fromisoformat(data["started_at"]),
+        duration_ms=data["duration_ms"],
+        error=data["error"],
+    )
+
+
+def _delivery_row(delivery: Delivery) -> dict[str, Any]:
+    claimed = delivery.claimed_at
+    pending = delivery.status is DeliveryStatus.PENDING
+    return {
+        "id": delivery.id,
+        "reminder_id": delivery.reminder_id,
+        "channel": delivery.channel,
+        "status": delivery.status.value,
+        "scheduled_for": delivery.scheduled_for,
+        "created_at": delivery.created_at,
+        "sent_at": delivery.sent_at,
+        "attempts": [_attempt_json(attempt) for attempt in delivery.attempts],
+        "error": delivery.error,
+        "claimed_at": claimed,
+        "lease_expires_at": None if claimed is None else claimed + CLAIM_LEASE,
+        # A pending delivery nobody holds is due at once; the queue columns stay empty otherwise.
+        "next_attempt_at": delivery.created_at if pending and claimed is None else None,
+        "version": delivery.version,
+    }
+
+
+def delivery_from(row: Row) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        reminder_id=row["reminder_id"],
+        channel=row["channel"],
+        status=DeliveryStatus(row["status"]),
+        scheduled_for=row["scheduled_for"],
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
+        attempts=tuple(_attempt_from(item) for item in row["attempts"]),
+        error=row["error"],
+        claimed_at=row["claimed_at"],
+        version=row["version"],
+    )

@@ -1,0 +1,174 @@
+"""SQL repositories: one indexed statement per question, rows turned into the unit of work's aggregates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import ColumnElement, Executable, Result, Select, Table, and_, func, select, true
+
+from adapters.sql import tables
+from adapters.sql.mapping import Row, delivery_from, reminder_from, user_from
+from adapters.tracking import Tracker
+from application.repositories import Page
+from domain.aggregate import Aggregate
+from domain.delivery import Delivery, DeliveryStatus
+from domain.reminder import Reminder
+from domain.schedule import Frequency
+from domain.user import User
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Session(Protocol):
+    """What a repository needs of its unit of work."""
+
+    tracker: Tracker
+
+    def execute(self, statement: Executable, *, write: bool = False) -> Result[Any]: ...
+
+
+class _Repository:
+    table: Table
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _get(self, kind: type[A], entity_id: str, build: Callable[[Row], A]) -> A | None:
+        tracker = self._session.tracker
+        if tracker.is_removed(kind, entity_id):
+            return None
+        known = tracker.entries.get((kind, entity_id))
+        if known is not None:
+            return known.aggregate  # type: ignore[return-value]
+        query = select(self.table).where(self.table.c.id == entity_id)
+        row = self._session.execute(query).first()
+        return None if row is None else tracker.loaded(build(row._mapping), private=True)
+
+    def _page(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        build: Callable[[Row], A],
+        *,
+        limit: int,
+        offset: int,
+        newest_first: bool = False,
+    ) -> Page[A]:
+        where = and_(true(), *conditions)
+        total = self._session.execute(select(func.count()).select_from(self.table).where(where)).scalar_one()
+        order = self.table.c.seq.desc() if newest_first else self.table.c.seq
+        query: Select[Any] = select(self.table).where(where).order_by(order).limit(limit).offset(offset)
+        rows = self._session.execute(query).all()
+        tracker = self._session.tracker
+        items = [tracker.loaded(build(row._mapping), private=True) for row in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+class SqlUserRepository(_Repository):
+    table = tables.users
+
+    def add(self, user: User) -> None:
+        self._session.tracker.added(user)
+
+    def get(self, user_id: str) -> User | None:
+        return self._get(User, user_id, user_from)
+
+    def remove(self, user: User) -> None:
+        self._session.tracker.removed(user)
+
+    def list(self, *, limit: int, offset: int, active: bool | None = None) -> Page[User]:
+        conditions = [] if active is None else [self.table.c.active == active]
+        return self._page(conditions, user_from, limit=limit, offset=offset)
+
+
+class SqlReminderRepository(_Repository):
+    table = tables.reminders
+
+    def add(self, reminder: Reminder) -> None:
+        self._session.tracker.added(reminder)
+
+    def get(self, reminder_id: str) -> Reminder | None:
+        return self._get(Reminder, reminder_id, reminder_from)
+
+    def remove(self, reminder: Reminder) -> None:
+        self._session.tracker.removed(reminder)
+
+    def list_by_owner(
+        self,
+        owner_id: str,
+        *,
+        limit: int,
+        offset: int,
+        channel: str | None = None,
+        frequency: Frequency | None = None,
+        active: bool | None = None,
+    ) -> Page[Reminder]:
+        c = self.table.c
+        conditions = [c.owner_id == owner_id]
+        if channel is not None:
+            conditions.append(c.channel == channel)
+        if frequency is not None:
+            conditions.append(c.frequency == frequency.value)
+        if active is not None:
+            conditions.append(c.active == active)
+        return self._page(conditions, reminder_from, limit=limit, offset=offset)
+
+    def _due_where(self, now: datetime) -> ColumnElement[bool]:
+        # Written as the partial index's predicate, so both engines choose that index.
+        c = self.table.c
+        return and_(c.active, c.next_run_at.is_not(None), c.next_run_at <= now)
+
+    def due(self, now: datetime, *, limit: int) -> list[Reminder]:
+        """Due rows taken for this unit of work: locked on PostgreSQL, skipping rows another
+        scheduler holds, so schedulers in several processes share the due work without waiting."""
+        c = self.table.c
+        query = (
+            select(self.table)
+            .where(self._due_where(now))
+            .order_by(c.next_run_at, c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = self._session.execute(query, write=True).all()
+        tracker = self._session.tracker
+        return [tracker.loaded(reminder_from(row._mapping), private=True) for row in rows]
+
+    def count_due(self, now: datetime) -> int:
+        query = select(func.count()).select_from(self.table).where(self._due_where(now))
+        return int(self._session.execute(query).scalar_one())
+
+
+class SqlDeliveryRepository(_Repository):
+    table = tables.deliveries
+
+    def add(self, delivery: Delivery) -> None:
+        self._session.tracker.added(delivery)
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        return self._get(Delivery, delivery_id, delivery_from)
+
+    def list(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        reminder_id: str | None = None,
+        status: DeliveryStatus | None = None,
+        channel: str | None = None,
+    ) -> Page[Delivery]:
+        c = self.table.c
+        conditions = []
+        if reminder_id is not None:
+            conditions.append(c.reminder_id == reminder_id)
+        if status is not None:
+            conditions.append(c.status == status.value)
+        if channel is not None:
+            conditions.append(c.channel == channel)
+        return self._page(conditions, delivery_from, limit=limit, offset=offset, newest_first=True)
+
+    def count(self, *, status: DeliveryStatus | None = None) -> int:
+        query = select(func.count()).select_from(self.table)
+        if status is not None:
+            query = query.where(self.table.c.status == status.value)
+        return int(self._session.execute(query).scalar_one())

@@ -1,0 +1,154 @@
+"""The SQL schema, as SQLAlchemy Core tables: the one description the migrations are checked against.
+
+Every table has `seq`, an ever-growing integer, because pages come in creation order and random ids
+and equal timestamps cannot give one. The ledger's rule is a constraint (one delivery per reminder
+and slot); unique emails are a unique index on the lower-cased address; the scheduler's due query
+reads a partial index of active reminders by `(next_run_at, id)`. Deliveries keep no foreign key to
+reminders: their history outlives a deleted reminder.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+    text,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out: `timestamptz` on PostgreSQL, naive UTC text on SQLite.
+
+    SQLite's text form sorts in time order, so comparisons and indexes work on both engines.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("only timezone-aware datetimes are stored")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _seq() -> Column[int]:
+    # SQLite numbers rows only through an INTEGER PRIMARY KEY, so seq is the key and id a unique column.
+    return Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+
+
+users = Table(
+    "users",
+    metadata,
+    _seq(),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+Index("uq_users_email_lower", func.lower(users.c.email), unique=True)
+Index("ix_users_active_seq", users.c.active, users.c.seq)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    _seq(),
+    Column("id", String(32), nullable=False, unique=True),
+    # Deleting a user deletes their reminders in the same transaction.
+    Column("owner_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("channel", String(50), nullable=False),
+    Column("target", Text),
+    Column("time_of_day", String(8), nullable=False),
+    Column("frequency", String(16), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("weekdays", JSON, nullable=False),
+    Column("date", Date),
+    Column("active", Boolean, nullable=False),
+    Column("next_run_at", UtcDateTime),
+    Column("last_run_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+Index("ix_reminders_owner_id_seq", reminders.c.owner_id, reminders.c.seq)
+# Only rows that can come due: the scheduler's query stays as cheap with a million paused reminders.
+# Each engine's predicate is written as that engine renders the due query's, so its planner sees the
+# query implies it (SQLite has no booleans: SQLAlchemy writes `active = 1` there).
+DUE_INDEX_WHERE = {
+    "postgresql": "active AND next_run_at IS NOT NULL",
+    "sqlite": "active = 1 AND next_run_at IS NOT NULL",
+}
+Index(
+    "ix_reminders_due",
+    reminders.c.next_run_at,
+    reminders.c.id,
+    postgresql_where=text(DUE_INDEX_WHERE["postgresql"]),
+    sqlite_where=text(DUE_INDEX_WHERE["sqlite"]),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    _seq(),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("reminder_id", String(32), nullable=False),
+    Column("channel", String(50), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("scheduled_for", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("attempts", JSON, nullable=False),
+    Column("error", Text),
+    Column("claimed_at", UtcDateTime),
+    # The delivery queue's columns: who holds a claim, until when, and when a pending one is due.
+    Column("claimed_by", String(200)),
+    Column("lease_expires_at", UtcDateTime),
+    Column("next_attempt_at", UtcDateTime),
+    Column("version", Integer, nullable=False),
+    # The ledger: one delivery per reminder and slot. On-demand sends have no slot, and NULLs differ.
+    UniqueConstraint("reminder_id", "scheduled_for", name="uq_deliveries_slot"),
+)
+Index("ix_deliveries_reminder_id_seq", deliveries.c.reminder_id, deliveries.c.seq)
+Index("ix_deliveries_status_seq", deliveries.c.status, deliveries.c.seq)
+Index("ix_deliveries_channel_seq", deliveries.c.channel, deliveries.c.seq)
+Index("ix_deliveries_queue", deliveries.c.status, deliveries.c.next_attempt_at)
+Index("ix_deliveries_lease", deliveries.c.status, deliveries.c.lease_expires_at)

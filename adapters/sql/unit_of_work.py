@@ -1,0 +1,108 @@
+"""The SQL unit of work: one database transaction, opened by the first statement and ended by commit.
+
+Reads need no lock: every write names the version it read, so a change made meanwhile by another
+process is refused as StaleVersion rather than overwritten. On PostgreSQL the whole unit of work is
+one transaction. On SQLite a unit of work that only reads stays a plain read transaction (WAL lets
+it run beside the writer); its commit, or a query that takes rows for writing (`due`), runs in a
+`BEGIN IMMEDIATE` transaction, so SQLite never has to turn a reader into a writer mid-way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import Connection, Executable, Result, text
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from adapters.sql.engine import SqlStore
+from adapters.sql.repositories import SqlDeliveryRepository, SqlReminderRepository, SqlUserRepository
+from adapters.sql.writes import apply_writes, bump_versions
+from adapters.tracking import Tracker
+from application.unit_of_work import StoreUnavailable, UnitOfWork
+from domain.aggregate import Aggregate
+
+
+@contextlib.contextmanager
+def _unavailable_as_store_unavailable() -> Iterator[None]:
+    """A lost connection, a database that refuses connections or a write lock never granted."""
+    try:
+        yield
+    except (OperationalError, InterfaceError, TimeoutError) as error:
+        raise StoreUnavailable(f"the database is unavailable ({type(error).__name__})") from error
+
+
+class SqlUnitOfWork(UnitOfWork):
+    def __init__(self, store: SqlStore) -> None:
+        super().__init__()
+        self._store = store
+        self.tracker = Tracker()
+        self._connection: Connection | None = None
+        self._writing = False
+        self.users = SqlUserRepository(self)
+        self.reminders = SqlReminderRepository(self)
+        self.deliveries = SqlDeliveryRepository(self)
+
+    def connection(self, *, write: bool = False) -> Connection:
+        """The unit of work's connection, in a transaction that can write when `write` is asked."""
+        if self._connection is not None and (self._writing or not write):
+            return self._connection
+        if self._connection is not None and self._store.dialect == "postgresql":
+            self._writing = True  # a PostgreSQL transaction writes whenever it likes
+            return self._connection
+        self._close()
+        if write:
+            self._store.gate.__enter__()
+            try:
+                self._connection = self._store.write_connection()
+            except BaseException:
+                self._store.gate.__exit__(None, None, None)
+                raise
+        else:
+            self._connection = self._store.read_connection()
+        self._writing = write
+        return self._connection
+
+    def execute(self, statement: Executable, *, write: bool = False) -> Result[Any]:
+        with _unavailable_as_store_unavailable():
+            return self.connection(write=write).execute(statement)
+
+    def ping(self) -> None:
+        self.execute(text("SELECT 1"))
+
+    def _begin(self) -> None:
+        self._close()
+        self.tracker.clear()
+
+    def _touched(self) -> Iterable[Aggregate]:
+        return self.tracker.aggregates()
+
+    def _commit(self) -> None:
+        writes = self.tracker.writes()
+        if writes:
+            try:
+                with _unavailable_as_store_unavailable():
+                    connection = self.connection(write=True)
+                    apply_writes(connection, writes)
+                    connection.commit()
+            except BaseException:
+                self._close()  # a refused commit still gives the write lock back at once
+                raise
+            bump_versions(writes)
+        self._begin()
+
+    def _rollback(self) -> None:
+        self._begin()
+
+    def _close(self) -> None:
+        """Roll back whatever is open and give the connection (and the SQLite write lock) back."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.close()  # rolls back an open transaction
+        finally:
+            if self._writing and self._store.dialect == "sqlite":
+                self._store.gate.__exit__(None, None, None)
+            self._writing = False

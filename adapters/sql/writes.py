@@ -1,0 +1,82 @@
+"""A unit of work's commit as SQL: one statement per changed aggregate, each checked, in one transaction.
+
+Deletes go first (so a given-up email or slot is free for the rest of the batch), then updates and
+inserts, users before reminders. Every update and delete names the version it read; no row
+matched means someone else changed or deleted it. A unique or foreign-key violation is translated
+by the table it happened on into the same domain error the in-memory store raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from adapters.sql import tables
+from adapters.sql.mapping import table_of, to_row
+from adapters.tracking import Write
+from domain.errors import Conflict, DuplicateEmail, DuplicateOccurrence, NotFound, StaleVersion
+
+_ORDER = {tables.users.name: 0, tables.reminders.name: 1, tables.deliveries.name: 2}
+
+
+def apply_writes(connection: Connection, writes: Iterable[Write]) -> None:
+    ordered = sorted(writes, key=_position)
+    for write in ordered:
+        _apply(connection, write)
+
+
+def _position(write: Write) -> tuple[bool, int]:
+    rank = _ORDER[table_of(write.aggregate).name]
+    return (not write.delete, -rank if write.delete else rank)
+
+
+def bump_versions(writes: Iterable[Write]) -> None:
+    """After the commit: each written aggregate now has the version the database holds."""
+    for write in writes:
+        if not write.delete:
+            write.aggregate.version = (write.expected_version or 0) + 1
+
+
+def _apply(connection: Connection, write: Write) -> None:
+    aggregate = write.aggregate
+    table = table_of(aggregate)
+    entity_id: str = aggregate.id  # type: ignore[attr-defined]
+    if write.delete:
+        where = and_(table.c.id == entity_id, table.c.version == write.expected_version)
+        if connection.execute(delete(table).where(where)).rowcount != 1:
+            _explain_missing_row(connection, table, entity_id)
+        return
+    row = to_row(aggregate)
+    row["version"] = (write.expected_version or 0) + 1
+    try:
+        if write.expected_version is None:
+            connection.execute(insert(table).values(row))
+            return
+        where = and_(table.c.id == entity_id, table.c.version == write.expected_version)
+        result = connection.execute(update(table).where(where).values(row))
+    except IntegrityError as error:
+        raise _translate(table, aggregate, error) from None
+    if result.rowcount != 1:
+        _explain_missing_row(connection, table, entity_id)
+
+
+def _explain_missing_row(connection: Connection, table: Table, entity_id: str) -> None:
+    kind = table.name.removesuffix("s")
+    exists = connection.execute(select(table.c.version).where(table.c.id == entity_id)).first()
+    if exists is None:
+        raise NotFound(kind, entity_id)
+    raise StaleVersion(kind, entity_id)
+
+
+def _translate(table: Table, aggregate: object, error: IntegrityError) -> Exception:
+    text = str(error.orig)
+    if table is tables.users:
+        return DuplicateEmail()
+    if table is tables.reminders and "foreign" in text.lower():
+        return NotFound("user", aggregate.owner_id)  # type: ignore[attr-defined]
+    if table is tables.deliveries and ("uq_deliveries_slot" in text or "deliveries.scheduled_for" in text):
+        return DuplicateOccurrence(aggregate.reminder_id)  # type: ignore[attr-defined]
+    kind = table.name.removesuffix("s")
+    return Conflict(f"{kind} {aggregate.id!r} already exists")  # type: ignore[attr-defined]

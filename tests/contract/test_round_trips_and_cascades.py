@@ -1,0 +1,268 @@
+"""The store contract, continued: what is stored comes back unchanged, deletes cascade as documented,
+every delivery filter counts exactly, and concurrent schedulers never record a slot twice."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from application import views
+from application.commands import DeleteUser
+from domain.aggregate import Aggregate
+from domain.delivery import Attempt, Delivery, DeliveryStatus
+from domain.errors import Conflict, DuplicateOccurrence
+from domain.reminder import Reminder
+from domain.schedule import Frequency, Schedule
+from domain.user import User
+from tests.fakes import FixedClock, make_service
+from tests.stores import KINDS, MakeStore, StoreUnderTest
+
+NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=KINDS)
+def store(request: pytest.FixtureRequest, make_store: MakeStore) -> StoreUnderTest:
+    return make_store(request.param)
+
+
+def state(aggregate: Aggregate) -> dict[str, Any]:
+    return {f.name: getattr(aggregate, f.name) for f in fields(aggregate) if f.name != "_events"}
+
+
+def save(store: StoreUnderTest, *aggregates: User | Reminder | Delivery) -> None:
+    with store.uow_factory() as uow:
+        for aggregate in aggregates:
+            if isinstance(aggregate, User):
+                uow.users.add(aggregate)
+            elif isinstance(aggregate, Reminder):
+                uow.reminders.add(aggregate)
+            else:
+                uow.deliveries.add(aggregate)
+        uow.commit()
+
+
+def make_user(email: str = "ann@example.com") -> User:
+    return User.create(name="Ann Example", email=email, active=True, now=NOW)
+
+
+def make_reminder(owner: User, *, schedule: Schedule | None = None, channel: str = "log") -> Reminder:
+    return Reminder.create(
+        owner_id=owner.id,
+        title="Standup {date}",
+        message="Join, {owner_name} — ünïcödé and {{braces}}",
+        channel=channel,
+        target="https://example.com/hook?x=1" if channel == "webhook" else None,
+        schedule=schedule or Schedule(time(9, 0), Frequency.DAILY),
+        active=True,
+        now=NOW,
+    )
+
+
+# -- round trips -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        Schedule(time(9, 30, 15), Frequency.WEEKLY, "Europe/Berlin", weekdays=(0, 3, 6)),
+        Schedule(time(23, 59), Frequency.ONCE, "America/New_York", date=date(2026, 12, 24)),
+        Schedule(time(0, 0), Frequency.DAILY, "Asia/Kolkata"),
+    ],
+    ids=["weekly", "once", "daily"],
+)
+def test_every_field_of_users_and_reminders_comes_back_unchanged(
+    store: StoreUnderTest, schedule: Schedule
+) -> None:
+    owner = make_user()
+    reminder = make_reminder(owner, schedule=schedule, channel="webhook")
+    save(store, owner, reminder)
+
+    with store.uow_factory() as uow:
+        loaded_owner, loaded = uow.users.get(owner.id), uow.reminders.get(reminder.id)
+    assert loaded_owner is not None
+    assert loaded is not None
+    assert state(loaded_owner) == state(owner)
+    assert state(loaded) == state(reminder)
+    assert loaded.next_run_at is not None
+    assert loaded.next_run_at.utcoffset() == timedelta(0)
+
+
+def test_a_delivery_with_its_attempts_comes_back_unchanged(store: StoreUnderTest) -> None:
+    owner = make_user()
+    reminder = make_reminder(owner)
+    delivery = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=SLOT, now=NOW)
+    save(store, owner, reminder, delivery)
+    with store.uow_factory() as uow:
+        taken = uow.deliveries.get(delivery.id)
+        assert taken is not None
+        taken.claim(NOW)
+        uow.commit()
+    with store.uow_factory() as uow:
+        claimed = uow.deliveries.get(delivery.id)
+        assert claimed is not None
+        assert claimed.claimed_at == NOW
+        attempts = [
+            Attempt(1, NOW, 12.5, "connection refused"),
+            Attempt(2, NOW + timedelta(seconds=1, microseconds=250), 3.25),
+        ]
+        claimed.record_outcome(attempts, error=None, now=NOW + timedelta(seconds=2))
+        uow.commit()
+
+    with store.uow_factory() as uow:
+        loaded = uow.deliveries.get(delivery.id)
+    assert loaded is not None
+    assert loaded.status is DeliveryStatus.SENT
+    assert loaded.attempts == tuple(attempts)
+    assert (loaded.sent_at, loaded.claimed_at, loaded.scheduled_for) == (
+        NOW + timedelta(seconds=2),
+        None,
+        SLOT,
+    )
+    assert loaded.version == 3
+
+
+def test_a_moment_given_in_another_offset_is_the_same_instant_in_utc(store: StoreUnderTest) -> None:
+    owner = make_user()
+    reminder = make_reminder(owner)
+    slot = datetime(2026, 1, 5, 10, 0, tzinfo=timezone(timedelta(hours=1)))  # 09:00 UTC
+    save(
+        store,
+        owner,
+        reminder,
+        Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=slot, now=NOW),
+    )
+
+    with store.uow_factory() as uow:
+        [delivery] = uow.deliveries.list(limit=10, offset=0).items
+        assert delivery.scheduled_for == SLOT
+        # The same instant in another offset is the same slot.
+        uow.deliveries.add(Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=SLOT, now=NOW))
+        with pytest.raises(DuplicateOccurrence):
+            uow.commit()
+
+
+# -- cascades --------------------------------------------------------------------------------------
+
+
+def test_deleting_a_user_deletes_their_reminders_and_keeps_the_delivery_record(store: StoreUnderTest) -> None:
+    service = make_service(clock=FixedClock(NOW), uow_factory=store.uow_factory)
+    ann, bob = make_user(), make_user("bob@example.com")
+    anns = [make_reminder(ann) for _ in range(3)]
+    bobs = make_reminder(bob)
+    delivery = Delivery.open(reminder_id=anns[0].id, channel="log", scheduled_for=SLOT, now=NOW)
+    save(store, ann, bob, *anns, bobs, delivery)
+
+    service.bus.handle(DeleteUser(user_id=ann.id))
+
+    with store.uow_factory() as uow:
+        assert uow.users.get(ann.id) is None
+        assert all(uow.reminders.get(reminder.id) is None for reminder in anns)
+        assert uow.reminders.list_by_owner(ann.id, limit=10, offset=0).total == 0
+        assert [r.id for r in uow.reminders.due(SLOT + timedelta(days=1), limit=10)] == [bobs.id]
+        assert uow.deliveries.get(delivery.id) is not None
+        assert uow.deliveries.list(limit=10, offset=0, reminder_id=anns[0].id).total == 1
+
+
+def test_deleting_a_reminder_keeps_its_deliveries(store: StoreUnderTest) -> None:
+    owner = make_user()
+    reminder = make_reminder(owner)
+    delivery = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=SLOT, now=NOW)
+    save(store, owner, reminder, delivery)
+    with store.uow_factory() as uow:
+        loaded = uow.reminders.get(reminder.id)
+        assert loaded is not None
+        uow.reminders.remove(loaded)
+        uow.commit()
+
+    assert views.get_delivery(store.uow_factory, delivery.id).reminder_id == reminder.id
+
+
+# -- delivery filters and counts -------------------------------------------------------------------
+
+
+def test_delivery_pages_filter_on_reminder_status_and_channel_with_exact_totals(
+    store: StoreUnderTest,
+) -> None:
+    owner = make_user()
+    first, second = make_reminder(owner), make_reminder(owner, channel="webhook")
+    rows = []
+    for day in range(6):
+        reminder = first if day % 2 == 0 else second
+        rows.append(
+            Delivery.open(
+                reminder_id=reminder.id,
+                channel=reminder.channel,
+                scheduled_for=SLOT + timedelta(days=day),
+                now=NOW,
+                missed=day >= 4,
+            )
+        )
+    save(store, owner, first, second, *rows)
+
+    def page(**filters: Any) -> tuple[list[str], int]:
+        result = views.list_deliveries(store.uow_factory, limit=2, offset=0, **filters)
+        return [d.id for d in result.items], result.total
+
+    assert page() == ([rows[5].id, rows[4].id], 6)
+    assert page(reminder_id=first.id) == ([rows[4].id, rows[2].id], 3)
+    assert page(status=DeliveryStatus.MISSED) == ([rows[5].id, rows[4].id], 2)
+    assert page(status=DeliveryStatus.PENDING, channel="webhook") == ([rows[3].id, rows[1].id], 2)
+    assert page(status=DeliveryStatus.SENT) == ([], 0)
+    assert views.count_pending_deliveries(store.uow_factory) == 4
+    with store.uow_factory() as uow:
+        assert uow.deliveries.count() == 6
+        assert uow.deliveries.count(status=DeliveryStatus.MISSED) == 2
+        assert uow.reminders.count_due(SLOT) == 2
+
+
+# -- concurrent schedulers -------------------------------------------------------------------------
+
+
+def test_many_threads_recording_the_same_slot_leave_exactly_one_ledger_row(store: StoreUnderTest) -> None:
+    owner = make_user()
+    reminder = make_reminder(owner)
+    save(store, owner, reminder)
+    start = threading.Barrier(8, timeout=10)
+
+    def record() -> str:
+        start.wait()
+        try:
+            with store.uow_factory() as uow:
+                uow.deliveries.add(
+                    Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=SLOT, now=NOW)
+                )
+                uow.commit()
+        except Conflict as refused:
+            return type(refused).__name__
+        return "recorded"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = sorted(pool.map(lambda _: record(), range(8)))
+
+    assert outcomes == ["DuplicateOccurrence"] * 7 + ["recorded"]
+    assert views.list_deliveries(store.uow_factory, limit=10, offset=0).total == 1
+
+
+def test_two_schedulers_taking_due_work_at_once_get_disjoint_batches(make_store: MakeStore) -> None:
+    """PostgreSQL's SKIP LOCKED: the second scheduler skips the rows the first holds, without waiting."""
+    store = make_store("postgresql")
+    owner = make_user()
+    reminders = [
+        make_reminder(owner, schedule=Schedule(time(9, minute), Frequency.DAILY)) for minute in range(6)
+    ]
+    save(store, owner, *reminders)
+
+    first, second = store.uow_factory(), store.uow_factory()
+    with first, second:
+        taken_first = [r.id for r in first.reminders.due(SLOT + timedelta(hours=1), limit=4)]
+        taken_second = [r.id for r in second.reminders.due(SLOT + timedelta(hours=1), limit=4)]
+
+    expected = [r.id for r in sorted(reminders, key=lambda r: (r.next_run_at, r.id))]
+    assert taken_first == expected[:4]
+    assert taken_second == expected[4:]
