@@ -12,10 +12,14 @@ from domain.schedule import Frequency
 from domain.user import EMAIL_PATTERN
 
 # The schemas say what the domain accepts, so a client can validate before sending.
-_NOT_BLANK = r"\S"
+# Text is stored in PostgreSQL too, which cannot hold a NUL character, so no text field takes one.
+_NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+_NO_NUL = r"^[^\x00]*$"
 _PLACEHOLDER = r"\{(?:owner_name|title|scheduled_for_local|timezone|date)\}"
 # Optional leading blanks, then at least one visible piece: text, an escaped brace or a placeholder.
-_TEMPLATE = rf"^\s*(?:[^{{}}\s]|\{{\{{|\}}\}}|{_PLACEHOLDER})(?:[^{{}}]|\{{\{{|\}}\}}|{_PLACEHOLDER})*$"
+_TEMPLATE = (
+    rf"^\s*(?:[^{{}}\s\x00]|\{{\{{|\}}\}}|{_PLACEHOLDER})(?:[^{{}}\x00]|\{{\{{|\}}\}}|{_PLACEHOLDER})*$"
+)
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=_NOT_BLANK)]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
 Title = Annotated[
@@ -29,8 +33,8 @@ Title = Annotated[
     ),
 ]
 Message = Annotated[str, Field(min_length=1, max_length=4000, pattern=_TEMPLATE)]
-ChannelName = Annotated[str, Field(min_length=1, max_length=50)]
-Target = Annotated[str, Field(min_length=1, max_length=2000)]
+ChannelName = Annotated[str, Field(min_length=1, max_length=50, pattern=_NO_NUL)]
+Target = Annotated[str, Field(min_length=1, max_length=2000, pattern=_NO_NUL)]
 TimeOfDay = Annotated[
     str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", examples=["09:30", "17:45:00"])
 ]

@@ -26,8 +26,16 @@ EDITABLE = ("title", "message", "channel", "target", "schedule", "active")
 def _check_text(field: str, value: str) -> str:
     if not value.strip():
         raise InvalidInput(field, f"{field} must not be blank")
+    if "\x00" in value:
+        raise InvalidInput(field, f"{field} must not contain NUL characters")
     validate_template(field, value)
     return value
+
+
+def _check_target(target: str | None) -> str | None:
+    if target is not None and "\x00" in target:
+        raise InvalidInput("target", "target must not contain NUL characters")
+    return target
 
 
 @dataclass(eq=False, kw_only=True)
@@ -64,7 +72,7 @@ class Reminder(Aggregate):
             title=_check_text("title", title),
             message=_check_text("message", message),
             channel=channel,
-            target=target,
+            target=_check_target(target),
             schedule=schedule,
             active=active,
             next_run_at=None,
@@ -86,6 +94,8 @@ class Reminder(Aggregate):
         for field in ("title", "message"):
             if field in changes:
                 _check_text(field, changes[field])
+        if "target" in changes:
+            _check_target(changes["target"])
         changed = tuple(name for name in EDITABLE if name in changes and changes[name] != getattr(self, name))
         if not changed:
             return

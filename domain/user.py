@@ -32,6 +32,8 @@ def _clean_name(raw: str) -> str:
     name = raw.strip()
     if not name:
         raise InvalidInput("name", "name must not be blank")
+    if "\x00" in name:
+        raise InvalidInput("name", "name must not contain NUL characters")
     return name
 
 

@@ -24,7 +24,8 @@ def build_runtime(settings: ServeSettings) -> Runtime:
     Raises ValueError for a malformed setting, SchemaError for a schema this code cannot use, and
     the driver's error when the database cannot be reached.
     """
-    store = open_store(settings, migrate=settings.migrate, pool_size=settings.delivery_concurrency + 8)
+    # A connection for each delivery worker, plus a few for the ticker and requests.
+    store = open_store(settings, migrate=settings.migrate, pool_size=settings.delivery_concurrency + 4)
     try:
         runtime = bootstrap_runtime(settings, store)
     except BaseException:

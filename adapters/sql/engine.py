@@ -38,8 +38,10 @@ def parse_url(raw: str) -> URL:
     """The SQLAlchemy URL for a `sqlite:///…` or `postgresql://…` setting, with its driver chosen."""
     try:
         url = make_url(raw)
-    except ArgumentError:
-        raise UnsupportedDatabaseUrl("it is not a URL") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise UnsupportedDatabaseUrl("it is not a URL (is the port a number?)") from None
+    if url.host and "@" in url.host:
+        raise UnsupportedDatabaseUrl("an '@' in the user name or password must be written as %40")
     backend, _, driver = url.drivername.partition("+")
     if backend == "sqlite" and driver in ("", "pysqlite"):
         if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
@@ -59,9 +61,12 @@ def parse_url(raw: str) -> URL:
 def redacted(raw: str) -> str:
     """The URL as it may be shown: any password replaced by ***."""
     try:
-        return make_url(raw).render_as_string(hide_password=True)
-    except ArgumentError:
+        url = make_url(raw)
+    except (ArgumentError, ValueError):
         return "(unparsable)"
+    if url.host and "@" in url.host:  # part of the password would show as the host
+        return f"{url.drivername}://***@{url.host.rpartition('@')[2]}"
+    return url.render_as_string(hide_password=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +81,10 @@ class SqlStore:
         connection = self.engine.connect()
         if self.dialect == "sqlite":
             connection.execution_options(**{_BEGIN_IMMEDIATE: True})
-        connection.begin()
-        return connection
+        return _begun(connection)
 
     def read_connection(self) -> Connection:
-        connection = self.engine.connect()
-        connection.begin()
-        return connection
+        return _begun(self.engine.connect())
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Connection]:
@@ -97,6 +99,16 @@ class SqlStore:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _begun(connection: Connection) -> Connection:
+    """The connection in a new transaction; given back to the pool at once when BEGIN fails."""
+    try:
+        connection.begin()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 class _SqliteGate:
@@ -114,16 +126,21 @@ class _SqliteGate:
 
 
 def connect(raw_url: str, *, pool_size: int = 20) -> SqlStore:
-    """An engine for the URL; nothing is opened until the first unit of work needs a connection."""
+    """An engine for the URL; nothing is opened until the first unit of work needs a connection.
+
+    `pool_size` connections are kept open and a few more may be opened under a burst: on PostgreSQL
+    every process holds its own pool, and the server's connection limit is shared by them all.
+    """
     url = parse_url(raw_url)
+    overflow = min(pool_size, 8)
     if url.drivername.startswith("sqlite"):
-        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=overflow)
         _configure_sqlite(engine)
         return SqlStore(engine, "sqlite", _SqliteGate())
     engine = create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=overflow,
         pool_pre_ping=True,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "reminders"},
     )

@@ -29,6 +29,15 @@ class Session(Protocol):
     def execute(self, statement: Executable, *, write: bool = False) -> Result[Any]: ...
 
 
+def _unstorable(*values: str | None) -> bool:
+    """A NUL character, which no stored text holds (PostgreSQL refuses it): the lookup matches nothing."""
+    return any(value is not None and "\x00" in value for value in values)
+
+
+def _nothing(limit: int, offset: int) -> Page[A]:
+    return Page(items=[], total=0, limit=limit, offset=offset)
+
+
 class _Repository:
     table: Table
 
@@ -37,7 +46,7 @@ class _Repository:
 
     def _get(self, kind: type[A], entity_id: str, build: Callable[[Row], A]) -> A | None:
         tracker = self._session.tracker
-        if tracker.is_removed(kind, entity_id):
+        if tracker.is_removed(kind, entity_id) or _unstorable(entity_id):
             return None
         known = tracker.entries.get((kind, entity_id))
         if known is not None:
@@ -57,6 +66,8 @@ class _Repository:
     ) -> Page[A]:
         where = and_(true(), *conditions)
         total = self._session.execute(select(func.count()).select_from(self.table).where(where)).scalar_one()
+        if offset >= total:  # also keeps an offset past any integer the database takes out of SQL
+            return Page(items=[], total=total, limit=limit, offset=offset)
         order = self.table.c.seq.desc() if newest_first else self.table.c.seq
         query: Select[Any] = select(self.table).where(where).order_by(order).limit(limit).offset(offset)
         rows = self._session.execute(query).all()
@@ -104,6 +115,8 @@ class SqlReminderRepository(_Repository):
         frequency: Frequency | None = None,
         active: bool | None = None,
     ) -> Page[Reminder]:
+        if _unstorable(owner_id, channel):
+            return _nothing(limit, offset)
         c = self.table.c
         conditions = [c.owner_id == owner_id]
         if channel is not None:
@@ -157,6 +170,8 @@ class SqlDeliveryRepository(_Repository):
         status: DeliveryStatus | None = None,
         channel: str | None = None,
     ) -> Page[Delivery]:
+        if _unstorable(reminder_id, channel):
+            return _nothing(limit, offset)
         c = self.table.c
         conditions = []
         if reminder_id is not None:

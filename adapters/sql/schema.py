@@ -36,7 +36,8 @@ def _config(connection: Connection | None = None) -> Config:
 
 def head() -> str:
     revision = ScriptDirectory.from_config(_config()).get_current_head()
-    assert revision is not None, "the migrations directory has revisions"
+    if revision is None:
+        raise SchemaError(f"no schema revisions were found in {MIGRATIONS}")
     return revision
 
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, Executable, Result, text
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from adapters.sql.engine import SqlStore
 from adapters.sql.repositories import SqlDeliveryRepository, SqlReminderRepository, SqlUserRepository
@@ -29,7 +30,7 @@ def _unavailable_as_store_unavailable() -> Iterator[None]:
     """A lost connection, a database that refuses connections or a write lock never granted."""
     try:
         yield
-    except (OperationalError, InterfaceError, TimeoutError) as error:
+    except (OperationalError, InterfaceError, PoolTimeout, TimeoutError) as error:
         raise StoreUnavailable(f"the database is unavailable ({type(error).__name__})") from error
 
 
@@ -102,6 +103,10 @@ class SqlUnitOfWork(UnitOfWork):
             return
         try:
             connection.close()  # rolls back an open transaction
+        except DBAPIError:
+            # The connection died after its last statement. Nothing is left to undo on it (a commit
+            # either happened or raised already), so the pool just forgets it.
+            connection.invalidate()
         finally:
             if self._writing and self._store.dialect == "sqlite":
                 self._store.gate.__exit__(None, None, None)

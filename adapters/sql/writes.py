@@ -19,6 +19,8 @@ from adapters.tracking import Write
 from domain.errors import Conflict, DuplicateEmail, DuplicateOccurrence, NotFound, StaleVersion
 
 _ORDER = {tables.users.name: 0, tables.reminders.name: 1, tables.deliveries.name: 2}
+# What the domain calls a row of each table, in errors.
+_KIND = {tables.users.name: "user", tables.reminders.name: "reminder", tables.deliveries.name: "delivery"}
 
 
 def apply_writes(connection: Connection, writes: Iterable[Write]) -> None:
@@ -63,7 +65,7 @@ def _apply(connection: Connection, write: Write) -> None:
 
 
 def _explain_missing_row(connection: Connection, table: Table, entity_id: str) -> None:
-    kind = table.name.removesuffix("s")
+    kind = _KIND[table.name]
     exists = connection.execute(select(table.c.version).where(table.c.id == entity_id)).first()
     if exists is None:
         raise NotFound(kind, entity_id)
@@ -72,11 +74,12 @@ def _explain_missing_row(connection: Connection, table: Table, entity_id: str) -
 
 def _translate(table: Table, aggregate: object, error: IntegrityError) -> Exception:
     text = str(error.orig)
-    if table is tables.users:
+    # SQLite names an expression index; PostgreSQL names every constraint.
+    if table is tables.users and "uq_users_email_lower" in text:
         return DuplicateEmail()
     if table is tables.reminders and "foreign" in text.lower():
         return NotFound("user", aggregate.owner_id)  # type: ignore[attr-defined]
     if table is tables.deliveries and ("uq_deliveries_slot" in text or "deliveries.scheduled_for" in text):
         return DuplicateOccurrence(aggregate.reminder_id)  # type: ignore[attr-defined]
-    kind = table.name.removesuffix("s")
+    kind = _KIND[table.name]
     return Conflict(f"{kind} {aggregate.id!r} already exists")  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from application import views
 from application.commands import DeleteUser
 from domain.aggregate import Aggregate
 from domain.delivery import Attempt, Delivery, DeliveryStatus
-from domain.errors import Conflict, DuplicateOccurrence
+from domain.errors import Conflict, DuplicateOccurrence, InvalidInput
 from domain.reminder import Reminder
 from domain.schedule import Frequency, Schedule
 from domain.user import User
@@ -266,3 +266,45 @@ def test_two_schedulers_taking_due_work_at_once_get_disjoint_batches(make_store:
     expected = [r.id for r in sorted(reminders, key=lambda r: (r.next_run_at, r.id))]
     assert taken_first == expected[:4]
     assert taken_second == expected[4:]
+
+
+# -- text no store can hold ------------------------------------------------------------------------
+
+
+def test_a_nul_character_is_refused_on_the_way_in_and_matches_nothing_on_the_way_out(
+    store: StoreUnderTest,
+) -> None:
+    with pytest.raises(InvalidInput, match="NUL"):
+        User.create(name="A\x00n", email="ann@example.com", active=True, now=NOW)
+    owner = make_user()
+    with pytest.raises(InvalidInput, match="NUL"):
+        Reminder.create(
+            owner_id=owner.id,
+            title="T\x00",
+            message="m",
+            channel="log",
+            target=None,
+            schedule=Schedule(time(9, 0), Frequency.DAILY),
+            active=True,
+            now=NOW,
+        )
+    save(store, owner)
+
+    with store.uow_factory() as uow:
+        assert uow.users.get(owner.id + "\x00") is None
+        assert uow.reminders.get("r\x00") is None
+        assert uow.deliveries.get("d\x00") is None
+        assert uow.reminders.list_by_owner(owner.id, limit=10, offset=0, channel="log\x00").total == 0
+        assert uow.deliveries.list(limit=10, offset=0, reminder_id="\x00").total == 0
+
+
+def test_an_offset_past_the_end_is_an_empty_page_however_large(store: StoreUnderTest) -> None:
+    owner = make_user()
+    save(store, owner, make_reminder(owner))
+
+    with store.uow_factory() as uow:
+        for offset in (1, 2**63, 10**30):
+            page = uow.reminders.list_by_owner(owner.id, limit=10, offset=offset)
+            assert (page.items, page.total, page.offset) == ([], 1, offset)
+            assert uow.users.list(limit=10, offset=offset).total == 1
+            assert uow.deliveries.list(limit=10, offset=offset).items == []

@@ -62,3 +62,42 @@ def test_moving_a_far_future_reminder_past_the_calendar_is_a_validation_error(cl
 
     assert_validation_error(response, "date")
     assert client.get(f"/notifications/{reminder['id']}").json()["timezone"] == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/users/", {"name": "A\u0000n", "email": "ann@example.com"}, "name"),
+    ],
+)
+def test_a_nul_character_in_text_is_a_validation_error(
+    client: TestClient, path: str, body: dict[str, str], field: str
+) -> None:
+    assert_validation_error(client.post(path, json=body), field)
+
+
+def test_a_nul_character_in_reminder_text_or_target_is_a_validation_error(client: TestClient) -> None:
+    owner = create_user(client)
+    for field, value in (("title", "Stand\u0000up"), ("message", "\u0000"), ("channel", "lo\u0000g")):
+        body = {
+            "owner_id": owner["id"],
+            "title": "Standup",
+            "message": "Join",
+            "time_of_day": "09:00",
+            "frequency": "daily",
+            field: value,
+        }
+        assert_validation_error(client.post("/notifications/", json=body), field)
+
+
+@pytest.mark.parametrize("path", ["/users/abc%00", "/notifications/abc%00", "/deliveries/abc%00"])
+def test_a_nul_character_in_an_id_is_a_404(client: TestClient, path: str) -> None:
+    assert_error(client.get(path), 404, "not_found")
+
+
+def test_a_nul_character_in_a_filter_matches_nothing(client: TestClient) -> None:
+    owner = create_user(client)
+    response = client.get(f"/notifications/user/{owner['id']}/", params={"channel": "log\u0000"})
+
+    assert response.status_code == 200
+    assert response.json()["total"] == 0

@@ -1,8 +1,11 @@
-"""The OpenAPI document is valid and the running service keeps to it (schemathesis, all default checks)."""
+"""The OpenAPI document is valid and the running service, on SQLite, keeps to it (schemathesis, all
+default checks)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
 
 from adapters.prometheus_metrics import PrometheusMetrics
+from adapters.sql import SqlUnitOfWork, connect
 from adapters.system_clock import SystemClock
 from entrypoints.server import app_for
 from entrypoints.settings import ServeSettings
@@ -20,14 +24,20 @@ from tests.fakes import RecordingChannel, make_service
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
+def base_url(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The service on its default store, a SQLite file."""
+    path = tmp_path_factory.mktemp("schemathesis") / "reminders.db"
+    shutil.copyfile(sqlite_template, path)
+    store = connect(f"sqlite:///{path}", pool_size=8)
     metrics = PrometheusMetrics()
     service = make_service(
         clock=SystemClock(),
         channels={"recording": RecordingChannel()},
         metrics=metrics,
+        uow_factory=lambda: SqlUnitOfWork(store),
     )
-    with serve(app_for(service, metrics, ServeSettings(scheduler_enabled=False))) as url:
+    settings = ServeSettings(scheduler_enabled=False)
+    with serve(app_for(service, metrics, settings, store_kind="sqlite", closing=(store.dispose,))) as url:
         yield url
 
 
