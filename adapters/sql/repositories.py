@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Executable, Result, Select, Table, and_, func, select, true
+from sqlalchemy import ColumnElement, Executable, Result, Select, Table, and_, bindparam, func, select, true
 
 from adapters.sql import tables
 from adapters.sql.mapping import Row, delivery_from, reminder_from, user_from
@@ -26,7 +26,9 @@ class Session(Protocol):
 
     tracker: Tracker
 
-    def execute(self, statement: Executable, *, write: bool = False) -> Result[Any]: ...
+    def execute(
+        self, statement: Executable, parameters: dict[str, Any] | None = None, *, write: bool = False
+    ) -> Result[Any]: ...
 
 
 def _unstorable(*values: str | None) -> bool:
@@ -40,9 +42,17 @@ def _nothing(limit: int, offset: int) -> Page[A]:
 
 class _Repository:
     table: Table
+    _by_id_query: ClassVar[Select[Any] | None] = None
 
     def __init__(self, session: Session) -> None:
         self._session = session
+
+    @classmethod
+    def _by_id(cls) -> Select[Any]:
+        # One statement object per table, so SQLAlchemy compiles it once, not on every read.
+        if cls._by_id_query is None:
+            cls._by_id_query = select(cls.table).where(cls.table.c.id == bindparam("id"))
+        return cls._by_id_query
 
     def _get(self, kind: type[A], entity_id: str, build: Callable[[Row], A]) -> A | None:
         tracker = self._session.tracker
@@ -51,8 +61,7 @@ class _Repository:
         known = tracker.entries.get((kind, entity_id))
         if known is not None:
             return known.aggregate  # type: ignore[return-value]
-        query = select(self.table).where(self.table.c.id == entity_id)
-        row = self._session.execute(query).first()
+        row = self._session.execute(self._by_id(), {"id": entity_id}).first()
         return None if row is None else tracker.loaded(build(row._mapping), private=True)
 
     def _page(

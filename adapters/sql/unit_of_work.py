@@ -65,9 +65,11 @@ class SqlUnitOfWork(UnitOfWork):
         self._writing = write
         return self._connection
 
-    def execute(self, statement: Executable, *, write: bool = False) -> Result[Any]:
+    def execute(
+        self, statement: Executable, parameters: dict[str, Any] | None = None, *, write: bool = False
+    ) -> Result[Any]:
         with _unavailable_as_store_unavailable():
-            return self.connection(write=write).execute(statement)
+            return self.connection(write=write).execute(statement, parameters)
 
     def ping(self) -> None:
         self.execute(text("SELECT 1"))

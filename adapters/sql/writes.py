@@ -9,8 +9,22 @@ by the table it happened on into the same domain error the in-memory store raise
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Delete,
+    Insert,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import tables
@@ -41,23 +55,44 @@ def bump_versions(writes: Iterable[Write]) -> None:
             write.aggregate.version = (write.expected_version or 0) + 1
 
 
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """Built once per table and reused, so SQLAlchemy compiles each statement once, not per write."""
+
+    insert: Insert
+    update: Update
+    delete: Delete
+
+    @classmethod
+    def of(cls, table: Table) -> _Statements:
+        matching = and_(table.c.id == bindparam("match_id"), table.c.version == bindparam("match_version"))
+        values: dict[str, Any] = {
+            column.name: bindparam(f"v_{column.name}") for column in table.c if column.name != "seq"
+        }
+        return cls(insert(table), update(table).where(matching).values(values), delete(table).where(matching))
+
+
+_STATEMENTS = {table.name: _Statements.of(table) for table in tables.metadata.sorted_tables}
+
+
 def _apply(connection: Connection, write: Write) -> None:
     aggregate = write.aggregate
     table = table_of(aggregate)
+    statements = _STATEMENTS[table.name]
     entity_id: str = aggregate.id  # type: ignore[attr-defined]
+    matching = {"match_id": entity_id, "match_version": write.expected_version}
     if write.delete:
-        where = and_(table.c.id == entity_id, table.c.version == write.expected_version)
-        if connection.execute(delete(table).where(where)).rowcount != 1:
+        if connection.execute(statements.delete, matching).rowcount != 1:
             _explain_missing_row(connection, table, entity_id)
         return
     row = to_row(aggregate)
     row["version"] = (write.expected_version or 0) + 1
     try:
         if write.expected_version is None:
-            connection.execute(insert(table).values(row))
+            connection.execute(statements.insert, row)
             return
-        where = and_(table.c.id == entity_id, table.c.version == write.expected_version)
-        result = connection.execute(update(table).where(where).values(row))
+        values = {f"v_{name}": value for name, value in row.items()}
+        result = connection.execute(statements.update, {**values, **matching})
     except IntegrityError as error:
         raise _translate(table, aggregate, error) from None
     if result.rowcount != 1:
