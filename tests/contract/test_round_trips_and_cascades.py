@@ -15,7 +15,7 @@ from application import views
 from application.commands import DeleteUser
 from domain.aggregate import Aggregate
 from domain.delivery import Attempt, Delivery, DeliveryStatus
-from domain.errors import Conflict, DuplicateOccurrence, InvalidInput
+from domain.errors import Conflict, DuplicateOccurrence, InvalidInput, NotFound, StaleVersion
 from domain.reminder import Reminder
 from domain.schedule import Frequency, Schedule
 from domain.user import User
@@ -308,3 +308,51 @@ def test_an_offset_past_the_end_is_an_empty_page_however_large(store: StoreUnder
             assert (page.items, page.total, page.offset) == ([], 1, offset)
             assert uow.users.list(limit=10, offset=offset).total == 1
             assert uow.deliveries.list(limit=10, offset=offset).items == []
+
+
+# -- many writes in one commit ---------------------------------------------------------------------
+
+
+def test_a_commit_of_many_changes_is_refused_whole_when_one_was_changed_meanwhile(
+    store: StoreUnderTest,
+) -> None:
+    users = [make_user(f"user{n}@example.com") for n in range(4)]
+    save(store, *users)
+    first = store.uow_factory()
+    loaded = [first.users.get(user.id) for user in users]
+    with store.uow_factory() as other:
+        meddled = other.users.get(users[2].id)
+        assert meddled is not None
+        meddled.update(name="Changed meanwhile", now=NOW)
+        other.commit()
+
+    for user in loaded:
+        assert user is not None
+        user.update(name="Renamed", now=NOW)
+    with pytest.raises(StaleVersion):
+        first.commit()
+
+    names = [views.get_user(store.uow_factory, user.id).name for user in users]
+    assert names == ["Ann Example", "Ann Example", "Changed meanwhile", "Ann Example"]
+
+
+def test_a_commit_deleting_many_is_refused_whole_when_one_is_already_gone(store: StoreUnderTest) -> None:
+    owner = make_user()
+    reminders = [make_reminder(owner) for _ in range(3)]
+    save(store, owner, *reminders)
+    first = store.uow_factory()
+    loaded = [first.reminders.get(reminder.id) for reminder in reminders]
+    with store.uow_factory() as other:
+        gone = other.reminders.get(reminders[1].id)
+        assert gone is not None
+        other.reminders.remove(gone)
+        other.commit()
+
+    for reminder in loaded:
+        assert reminder is not None
+        first.reminders.remove(reminder)
+    with pytest.raises(NotFound):
+        first.commit()
+
+    with store.uow_factory() as uow:
+        assert uow.reminders.list_by_owner(owner.id, limit=10, offset=0).total == 2
