@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -111,18 +112,47 @@ def _begun(connection: Connection) -> Connection:
     return connection
 
 
-class _SqliteGate:
-    """A lock that gives up after SQLite's own busy timeout, so a stuck writer surfaces as an error."""
+class SqliteGate:
+    """The in-process turn at SQLite's write lock: first come, first served.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    A plain lock lets the thread that just released it take it straight back, so a scheduler
+    working through a backlog batch after batch would keep every delivery waiting until the
+    backlog was gone. Here each waiter gets its turn in order. A waiter gives up after SQLite's own
+    busy timeout, so a stuck writer surfaces as an error instead of a hang.
+    """
+
+    def __init__(self, timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
+        self._timeout = timeout
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiting: deque[threading.Lock] = deque()
 
     def __enter__(self) -> None:
-        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise TimeoutError("timed out waiting for the SQLite write lock")
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        if turn.acquire(timeout=self._timeout):
+            return  # the holder handed the gate over
+        with self._mutex:
+            if turn in self._waiting:
+                self._waiting.remove(turn)
+            else:
+                self._hand_on()  # handed over just as the wait ran out: pass it to the next
+        raise TimeoutError("timed out waiting for the SQLite write lock")
 
     def __exit__(self, *exc: object) -> None:
-        self._lock.release()
+        with self._mutex:
+            self._hand_on()
+
+    def _hand_on(self) -> None:
+        if self._waiting:
+            self._waiting.popleft().release()  # still held, now by the next in line
+        else:
+            self._held = False
 
 
 def connect(raw_url: str, *, pool_size: int = 20) -> SqlStore:
@@ -136,7 +166,7 @@ def connect(raw_url: str, *, pool_size: int = 20) -> SqlStore:
     if url.drivername.startswith("sqlite"):
         engine = create_engine(url, pool_size=pool_size, max_overflow=overflow)
         _configure_sqlite(engine)
-        return SqlStore(engine, "sqlite", _SqliteGate())
+        return SqlStore(engine, "sqlite", SqliteGate())
     engine = create_engine(
         url,
         pool_size=pool_size,
