@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -331,3 +332,22 @@ def test_the_in_memory_store_says_at_start_up_that_nothing_will_be_kept(
     assert cli.main(["serve", "--database-url", "memory://"]) == 0
 
     assert any("keeps nothing" in record.getMessage() for record in caplog.records)
+
+
+def test_serve_refuses_a_database_migrated_by_a_newer_release_and_leaves_it_alone(
+    servers: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'newer.db'}"
+    assert cli.main(["migrate", "--database-url", url]) == 0
+    with sqlite3.connect(tmp_path / "newer.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_newer'")
+    capsys.readouterr()
+
+    assert cli.main(["serve", "--database-url", url]) == 2
+
+    error = capsys.readouterr().err
+    assert "9999_newer" in error
+    assert "newer than this version" in error
+    assert servers == []
+    with sqlite3.connect(tmp_path / "newer.db") as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999_newer",)]
