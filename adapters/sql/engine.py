@@ -135,14 +135,21 @@ class SqliteGate:
             turn = threading.Lock()
             turn.acquire()
             self._waiting.append(turn)
-        if turn.acquire(timeout=self._timeout):
-            return  # the holder handed the gate over
+        try:
+            if turn.acquire(timeout=self._timeout):
+                return  # the holder handed the gate over
+        except BaseException:  # interrupted while waiting (a signal): give up the turn, then re-raise
+            self._give_up(turn)
+            raise
+        self._give_up(turn)
+        raise TimeoutError("timed out waiting for the SQLite write lock")
+
+    def _give_up(self, turn: threading.Lock) -> None:
         with self._mutex:
             if turn in self._waiting:
                 self._waiting.remove(turn)
             else:
-                self._hand_on()  # handed over just as the wait ran out: pass it to the next
-        raise TimeoutError("timed out waiting for the SQLite write lock")
+                self._hand_on()  # handed over just as the wait ended: pass it to the next
 
     def __exit__(self, *exc: object) -> None:
         with self._mutex:

@@ -143,7 +143,6 @@ def _delivery_row(delivery: Delivery) -> dict[str, Any]:
         "attempts": [_attempt_json(attempt) for attempt in delivery.attempts],
         "error": delivery.error,
         "claimed_at": claimed,
-        "claimed_by": None,  # the delivery queue's; a claim here is only a time so far
         "lease_expires_at": None if claimed is None else claimed + CLAIM_LEASE,
         # A pending delivery nobody holds is due at once; the queue columns stay empty otherwise.
         "next_attempt_at": delivery.created_at if pending and claimed is None else None,

@@ -140,7 +140,8 @@ deliveries = Table(
     Column("error", Text),
     Column("claimed_at", UtcDateTime),
     # The delivery queue's columns: who holds a claim, until when, and when a pending one is due.
-    Column("claimed_by", String(200)),
+    # Written by the queue alone: a unit of work's update leaves it as it is.
+    Column("claimed_by", String(200), info={"unmapped": True}),
     Column("lease_expires_at", UtcDateTime),
     Column("next_attempt_at", UtcDateTime),
     Column("version", Integer, nullable=False),

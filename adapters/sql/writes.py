@@ -77,7 +77,9 @@ class _Statements:
     def of(cls, table: Table) -> _Statements:
         matching = and_(table.c.id == bindparam("match_id"), table.c.version == bindparam("match_version"))
         values: dict[str, Any] = {
-            column.name: bindparam(f"v_{column.name}") for column in table.c if column.name != "seq"
+            column.name: bindparam(f"v_{column.name}")
+            for column in table.c
+            if column.name != "seq" and not column.info.get("unmapped")
         }
         return cls(insert(table), update(table).where(matching).values(values), delete(table).where(matching))
 
@@ -155,6 +157,7 @@ def _culprit(run: list[Write], text: str) -> object:
     key = re.search(r"=\((\w+)", text)
     for write in run:
         aggregate = write.aggregate
-        if key is not None and key.group(1) in (getattr(aggregate, "reminder_id", None), _id_of(write)):
+        named = (getattr(aggregate, "reminder_id", None), getattr(aggregate, "owner_id", None), _id_of(write))
+        if key is not None and key.group(1) in named:
             return aggregate
     return run[0].aggregate

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
+from adapters.sql import engine
 from adapters.sql.engine import SqliteGate
 
 
@@ -50,3 +52,38 @@ def test_a_waiter_gives_up_after_the_timeout_and_the_gate_still_works() -> None:
     with gate:
         assert gate._held
     assert not gate._held
+
+
+class Interrupt(BaseException):
+    """What a signal handler raising in the waiting thread looks like."""
+
+
+class InterruptedTurn:
+    """A turn whose timed wait is interrupted."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if timeout == -1:
+            return self._lock.acquire(blocking)
+        raise Interrupt
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+def test_a_waiter_interrupted_while_waiting_gives_up_its_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = SqliteGate()
+    gate.__enter__()
+    monkeypatch.setattr(engine, "threading", SimpleNamespace(Lock=InterruptedTurn))
+
+    with pytest.raises(Interrupt), gate:
+        pass
+    gate.__exit__()
+
+    assert not gate._waiting
+    assert not gate._held
+    monkeypatch.undo()
+    with gate:
+        assert gate._held

@@ -1,0 +1,60 @@
+"""Columns the SQL store keeps for the delivery queue: a unit of work's writes leave them alone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import pytest
+from sqlalchemy import select, update
+
+from adapters.sql import tables
+from adapters.sql.unit_of_work import SqlUnitOfWork
+from domain.delivery import Delivery
+from domain.reminder import Reminder
+from domain.schedule import Frequency, Schedule
+from domain.user import User
+from tests.stores import MakeStore
+
+NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_updating_a_delivery_keeps_the_queue_owned_claimed_by(make_store: MakeStore, kind: str) -> None:
+    store = make_store(kind)
+    owner = User.create(name="Ann", email="ann@example.com", active=True, now=NOW)
+    reminder = Reminder.create(
+        owner_id=owner.id,
+        title="Standup",
+        message="Join",
+        channel="log",
+        target=None,
+        schedule=Schedule(time(9, 0), Frequency.DAILY),
+        active=True,
+        now=NOW,
+    )
+    delivery = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=None, now=NOW)
+    with store.uow_factory() as uow:
+        uow.users.add(owner)
+        uow.reminders.add(reminder)
+        uow.deliveries.add(delivery)
+        uow.commit()
+    uow = store.uow_factory()
+    assert isinstance(uow, SqlUnitOfWork)
+    with uow:
+        uow.connection(write=True).execute(
+            update(tables.deliveries)
+            .where(tables.deliveries.c.id == delivery.id)
+            .values(claimed_by="worker-7")
+        )
+        uow.connection().commit()
+
+    with store.uow_factory() as uow:
+        loaded = uow.deliveries.get(delivery.id)
+        assert loaded is not None
+        loaded.claim(NOW)
+        uow.commit()
+
+    with store.uow_factory() as uow:
+        assert isinstance(uow, SqlUnitOfWork)
+        query = select(tables.deliveries.c.claimed_by).where(tables.deliveries.c.id == delivery.id)
+        assert uow.connection().execute(query).scalar_one() == "worker-7"
