@@ -1,13 +1,11 @@
 """Repository ports: how handlers reach stored aggregates.
 
-Why in-memory first: the roadmap keeps Phases 1 and 2 on an in-process store, which needs no
-infrastructure and keeps the test suite fast. Reminders then live as long as the process.
-
-The migration path: these ports speak only in queries a SQL store answers with one indexed
-statement each (get by primary key, a page by owner with filters and a total, the earliest due
-rows with a limit), never in dict-isms such as "give me the whole table". A SQLite or PostgreSQL
-adapter implements the same three ports plus a unit of work over one transaction, and
-`entrypoints.bootstrap` picks it; no handler changes.
+Every question is one a SQL store answers with one indexed statement (get by primary key, a page
+by owner with filters and an exact total, the earliest due rows with a limit), never a dict-ism
+such as "give me the whole table". Three stores implement them, behind the same unit of work:
+the SQL stores (SQLite, PostgreSQL) in `adapters.sql` and the in-memory store in
+`adapters.memory`; `tests/contract/` holds all three to the same behaviour, and
+`entrypoints.bootstrap` picks one from the settings. No handler can tell which it runs on.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The in-memory store: the default, embedded store of Phases 1 and 2 (see application.repositories)."""
+"""The in-memory store (`memory://`), for tests and throwaway demos: it keeps nothing past the process."""
 
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
