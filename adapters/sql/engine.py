@@ -3,8 +3,8 @@
 SQLite runs in WAL mode (readers never wait for the writer) with a busy timeout and foreign keys
 on. A unit of work that will write begins with `BEGIN IMMEDIATE`, so it holds the one write lock
 from its first statement instead of failing when a read transaction tries to become a write one;
-inside one process those transactions also pass through a lock (`gate`), which hands the write lock
-from thread to thread at once instead of by SQLite's sleeping busy handler.
+inside one process those transactions also pass through a gate (`SqliteGate`), which hands the write
+lock from thread to thread in the order they asked, instead of by SQLite's sleeping busy handler.
 
 PostgreSQL is reached through psycopg 3 with a connection pool whose connections are checked
 before use, so the store recovers by itself when the database comes back.

@@ -62,7 +62,11 @@ class _Repository:
         if known is not None:
             return known.aggregate  # type: ignore[return-value]
         row = self._session.execute(self._by_id(), {"id": entity_id}).first()
-        return None if row is None else tracker.loaded(build(row._mapping), private=True)
+        return None if row is None else self._loaded(row, build)
+
+    def _loaded(self, row: Any, build: Callable[[Row], A]) -> A:
+        """The unit of work's aggregate for a row just read (the one it already tracks, if any)."""
+        return self._session.tracker.loaded(build(row._mapping), private=True)
 
     def _page(
         self,
@@ -79,9 +83,7 @@ class _Repository:
             return Page(items=[], total=total, limit=limit, offset=offset)
         order = self.table.c.seq.desc() if newest_first else self.table.c.seq
         query: Select[Any] = select(self.table).where(where).order_by(order).limit(limit).offset(offset)
-        rows = self._session.execute(query).all()
-        tracker = self._session.tracker
-        items = [tracker.loaded(build(row._mapping), private=True) for row in rows]
+        items = [self._loaded(row, build) for row in self._session.execute(query)]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -152,9 +154,7 @@ class SqlReminderRepository(_Repository):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        rows = self._session.execute(query, write=True).all()
-        tracker = self._session.tracker
-        return [tracker.loaded(reminder_from(row._mapping), private=True) for row in rows]
+        return [self._loaded(row, reminder_from) for row in self._session.execute(query, write=True)]
 
     def count_due(self, now: datetime) -> int:
         query = select(func.count()).select_from(self.table).where(self._due_where(now))

@@ -110,6 +110,6 @@ class SqlUnitOfWork(UnitOfWork):
             # either happened or raised already), so the pool just forgets it.
             connection.invalidate()
         finally:
-            if self._writing and self._store.dialect == "sqlite":
-                self._store.gate.__exit__(None, None, None)
+            if self._writing:
+                self._store.gate.__exit__(None, None, None)  # on PostgreSQL a no-op
             self._writing = False

@@ -19,10 +19,10 @@ from domain.errors import Conflict, DuplicateOccurrence, InvalidInput, NotFound,
 from domain.reminder import Reminder
 from domain.schedule import Frequency, Schedule
 from domain.user import User
+from tests.builders import NOW, make_reminder, make_user, save
 from tests.fakes import FixedClock, make_service
 from tests.stores import KINDS, MakeStore, StoreUnderTest
 
-NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
@@ -33,35 +33,6 @@ def store(request: pytest.FixtureRequest, make_store: MakeStore) -> StoreUnderTe
 
 def state(aggregate: Aggregate) -> dict[str, Any]:
     return {f.name: getattr(aggregate, f.name) for f in fields(aggregate) if f.name != "_events"}
-
-
-def save(store: StoreUnderTest, *aggregates: User | Reminder | Delivery) -> None:
-    with store.uow_factory() as uow:
-        for aggregate in aggregates:
-            if isinstance(aggregate, User):
-                uow.users.add(aggregate)
-            elif isinstance(aggregate, Reminder):
-                uow.reminders.add(aggregate)
-            else:
-                uow.deliveries.add(aggregate)
-        uow.commit()
-
-
-def make_user(email: str = "ann@example.com") -> User:
-    return User.create(name="Ann Example", email=email, active=True, now=NOW)
-
-
-def make_reminder(owner: User, *, schedule: Schedule | None = None, channel: str = "log") -> Reminder:
-    return Reminder.create(
-        owner_id=owner.id,
-        title="Standup {date}",
-        message="Join, {owner_name} — ünïcödé and {{braces}}",
-        channel=channel,
-        target="https://example.com/hook?x=1" if channel == "webhook" else None,
-        schedule=schedule or Schedule(time(9, 0), Frequency.DAILY),
-        active=True,
-        now=NOW,
-    )
 
 
 # -- round trips -----------------------------------------------------------------------------------

@@ -2,42 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 import pytest
 from sqlalchemy import select, update
 
 from adapters.sql import tables
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from domain.delivery import Delivery
-from domain.reminder import Reminder
-from domain.schedule import Frequency, Schedule
-from domain.user import User
+from tests.builders import NOW, make_reminder, make_user, save
 from tests.stores import MakeStore
-
-NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_updating_a_delivery_keeps_the_queue_owned_claimed_by(make_store: MakeStore, kind: str) -> None:
     store = make_store(kind)
-    owner = User.create(name="Ann", email="ann@example.com", active=True, now=NOW)
-    reminder = Reminder.create(
-        owner_id=owner.id,
-        title="Standup",
-        message="Join",
-        channel="log",
-        target=None,
-        schedule=Schedule(time(9, 0), Frequency.DAILY),
-        active=True,
-        now=NOW,
-    )
+    owner = make_user()
+    reminder = make_reminder(owner)
     delivery = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=None, now=NOW)
-    with store.uow_factory() as uow:
-        uow.users.add(owner)
-        uow.reminders.add(reminder)
-        uow.deliveries.add(delivery)
-        uow.commit()
+    save(store, owner, reminder, delivery)
     uow = store.uow_factory()
     assert isinstance(uow, SqlUnitOfWork)
     with uow:
