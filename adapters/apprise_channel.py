@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from application.channels import Notification, PermanentChannelError, TransientChannelError
 from domain.errors import InvalidTarget
@@ -71,6 +72,11 @@ class AppriseChannel:
 
     def validate_target(self, target: str | None) -> None:
         self._service(target)
+
+    def peer(self, target: str | None) -> str | None:
+        # The URL's host where it names one (mailto://host, json://host...); the service otherwise.
+        parts = urlsplit(target or "")
+        return parts.hostname or parts.scheme or None
 
     def send(self, notification: Notification) -> None:
         try:

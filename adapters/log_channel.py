@@ -15,6 +15,9 @@ class LogChannel:
         if target is not None:
             raise InvalidTarget("target", "the log channel takes no target")
 
+    def peer(self, target: str | None) -> str | None:
+        return None
+
     def send(self, notification: Notification) -> None:
         log.info(
             "reminder delivered",

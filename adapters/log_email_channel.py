@@ -14,6 +14,9 @@ class LogEmailChannel:
     def validate_target(self, target: str | None) -> None:
         validate_no_target(target)
 
+    def peer(self, target: str | None) -> str | None:
+        return None
+
     def send(self, notification: Notification) -> None:
         log.info(
             "email logged, not sent: no SMTP server is configured",

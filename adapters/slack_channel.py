@@ -82,6 +82,12 @@ class SlackChannel:
     def validate_target(self, target: str | None) -> None:
         self._parse(target)
 
+    def peer(self, target: str | None) -> str | None:
+        try:
+            return self._parse(target).host
+        except InvalidTarget:
+            return None
+
     def send(self, notification: Notification) -> None:
         try:
             target = self._parse(notification.target)

@@ -114,6 +114,9 @@ class SmtpChannel:
     def validate_target(self, target: str | None) -> None:
         validate_no_target(target)
 
+    def peer(self, target: str | None) -> str | None:
+        return self._config.host  # every email goes through the one SMTP server
+
     def send(self, notification: Notification) -> None:
         message = compose(notification, sender=self._sender)
         try:

@@ -95,6 +95,12 @@ class WebhookChannel:
     def validate_target(self, target: str | None) -> None:
         parse_http_url(target, schemes=_SCHEMES)
 
+    def peer(self, target: str | None) -> str | None:
+        try:
+            return parse_http_url(target, schemes=_SCHEMES).host
+        except InvalidTarget:
+            return None
+
     def send(self, notification: Notification) -> None:
         try:
             target = parse_http_url(notification.target, schemes=_SCHEMES)

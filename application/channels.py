@@ -50,6 +50,11 @@ class NotificationChannel(Protocol):
         """Raise domain.errors.InvalidTarget when `target` cannot address this channel."""
         ...
 
+    def peer(self, target: str | None) -> str | None:
+        """The host a send to `target` talks to, so workers can limit sends in flight to one host;
+        None for a channel that talks to no other host."""
+        ...
+
     def send(self, notification: Notification) -> None: ...
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 from zoneinfo import available_timezones
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from domain.delivery import Attempt
 from domain.schedule import Frequency
 from domain.user import EMAIL_PATTERN
 
@@ -68,6 +70,23 @@ Id = Annotated[str, Field(min_length=1)]
 
 class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", regex_engine="python-re")
+
+
+@dataclass(frozen=True, slots=True)
+class HeldClaim:
+    delivery_id: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptOutcome:
+    """One attempt of a claimed delivery, as the worker saw it."""
+
+    delivery_id: str
+    token: str
+    attempt: Attempt
+    transient: bool = False
+    retry_after: float | None = None
 
 
 def _null_only_where_allowed(schema: dict[str, Any], model: type[Any]) -> None:
@@ -167,9 +186,40 @@ class CheckDueReminders(Command):
     now: AwareDatetime
 
 
-class DeliverNotification(Command):
-    delivery_id: Id
-
-
 class RetryDelivery(Command):
     delivery_id: Id
+
+
+class ClaimDeliveries(Command):
+    """Take up to `limit` due deliveries for `worker` to send, each for `lease_seconds`."""
+
+    worker: Id
+    limit: int = Field(ge=1)
+    lease_seconds: float = Field(gt=0)
+
+
+class RecordOutcomes(Command):
+    """The attempts a worker made, each recorded only if its claim is still held."""
+
+    outcomes: list[AttemptOutcome]
+
+
+class ReleaseClaims(Command):
+    """Give claims back unsent, due again after `delay_seconds`; `reason` says why (for metrics)."""
+
+    claims: list[HeldClaim]
+    delay_seconds: float = Field(0.0, ge=0)
+    reason: str
+
+
+class ExpireLeases(Command):
+    """Put deliveries whose claim outlived its lease back in the queue (at most `limit`)."""
+
+    limit: int = Field(ge=1)
+
+
+class PruneDeliveries(Command):
+    """Delete up to `limit` finished deliveries created before `before`."""
+
+    before: AwareDatetime
+    limit: int = Field(ge=1)

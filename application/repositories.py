@@ -10,6 +10,7 @@ the SQL stores (SQLite, PostgreSQL) in `adapters.sql` and the in-memory store in
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -30,10 +31,22 @@ class Page(Generic[T]):
     offset: int
 
 
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    pending: int  # waiting, due now or later
+    due: int  # waiting and due now
+    in_flight: int  # claimed by a worker
+    oldest_due_at: datetime | None
+
+
 class UserRepository(Protocol):
     def add(self, user: User) -> None: ...
 
     def get(self, user_id: str) -> User | None: ...
+
+    def get_many(self, user_ids: Collection[str]) -> dict[str, User]:
+        """The users of those ids that exist, by id."""
+        ...
 
     def remove(self, user: User) -> None: ...
 
@@ -46,6 +59,10 @@ class ReminderRepository(Protocol):
     def add(self, reminder: Reminder) -> None: ...
 
     def get(self, reminder_id: str) -> Reminder | None: ...
+
+    def get_many(self, reminder_ids: Collection[str]) -> dict[str, Reminder]:
+        """The reminders of those ids that exist, by id."""
+        ...
 
     def remove(self, reminder: Reminder) -> None: ...
 
@@ -75,6 +92,27 @@ class DeliveryRepository(Protocol):
         ...
 
     def get(self, delivery_id: str) -> Delivery | None: ...
+
+    def get_many(self, delivery_ids: Collection[str]) -> dict[str, Delivery]:
+        """The deliveries of those ids that exist, by id."""
+        ...
+
+    def claimable(self, now: datetime, *, limit: int) -> list[Delivery]:
+        """Pending deliveries due at `now`, earliest first, taken for this unit of work: on
+        PostgreSQL locked, skipping rows another worker holds."""
+        ...
+
+    def expired_claims(self, now: datetime, *, limit: int) -> list[Delivery]:
+        """Deliveries being sent whose lease ended at or before `now`, taken like `claimable`."""
+        ...
+
+    def finished_before(self, moment: datetime, *, limit: int) -> list[Delivery]:
+        """Finished deliveries (sent, failed, missed, cancelled) created before `moment`, oldest first."""
+        ...
+
+    def remove(self, delivery: Delivery) -> None: ...
+
+    def queue_stats(self, now: datetime) -> QueueStats: ...
 
     def list(
         self,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from application.delivering import load_delivery
+from application.handlers.deliveries import load_delivery
 from application.handlers.reminders import load_reminder
 from application.handlers.users import load_user
-from application.repositories import Page
+from application.repositories import Page, QueueStats
 from application.unit_of_work import UnitOfWorkFactory
 from domain.delivery import Delivery, DeliveryStatus
 from domain.reminder import Reminder
@@ -89,3 +89,8 @@ def ping_store(uow_factory: UnitOfWorkFactory) -> None:
 def count_due(uow_factory: UnitOfWorkFactory, now: datetime) -> int:
     with uow_factory() as uow:
         return uow.reminders.count_due(now)
+
+
+def queue_stats(uow_factory: UnitOfWorkFactory, now: datetime) -> QueueStats:
+    with uow_factory() as uow:
+        return uow.deliveries.queue_stats(now)

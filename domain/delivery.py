@@ -1,6 +1,16 @@
-"""The Delivery aggregate: one entry of the occurrence ledger and the record of its attempts.
+"""The Delivery aggregate: one entry of the occurrence ledger, a job of the delivery queue, and the record
+of its attempts.
 
-A pending delivery is the outbox: nothing is sent that was not first recorded here.
+A pending delivery is the outbox: nothing is sent that was not first recorded here. Its life:
+
+    pending --claim--> sending --succeed--> sent
+       ^                  |----fail-------> failed --reopen--> pending
+       |                  |----retry_later / release / expire--> pending (with a next attempt time)
+       +--- cancel (the reminder is gone) --> cancelled;  a slot too old to send is opened as missed.
+
+A claim holds a token and a lease. Only the holder of the current token may record an outcome, and
+only before its lease ends: a worker that died, hung or lost its lease cannot overwrite the work of
+the one that took the delivery over.
 """
 
 from __future__ import annotations
@@ -10,19 +20,29 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.aggregate import Aggregate
-from domain.errors import Conflict, DeliveryNotRetryable
-from domain.events import DeliveryFailed, DeliverySucceeded
+from domain.errors import ClaimLost, Conflict, DeliveryNotRetryable
+from domain.events import (
+    ClaimExpired,
+    DeliveryCancelled,
+    DeliveryFailed,
+    DeliveryQueued,
+    DeliveryRetryScheduled,
+    DeliverySucceeded,
+)
 from domain.ids import new_id
-
-# Longer than any send can take: 4 attempts with their timeouts and the longest backoffs.
-CLAIM_LEASE = timedelta(minutes=15)
 
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
     MISSED = "missed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +65,16 @@ class Delivery(Aggregate):
     sent_at: datetime | None = None
     attempts: tuple[Attempt, ...] = ()
     error: str | None = None
-    # Set while a sender owns the delivery, so two workers never send the same one.
+    # When a pending delivery may next be claimed; None once it is no longer waiting.
+    next_attempt_at: datetime | None = None
+    # The claim: who holds it, since and until when, and the token its outcome must carry.
+    claimed_by: str | None = None
     claimed_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+    claim_token: str | None = None
+    # How many attempts were on record when the current round began (a retry starts a new round),
+    # so the retry policy counts this round's attempts only.
+    round_start: int = 0
 
     @classmethod
     def open(
@@ -58,7 +86,7 @@ class Delivery(Aggregate):
         now: datetime,
         missed: bool = False,
     ) -> Delivery:
-        return cls(
+        delivery = cls(
             id=new_id(),
             reminder_id=reminder_id,
             channel=channel,
@@ -66,7 +94,11 @@ class Delivery(Aggregate):
             scheduled_for=scheduled_for,
             created_at=now,
             error="slot was older than the grace period when it fired" if missed else None,
+            next_attempt_at=None if missed else now,
         )
+        if scheduled_for is None:
+            delivery._record(DeliveryQueued(delivery_id=delivery.id, reminder_id=reminder_id))
+        return delivery
 
     @property
     def lateness_seconds(self) -> float | None:
@@ -74,38 +106,112 @@ class Delivery(Aggregate):
             return None
         return (self.sent_at - self.scheduled_for).total_seconds()
 
-    def claim(self, now: datetime) -> None:
-        """Take the delivery for sending; a second claimant is refused while the claim is fresh.
+    @property
+    def round_attempts(self) -> int:
+        """Attempts made since the delivery was last (re)queued."""
+        return len(self.attempts) - self.round_start
 
-        A claim older than CLAIM_LEASE belongs to a worker that died or lost its outcome, so the
-        delivery is taken over rather than left pending forever.
-        """
-        fresh = self.claimed_at is not None and now - self.claimed_at < CLAIM_LEASE
-        if self.status is not DeliveryStatus.PENDING or fresh:
-            raise Conflict(f"delivery {self.id!r} is not waiting to be sent")
-        self.claimed_at = now
+    def claim(self, worker: str, now: datetime, *, lease: timedelta) -> str:
+        """Take a due pending delivery for sending until `now + lease`; returns the claim's token."""
+        if self.status is not DeliveryStatus.PENDING:
+            raise Conflict(f"delivery {self.id!r} is {self.status.value}, not waiting to be sent")
+        if self.next_attempt_at is not None and self.next_attempt_at > now:
+            raise Conflict(f"delivery {self.id!r} is not due until {self.next_attempt_at.isoformat()}")
+        self.status, self.next_attempt_at = DeliveryStatus.SENDING, None
+        self.claimed_by, self.claimed_at, self.lease_expires_at = worker, now, now + lease
+        self.claim_token = new_id()
+        return self.claim_token
 
-    def record_outcome(self, attempts: list[Attempt], *, error: str | None, now: datetime) -> None:
-        """Close the delivery after its attempts: sent when the last one succeeded, else failed."""
-        self.attempts = (*self.attempts, *attempts)
-        self.claimed_at = None
-        common = {
+    def holds(self, token: str, now: datetime) -> bool:
+        """Whether `token` is the current claim and its lease has not ended."""
+        return (
+            self.status is DeliveryStatus.SENDING
+            and self.claim_token == token
+            and self.lease_expires_at is not None
+            and now < self.lease_expires_at
+        )
+
+    def succeed(self, token: str, attempt: Attempt, *, now: datetime) -> None:
+        self._check_claim(token, now)
+        self.attempts = (*self.attempts, attempt)
+        self._unclaim()
+        self.status, self.sent_at, self.error = DeliveryStatus.SENT, now, None
+        self._record(DeliverySucceeded(**self._facts(), sent_at=now))
+
+    def fail(self, token: str, attempt: Attempt, *, now: datetime) -> None:
+        """The attempt failed for good (a permanent error, or the round's last attempt)."""
+        self._check_claim(token, now)
+        self.attempts = (*self.attempts, attempt)
+        self._unclaim()
+        self.status, self.error = DeliveryStatus.FAILED, attempt.error
+        self._record(DeliveryFailed(**self._facts(), reason=attempt.error or "failed"))
+
+    def retry_later(self, token: str, attempt: Attempt, *, now: datetime, at: datetime) -> None:
+        """The attempt failed but may succeed later: back in the queue, due again at `at`."""
+        self._check_claim(token, now)
+        self.attempts = (*self.attempts, attempt)
+        self._unclaim()
+        self.status, self.error, self.next_attempt_at = DeliveryStatus.PENDING, attempt.error, at
+        self._record(DeliveryRetryScheduled(**self._facts(), reason=attempt.error or "", next_attempt_at=at))
+
+    def release(self, token: str, *, now: datetime, at: datetime | None = None) -> None:
+        """Give a claim back unsent (shutdown, or a peer too busy to take it now): due again at `at`."""
+        self._check_claim(token, now)
+        self._unclaim()
+        self.status, self.next_attempt_at = DeliveryStatus.PENDING, at or now
+
+    def expire(self, now: datetime) -> None:
+        """A claim whose lease ended (its worker died or hung) goes back to the queue, due at once."""
+        if self.status is not DeliveryStatus.SENDING or self.lease_expires_at is None:
+            raise Conflict(f"delivery {self.id!r} is {self.status.value}, not being sent")
+        if now < self.lease_expires_at:
+            raise Conflict(f"the claim on delivery {self.id!r} has not expired")
+        holder = self.claimed_by or ""
+        self._unclaim()
+        self.status, self.next_attempt_at = DeliveryStatus.PENDING, now
+        self._record(
+            ClaimExpired(
+                delivery_id=self.id, reminder_id=self.reminder_id, channel=self.channel, worker=holder
+            )
+        )
+
+    def cancel(self, reason: str, *, token: str, now: datetime) -> None:
+        """The claimed delivery can never be sent (its reminder or owner is gone)."""
+        self._check_claim(token, now)
+        self._unclaim()
+        self.status, self.error = DeliveryStatus.CANCELLED, reason
+        self._record(
+            DeliveryCancelled(
+                delivery_id=self.id,
+                reminder_id=self.reminder_id,
+                channel=self.channel,
+                scheduled_for=self.scheduled_for,
+                reason=reason,
+            )
+        )
+
+    def reopen(self, now: datetime) -> None:
+        """A failed delivery goes back to the queue for a new round; its attempts stay on record."""
+        if self.status is not DeliveryStatus.FAILED:
+            raise DeliveryNotRetryable(self.id, self.status.value)
+        self.status, self.error, self.next_attempt_at = DeliveryStatus.PENDING, None, now
+        self.round_start = len(self.attempts)
+        self._record(DeliveryQueued(delivery_id=self.id, reminder_id=self.reminder_id))
+
+    def _check_claim(self, token: str, now: datetime) -> None:
+        if not self.holds(token, now):
+            raise ClaimLost(self.id)
+
+    def _unclaim(self) -> None:
+        self.claimed_by = self.claimed_at = self.lease_expires_at = self.claim_token = None
+        self.next_attempt_at = None
+
+    def _facts(self) -> dict[str, object]:
+        return {
             "delivery_id": self.id,
             "reminder_id": self.reminder_id,
             "channel": self.channel,
             "attempts": len(self.attempts),
-            "attempts_made": len(attempts),
+            "attempts_made": self.round_attempts,
             "scheduled_for": self.scheduled_for,
         }
-        if error is None:
-            self.status, self.sent_at, self.error = DeliveryStatus.SENT, now, None
-            self._record(DeliverySucceeded(**common, sent_at=now))
-        else:
-            self.status, self.error = DeliveryStatus.FAILED, error
-            self._record(DeliveryFailed(**common, reason=error))
-
-    def reopen(self) -> None:
-        """A failed delivery goes back to pending so it can be sent again; its attempts stay on record."""
-        if self.status is not DeliveryStatus.FAILED:
-            raise DeliveryNotRetryable(self.id, self.status.value)
-        self.status, self.error, self.claimed_at = DeliveryStatus.PENDING, None, None

@@ -83,6 +83,14 @@ class DeliveryNotRetryable(Conflict):
         super().__init__(f"delivery {delivery_id!r} is {status}; only failed deliveries are retried")
 
 
+class ClaimLost(Conflict):
+    """The outcome's claim is no longer current: its lease ended, or another worker took the delivery."""
+
+    def __init__(self, delivery_id: str) -> None:
+        super().__init__(f"the claim on delivery {delivery_id!r} is no longer held")
+        self.delivery_id = delivery_id
+
+
 class DeliveryFailedError(DomainError):
     """Every attempt of a delivery failed; `delivery_id` names the record of it."""
 

@@ -56,6 +56,13 @@ class OccurrenceMissed(Event):
     channel: str
 
 
+class DeliveryQueued(Event):
+    """A delivery was put in the queue to be sent at once (on demand, or again after failing)."""
+
+    delivery_id: str
+    reminder_id: str
+
+
 class DeliverySucceeded(Event):
     delivery_id: str
     reminder_id: str
@@ -75,3 +82,35 @@ class DeliveryFailed(Event):
     attempts_made: int
     scheduled_for: AwareDatetime | None
     reason: str
+
+
+class DeliveryRetryScheduled(Event):
+    """An attempt failed for a reason that may pass; the delivery is due again at `next_attempt_at`."""
+
+    delivery_id: str
+    reminder_id: str
+    channel: str
+    attempts: int
+    attempts_made: int
+    scheduled_for: AwareDatetime | None
+    reason: str
+    next_attempt_at: AwareDatetime
+
+
+class DeliveryCancelled(Event):
+    """A delivery was dropped unsent because it can never be sent (its reminder or owner is gone)."""
+
+    delivery_id: str
+    reminder_id: str
+    channel: str
+    scheduled_for: AwareDatetime | None
+    reason: str
+
+
+class ClaimExpired(Event):
+    """A worker's claim outlived its lease (the worker died or hung); the delivery is queued again."""
+
+    delivery_id: str
+    reminder_id: str
+    channel: str
+    worker: str

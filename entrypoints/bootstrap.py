@@ -6,14 +6,13 @@ Nothing here runs at import time; `bootstrap()` builds everything from what it i
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any, Protocol
 
 from adapters.apprise_channel import AppriseChannel, AppriseUnavailable
+from adapters.local_signals import LocalSignals
 from adapters.log_channel import LogChannel
 from adapters.log_email_channel import LogEmailChannel
 from adapters.memory import MemoryStore, MemoryUnitOfWork
@@ -24,15 +23,15 @@ from adapters.sql import SqlStore, SqlUnitOfWork, UnsupportedDatabaseUrl, connec
 from adapters.sql import schema as sql_schema
 from adapters.sql.schema import SchemaError as SchemaError  # raised by open_store and migrate_store
 from adapters.system_clock import SystemClock
-from adapters.thread_dispatcher import ThreadPoolDispatcher
 from adapters.webhook_channel import WebhookChannel
 from application import commands
 from application.channels import Channels, NotificationChannel
 from application.clock import Clock
-from application.handlers import deliveries, outcomes, reminders, scheduling, users
+from application.handlers import deliveries, outcomes, queue, reminders, scheduling, users
 from application.messagebus import MessageBus
 from application.metrics import Metrics
-from application.sender import NotificationSender, RetryPolicy
+from application.retry_policy import RetryPolicy
+from application.sender import NotificationSender
 from application.unit_of_work import UnitOfWorkFactory
 from domain import events
 from entrypoints.settings import ServeSettings, StoreSettings
@@ -43,21 +42,15 @@ MEMORY_URL = "memory://"
 DATABASE_SETTING = "--database-url / REMINDERS_DATABASE_URL"
 
 
-class BindableDispatcher(Protocol):
-    def bind(self, target: Callable[[commands.Command], Any]) -> None: ...
-
-    def submit(self, command: commands.Command) -> None: ...
-
-    def shutdown(self) -> None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Service:
     bus: MessageBus
     uow_factory: UnitOfWorkFactory
     clock: Clock
     channels: Channels
-    dispatcher: BindableDispatcher
+    # One attempt through a channel: what delivery workers run for each claimed delivery.
+    sender: NotificationSender
+    signals: LocalSignals
     metrics: Metrics
 
 
@@ -66,14 +59,14 @@ def bootstrap(
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
     channels: Channels,
-    dispatcher: BindableDispatcher,
+    signals: LocalSignals,
     metrics: Metrics,
     retry_policy: RetryPolicy,
     batch_size: int = 500,
     grace: timedelta = timedelta(seconds=300),
-    sleep: Callable[[float], None] = time.sleep,
 ) -> Service:
-    sender = NotificationSender(channels=channels, clock=clock, policy=retry_policy, sleep=sleep)
+    waking = partial(deliveries.wake_workers, signals=signals)
+    telling = partial(deliveries.tell_waiters, signals=signals)
     bus = MessageBus(
         uow_factory=uow_factory,
         command_handlers={
@@ -83,30 +76,36 @@ def bootstrap(
             commands.CreateReminder: partial(reminders.create_reminder, clock=clock, channels=channels),
             commands.UpdateReminder: partial(reminders.update_reminder, clock=clock, channels=channels),
             commands.DeleteReminder: reminders.delete_reminder,
-            commands.SendReminderNow: partial(deliveries.send_reminder_now, clock=clock, sender=sender),
-            commands.DeliverNotification: partial(
-                deliveries.deliver_notification, clock=clock, sender=sender
-            ),
-            commands.RetryDelivery: partial(deliveries.retry_delivery, clock=clock, sender=sender),
+            commands.SendReminderNow: partial(deliveries.send_reminder_now, clock=clock),
+            commands.RetryDelivery: partial(deliveries.retry_delivery, clock=clock),
             commands.CheckDueReminders: partial(
                 scheduling.check_due_reminders, batch_size=batch_size, grace=grace
             ),
+            commands.ClaimDeliveries: partial(queue.claim_deliveries, clock=clock, metrics=metrics),
+            commands.RecordOutcomes: partial(queue.record_outcomes, clock=clock, policy=retry_policy),
+            commands.ReleaseClaims: partial(queue.release_claims, clock=clock, metrics=metrics),
+            commands.ExpireLeases: partial(queue.expire_leases, clock=clock),
+            commands.PruneDeliveries: queue.prune_deliveries,
         },
         event_handlers={
             events.UserDeleted: [users.delete_reminders_of_deleted_user],
-            events.ReminderDue: [partial(deliveries.enqueue_delivery, dispatcher=dispatcher)],
-            events.DeliverySucceeded: [partial(outcomes.record_sent, metrics=metrics)],
-            events.DeliveryFailed: [partial(outcomes.record_failed, metrics=metrics)],
+            events.ReminderDue: [waking],
+            events.DeliveryQueued: [waking],
+            events.DeliverySucceeded: [partial(outcomes.record_sent, metrics=metrics), telling],
+            events.DeliveryFailed: [partial(outcomes.record_failed, metrics=metrics), telling],
+            events.DeliveryRetryScheduled: [partial(outcomes.record_retry, metrics=metrics), telling],
+            events.DeliveryCancelled: [partial(outcomes.record_cancelled, metrics=metrics), telling],
+            events.ClaimExpired: [partial(outcomes.record_expired_claim, metrics=metrics)],
             events.OccurrenceMissed: [partial(outcomes.record_missed, metrics=metrics)],
         },
     )
-    dispatcher.bind(bus.handle)
     return Service(
         bus=bus,
         uow_factory=uow_factory,
         clock=clock,
         channels=channels,
-        dispatcher=dispatcher,
+        sender=NotificationSender(channels=channels, clock=clock),
+        signals=signals,
         metrics=metrics,
     )
 
@@ -214,6 +213,15 @@ class Runtime:
     store: Store
 
 
+def close_runtime(runtime: Runtime) -> None:
+    """Close what the runtime holds open: channels' connections, then the store's."""
+    for channel in runtime.service.channels.values():
+        close = getattr(channel, "close", None)
+        if close is not None:
+            close()
+    runtime.store.close()
+
+
 def bootstrap_runtime(settings: ServeSettings, store: Store) -> Runtime:
     """The service as `reminders serve` and `reminders tick` run it, over an opened store."""
     metrics = PrometheusMetrics()
@@ -222,7 +230,7 @@ def bootstrap_runtime(settings: ServeSettings, store: Store) -> Runtime:
         uow_factory=store.uow_factory,
         clock=SystemClock(),
         channels=setup.channels,
-        dispatcher=ThreadPoolDispatcher(workers=settings.delivery_concurrency),
+        signals=LocalSignals(),
         metrics=metrics,
         retry_policy=RetryPolicy(
             attempts=4, base_seconds=settings.retry_base_seconds, max_seconds=settings.retry_max_seconds

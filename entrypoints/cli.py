@@ -1,12 +1,17 @@
-"""The `reminders` command: `serve` runs the service, `tick` the scheduler alone, `migrate` the schema."""
+"""The `reminders` command: `serve` runs the service, `tick` the scheduler alone, `worker` delivery
+alone, `migrate` the schema."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
+import threading
 from collections.abc import Sequence
+from datetime import timedelta
+from types import FrameType
 
 import uvicorn
 
@@ -16,15 +21,17 @@ from entrypoints.bootstrap import MEMORY_URL, SchemaError, migrate_store
 from entrypoints.logging_setup import configure_logging
 from entrypoints.server import build_app, build_runtime
 from entrypoints.standalone_ticker import run_ticker
+from entrypoints.worker_process import run_worker
 
 log = logging.getLogger("reminders.cli")
 
-TICK_NEEDS_SHARED_STORE = (
-    "reminders tick: the in-memory store (memory://) lives inside one process, so a separate tick "
-    "process would see none of its reminders. With the in-memory store the scheduler runs inside "
-    "`reminders serve` (on by default). `reminders tick` is for stores that several processes share: "
+NEEDS_SHARED_STORE = (
+    "reminders {command}: the in-memory store (memory://) lives inside one process, so a separate "
+    "{command} process would see none of its {what}. With the in-memory store the {part} runs inside "
+    "`reminders serve` (on by default). `reminders {command}` is for stores that several processes share: "
     "set --database-url / REMINDERS_DATABASE_URL to a sqlite:/// file or a postgresql:// database."
 )
+_PARTS = {"tick": ("reminders", "scheduler"), "worker": ("deliveries", "delivery worker")}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -38,10 +45,20 @@ def parser() -> argparse.ArgumentParser:
         action="store_false",
         help="Same as --no-scheduler-enabled.",
     )
+    serve.add_argument(
+        "--no-delivery",
+        dest="delivery_enabled",
+        action="store_false",
+        help="Same as --no-delivery-enabled: queue deliveries for `reminders worker` processes to send.",
+    )
     tick = commands.add_parser(
-        "tick", help="Run only the scheduler (and the delivery of what it fires), against a shared store."
+        "tick", help="Run only the scheduler against a shared store; workers send what it fires."
     )
     config.add_flags(tick, config.ServeSettings)
+    worker = commands.add_parser(
+        "worker", help="Run only delivery (claim due deliveries and send them) against a shared store."
+    )
+    config.add_flags(worker, config.ServeSettings)
     migrate = commands.add_parser("migrate", help="Bring the database schema to the newest revision.")
     config.add_flags(migrate, config.StoreSettings)
     return root
@@ -55,20 +72,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except config.SettingsError as error:
         print(f"reminders {args.command}: {error}", file=sys.stderr)
         return 2
-    if args.command == "tick" and settings.database_url == MEMORY_URL:
-        print(TICK_NEEDS_SHARED_STORE, file=sys.stderr)
+    if args.command in _PARTS and settings.database_url == MEMORY_URL:
+        what, part = _PARTS[args.command]
+        print(NEEDS_SHARED_STORE.format(command=args.command, what=what, part=part), file=sys.stderr)
         return 2
     configure_logging(settings.log_format, settings.log_level)
     try:
         if args.command == "migrate":
             return _migrate(settings)
+        if not isinstance(settings, config.ServeSettings):
+            raise TypeError("serve, tick and worker take the serve settings")
         if args.command == "tick":
-            assert isinstance(settings, config.ServeSettings)
-            runtime = build_runtime(settings)
-            run_ticker(runtime, interval=settings.tick_seconds)
+            keep = timedelta(days=settings.keep_deliveries_days)
+            run_ticker(build_runtime(settings), interval=settings.tick_seconds, keep=keep)
             return 0
-        assert isinstance(settings, config.ServeSettings)
-        app = build_app(settings)
+        if args.command == "worker":
+            run_worker(build_runtime(settings), settings)
+            return 0
+        stopping = threading.Event()
+        app = build_app(settings, stopping=stopping)
     except (ValueError, SchemaError) as error:
         print(f"reminders {args.command}: {redact(str(error))}", file=sys.stderr)
         return 2
@@ -79,15 +101,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
+    server = _Server(
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
+        ),
+        stopping=stopping,
     )
+    server.run()
     return 0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, telling the app the moment it is asked to stop (requests waiting on a delivery
+    answer, the delivery worker starts giving its claims back), and exiting at once on a second
+    Ctrl-C or SIGTERM."""
+
+    def __init__(self, config: uvicorn.Config, *, stopping: threading.Event) -> None:
+        super().__init__(config)
+        self._stopping = stopping
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._stopping.is_set() and self.should_exit:
+            log.warning("second signal: exiting now; claims still held go back when their lease ends")
+            os._exit(1)
+        grace = self.config.timeout_graceful_shutdown or 0
+        log.info("stopping: waiting up to %d s for requests and deliveries in flight", grace)
+        self._stopping.set()
+        super().handle_exit(sig, frame)
 
 
 def _migrate(settings: config.StoreSettings) -> int:

@@ -1,17 +1,24 @@
-"""Assembling the HTTP server: the service, the ticker when enabled, and the app around them."""
+"""Assembling the HTTP server: the service, the ticker and the delivery worker when enabled, and the
+app around them."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 from collections.abc import Callable
-from functools import partial
-from typing import Any
+from datetime import timedelta
+from typing import Any, Self
 
 from starlette.applications import Starlette
 
 from adapters.prometheus_metrics import PrometheusMetrics
+from application import views
 from entrypoints.bootstrap import Runtime, Service, bootstrap_runtime, open_store
+from entrypoints.delivery_worker import DeliveryWorker, WorkerConfig
 from entrypoints.http.app import create_app
+from entrypoints.http.routes_ops import queue_check
 from entrypoints.settings import ServeSettings
 from entrypoints.ticker import Ticker, disabled_scheduler_health
 
@@ -24,8 +31,8 @@ def build_runtime(settings: ServeSettings) -> Runtime:
     Raises ValueError for a malformed setting, SchemaError for a schema this code cannot use, and
     the driver's error when the database cannot be reached.
     """
-    # A connection for each delivery worker, plus a few for the ticker and requests.
-    store = open_store(settings, migrate=settings.migrate, pool_size=settings.delivery_concurrency + 4)
+    # A connection for each sender, the claimer and the recorder, plus a few for the ticker and requests.
+    store = open_store(settings, migrate=settings.migrate, pool_size=settings.delivery_concurrency + 6)
     try:
         runtime = bootstrap_runtime(settings, store)
     except BaseException:
@@ -37,7 +44,53 @@ def build_runtime(settings: ServeSettings) -> Runtime:
     return runtime
 
 
-def build_app(settings: ServeSettings) -> Starlette:
+def worker_name() -> str:
+    """Unique among the processes sharing a database: host, process id and a random part."""
+    return f"{os.uname().nodename}:{os.getpid()}:{os.urandom(3).hex()}"
+
+
+def delivery_worker(service: Service, settings: ServeSettings) -> DeliveryWorker:
+    return DeliveryWorker(
+        service=service,
+        signals=service.signals,
+        config=WorkerConfig(
+            name=worker_name(),
+            concurrency=settings.delivery_concurrency,
+            per_target=settings.per_target_concurrency,
+            lease_seconds=settings.delivery_lease_seconds,
+            send_timeout_seconds=settings.channel_timeout_seconds,
+            poll_seconds=min(0.25, settings.tick_seconds),
+        ),
+    )
+
+
+class RunningWorker:
+    """The delivery worker for the app's lifetime. It starts stopping as soon as `stopping` is set
+    (the server received SIGTERM), not only when the lifespan ends after the last connection."""
+
+    def __init__(self, worker: DeliveryWorker, *, grace: float, stopping: threading.Event) -> None:
+        self.worker = worker
+        self._grace = grace
+        self._stopping = stopping
+        self._watch: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        self.worker.start()
+        self._watch = asyncio.create_task(self._stop_when_asked(), name="delivery-worker-stop")
+        return self
+
+    async def _stop_when_asked(self) -> None:
+        while not self._stopping.is_set():
+            await asyncio.sleep(0.1)
+        await asyncio.to_thread(self.worker.stop, self._grace)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._stopping.set()
+        if self._watch is not None:
+            await self._watch
+
+
+def build_app(settings: ServeSettings, *, stopping: threading.Event | None = None) -> Starlette:
     runtime = build_runtime(settings)
     return app_for(
         runtime.service,
@@ -46,6 +99,7 @@ def build_app(settings: ServeSettings) -> Starlette:
         channel_report=runtime.channel_report,
         store_kind=runtime.store.kind,
         closing=(runtime.store.close,),
+        stopping=stopping,
     )
 
 
@@ -57,20 +111,39 @@ def app_for(
     channel_report: dict[str, str] | None = None,
     store_kind: str = "memory",
     closing: tuple[Callable[[], None], ...] = (),
+    stopping: threading.Event | None = None,
 ) -> Starlette:
+    stopping = stopping or threading.Event()
     background: list[Any] = []
     if settings.scheduler_enabled:
-        ticker = Ticker(service=service, interval=settings.tick_seconds)
+        keep = timedelta(days=settings.keep_deliveries_days)
+        ticker = Ticker(service=service, interval=settings.tick_seconds, keep_deliveries=keep)
         background.append(ticker)
         scheduler_check = ticker.health
     else:
-        scheduler_check = partial(disabled_scheduler_health, service)
+        scheduler_check = disabled_scheduler_health
+    checks: dict[str, Callable[[], dict[str, Any]]] = {"scheduler": scheduler_check}
+    if settings.delivery_enabled:
+        worker = delivery_worker(service, settings)
+        background.append(RunningWorker(worker, grace=settings.shutdown_grace_seconds, stopping=stopping))
     report = channel_report or {name: "ok" for name in service.channels}
+    checks["queue"] = queue_check(service, grace_seconds=settings.grace_seconds)
+    checks["channels"] = lambda: {"status": "ok", **report}
+
+    def exposition() -> tuple[bytes, str]:
+        now = service.clock.now()
+        stats = views.queue_stats(service.uow_factory, now)
+        age = max(0.0, (now - stats.oldest_due_at).total_seconds()) if stats.oldest_due_at else 0.0
+        metrics.queue_observed(stats, oldest_due_age=age)
+        return metrics.exposition(), metrics.content_type
+
     return create_app(
         service=service,
-        metrics=lambda: (metrics.exposition(), metrics.content_type),
-        health_checks={"scheduler": scheduler_check, "channels": lambda: {"status": "ok", **report}},
+        metrics=exposition,
+        health_checks=checks,
         background=background,
         store_kind=store_kind,
         closing=closing,
+        send_wait_seconds=settings.send_wait_seconds,
+        stopping=stopping,
     )

@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Mapping
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.user import EMAIL_PATTERN
 
@@ -48,7 +48,33 @@ class ServeSettings(StoreSettings):
     grace_seconds: float = Field(
         300, ge=0, le=7 * 86_400, description="A slot older than this when fired is missed."
     )
-    delivery_concurrency: int = Field(16, ge=1, le=1024, description="Deliveries sent at once.")
+    delivery_enabled: bool = Field(True, description="Run a delivery worker inside the server.")
+    delivery_concurrency: int = Field(16, ge=1, le=1024, description="Deliveries sent at once by a worker.")
+    per_target_concurrency: int = Field(
+        4, ge=1, le=1024, description="Most deliveries in flight to one host at a time, per worker."
+    )
+    delivery_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="How long a claim lasts; a delivery whose worker died is sent again after it. "
+        "Longer than --channel-timeout-seconds.",
+    )
+    send_wait_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=300,
+        description="Longest a send-now or retry request waits for the outcome (then 202).",
+    )
+    shutdown_grace_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=3600,
+        description="Longest wait for deliveries in flight at shutdown; the rest go back.",
+    )
+    keep_deliveries_days: float = Field(
+        90, gt=0, le=36_500, description="Finished deliveries older than this are deleted."
+    )
     retry_base_seconds: float = Field(1.0, ge=0, le=3600, description="First retry backoff.")
     retry_max_seconds: float = Field(30.0, ge=0, le=86_400, description="Longest retry backoff.")
     smtp_url: str | None = Field(
@@ -68,6 +94,16 @@ class ServeSettings(StoreSettings):
     channel_timeout_seconds: float = Field(
         10.0, gt=0, le=300, description="Connect and read timeout of channels."
     )
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> ServeSettings:
+        if self.delivery_lease_seconds <= self.channel_timeout_seconds:
+            raise ValueError(
+                f"--delivery-lease-seconds ({self.delivery_lease_seconds:g}) must be longer than "
+                f"--channel-timeout-seconds ({self.channel_timeout_seconds:g}), "
+                "or a slow send would outlive its claim"
+            )
+        return self
 
 
 def is_secret(model: type[BaseModel], name: str) -> bool:
@@ -106,7 +142,10 @@ def load(model: type[S], args: argparse.Namespace, environ: Mapping[str, str]) -
     except ValidationError as error:
         lines = []
         for problem in error.errors(include_url=False):
-            name = str(problem["loc"][0]) if problem["loc"] else ""
+            if not problem["loc"]:  # a rule between settings names them itself
+                lines.append(str(problem["msg"]).removeprefix("Value error, "))
+                continue
+            name = str(problem["loc"][0])
             where = source.get(name, flag(name))
             shown = "(hidden)" if name and is_secret(model, name) else repr(given.get(name))
             lines.append(f"invalid {where}={shown}: {problem['msg']}")

@@ -1,7 +1,9 @@
 """The clock-tick: publishes CheckDueReminders(now) every interval, and knows whether it is keeping up.
 
 It only publishes commands; everything it learns goes to /health and /metrics. A full batch means
-a backlog, so it ticks again at once instead of waiting for the next interval.
+a backlog, so it ticks again at once instead of waiting for the next interval. It also keeps the
+ledger to its retention period: after a tick, now and then, it publishes PruneDeliveries for one
+small batch of finished deliveries older than that (at once again while batches come back full).
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Self
 
 from starlette.concurrency import run_in_threadpool
 
 from application import views
-from application.commands import CheckDueReminders
+from application.commands import CheckDueReminders, PruneDeliveries
 from application.handlers.scheduling import TickResult
 from entrypoints.bootstrap import Service
 
@@ -24,12 +26,18 @@ log = logging.getLogger("reminders.ticker")
 
 # The scheduler is unhealthy when it has not completed a tick for this many intervals.
 STALE_INTERVALS = 3
+PRUNE_BATCH = 500
+PRUNE_EVERY_SECONDS = 60.0
 
 
 class Ticker:
-    def __init__(self, *, service: Service, interval: float) -> None:
+    def __init__(
+        self, *, service: Service, interval: float, keep_deliveries: timedelta | None = None
+    ) -> None:
         self._service = service
         self._interval = interval
+        self._keep = keep_deliveries
+        self._next_prune = 0.0
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._started_at: float | None = None
@@ -48,7 +56,22 @@ class Ticker:
         self._service.metrics.tick_finished(duration_seconds=duration, backlog=backlog)
         self.last_tick_at, self._last_tick_monotonic = now, time.monotonic()
         self.last_tick_duration_ms = round(duration * 1000, 3)
+        self._prune(now)
         return result
+
+    def _prune(self, now: datetime) -> None:
+        if self._keep is None or time.monotonic() < self._next_prune:
+            return
+        try:
+            pruned: int = self._service.bus.handle(
+                PruneDeliveries(before=now - self._keep, limit=PRUNE_BATCH)
+            )
+        except Exception:
+            log.exception("pruning old deliveries failed")
+            pruned = 0
+        if pruned:
+            log.info("old deliveries pruned", extra={"pruned": pruned})
+        self._next_prune = time.monotonic() + (0.0 if pruned == PRUNE_BATCH else PRUNE_EVERY_SECONDS)
 
     async def run(self) -> None:
         """Tick until stopped; a tick in progress always finishes, so nothing it fired is left behind."""
@@ -75,7 +98,6 @@ class Ticker:
             "last_tick_at": self.last_tick_at.isoformat() if self.last_tick_at else None,
             "seconds_since_last_tick": None if since is None else round(since, 3),
             "last_tick_duration_ms": self.last_tick_duration_ms,
-            "pending_deliveries": views.count_pending_deliveries(self._service.uow_factory),
         }
 
     async def __aenter__(self) -> Self:
@@ -89,12 +111,11 @@ class Ticker:
             self._task = None
 
 
-def disabled_scheduler_health(service: Service) -> dict[str, Any]:
+def disabled_scheduler_health() -> dict[str, Any]:
     return {
         "status": "ok",
         "enabled": False,
         "last_tick_at": None,
         "seconds_since_last_tick": None,
         "last_tick_duration_ms": None,
-        "pending_deliveries": views.count_pending_deliveries(service.uow_factory),
     }

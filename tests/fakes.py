@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from adapters.local_signals import LocalSignals
 from adapters.log_channel import LogChannel
 from adapters.memory import MemoryStore, MemoryUnitOfWork
-from adapters.thread_dispatcher import InlineDispatcher
 from application.channels import Channels, Notification, NotificationChannel
 from application.clock import Clock
+from application.commands import AttemptOutcome, ClaimDeliveries, RecordOutcomes
+from application.handlers.queue import Job
 from application.metrics import Metrics, NoMetrics
-from application.sender import RetryPolicy
+from application.retry_policy import RetryPolicy
 from application.unit_of_work import UnitOfWorkFactory
+from domain.delivery import Delivery
 from domain.errors import InvalidTarget
 from domain.events import Event
-from entrypoints.bootstrap import BindableDispatcher, Service, bootstrap
+from entrypoints.bootstrap import Service, bootstrap
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
 
@@ -51,6 +54,9 @@ class RecordingChannel:
             raise InvalidTarget("target", "this channel needs a target")
         if not self.takes_target and target is not None:
             raise InvalidTarget("target", "this channel takes no target")
+
+    def peer(self, target: str | None) -> str | None:
+        return target
 
     def send(self, notification: Notification) -> None:
         self.tried.append(notification)
@@ -94,18 +100,16 @@ def make_service(
     channels: dict[str, NotificationChannel] | None = None,
     store: MemoryStore | None = None,
     uow_factory: UnitOfWorkFactory | None = None,
-    dispatcher: BindableDispatcher | None = None,
     metrics: Metrics | None = None,
     batch_size: int = 500,
     grace_seconds: float = 300,
     events: list[Event] | None = None,
     retry_policy: RetryPolicy | None = None,
-    sleep: Callable[[float], None] | None = None,
 ) -> Service:
     """A service over the memory store (or `uow_factory`'s); pass `events` to collect every event the
     bus is handed (memory store only).
 
-    Retries wait zero seconds and sleep not at all unless `retry_policy` and `sleep` say otherwise.
+    Retries are due again at once unless `retry_policy` says otherwise.
     """
     store = store or MemoryStore()
     all_channels: Channels = {"log": LogChannel(), **(channels or {})}
@@ -122,10 +126,39 @@ def make_service(
         uow_factory=uow_factory,
         clock=clock or FixedClock(),
         channels=all_channels,
-        dispatcher=dispatcher or InlineDispatcher(),
+        signals=LocalSignals(),
         metrics=metrics or NoMetrics(),
         retry_policy=retry_policy or RetryPolicy(attempts=4, base_seconds=0, max_seconds=0),
         batch_size=batch_size,
         grace=timedelta(seconds=grace_seconds),
-        sleep=sleep or (lambda _: None),
     )
+
+
+def claim(
+    service: Service, *, worker: str = "test-worker", limit: int = 500, lease_seconds: float = 60
+) -> list[Job]:
+    jobs: list[Job] = service.bus.handle(
+        ClaimDeliveries(worker=worker, limit=limit, lease_seconds=lease_seconds)
+    )
+    return jobs
+
+
+def attempt_all(service: Service, jobs: list[Job]) -> list[Delivery]:
+    """Send each claimed job once, as a worker's senders do, and record the outcomes in one command."""
+    outcomes = []
+    for job in jobs:
+        result = service.sender.attempt(job.notification, number=job.attempt_number)
+        outcomes.append(
+            AttemptOutcome(job.delivery_id, job.token, result.attempt, result.transient, result.retry_after)
+        )
+    recorded: list[Delivery] = service.bus.handle(RecordOutcomes(outcomes=outcomes))
+    return recorded
+
+
+def run_queue(service: Service, *, worker: str = "test-worker") -> list[Delivery]:
+    """What a delivery worker does, inline: claim what is due now, attempt each once, record the
+    outcomes, until nothing is due at the service's clock. Returns every delivery recorded, in order."""
+    recorded: list[Delivery] = []
+    while jobs := claim(service, worker=worker):
+        recorded += attempt_all(service, jobs)
+    return recorded

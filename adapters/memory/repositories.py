@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
 from adapters.memory.store import MemoryStore
 from adapters.tracking import Tracker
-from application.repositories import Page
+from application.repositories import Page, QueueStats
 from domain.aggregate import Aggregate
 from domain.delivery import Delivery, DeliveryStatus
 from domain.reminder import Reminder
@@ -32,6 +32,14 @@ class _Repository:
         stored = table.get(entity_id)
         return None if stored is None else self._tracker.loaded(stored)
 
+    def _get_many(self, table: dict[str, A], kind: type[A], ids: Collection[str]) -> dict[str, A]:
+        found = {}
+        for entity_id in ids:
+            aggregate = self._get(table, kind, entity_id)
+            if aggregate is not None:
+                found[entity_id] = aggregate
+        return found
+
     def _page(self, rows: Iterable[A], *, limit: int, offset: int) -> Page[A]:
         """Must be called holding the store's lock."""
         selected = list(rows)
@@ -45,6 +53,9 @@ class MemoryUserRepository(_Repository):
 
     def get(self, user_id: str) -> User | None:
         return self._get(self._store.users, User, user_id)
+
+    def get_many(self, user_ids: Collection[str]) -> dict[str, User]:
+        return self._get_many(self._store.users, User, user_ids)
 
     def remove(self, user: User) -> None:
         self._tracker.removed(user)
@@ -62,6 +73,9 @@ class MemoryReminderRepository(_Repository):
 
     def get(self, reminder_id: str) -> Reminder | None:
         return self._get(self._store.reminders, Reminder, reminder_id)
+
+    def get_many(self, reminder_ids: Collection[str]) -> dict[str, Reminder]:
+        return self._get_many(self._store.reminders, Reminder, reminder_ids)
 
     def remove(self, reminder: Reminder) -> None:
         self._tracker.removed(reminder)
@@ -103,6 +117,45 @@ class MemoryDeliveryRepository(_Repository):
     def get(self, delivery_id: str) -> Delivery | None:
         return self._get(self._store.deliveries, Delivery, delivery_id)
 
+    def get_many(self, delivery_ids: Collection[str]) -> dict[str, Delivery]:
+        return self._get_many(self._store.deliveries, Delivery, delivery_ids)
+
+    def remove(self, delivery: Delivery) -> None:
+        self._tracker.removed(delivery)
+
+    def claimable(self, now: datetime, *, limit: int) -> list[Delivery]:
+        with self._store.lock:
+            deliveries = self._store.deliveries
+            return [self._tracker.loaded(deliveries[i]) for i in self._store.claimable(now, limit)]
+
+    def expired_claims(self, now: datetime, *, limit: int) -> list[Delivery]:
+        with self._store.lock:
+            deliveries = self._store.deliveries
+            return [self._tracker.loaded(deliveries[i]) for i in self._store.expired_claims(now, limit)]
+
+    def finished_before(self, moment: datetime, *, limit: int) -> list[Delivery]:
+        """Walks the deliveries in the order they were recorded, which is the order of `created_at`
+        (a clock stepped back aside), and stops at the first one recorded at or after `moment`."""
+        found: list[Delivery] = []
+        with self._store.lock:
+            for delivery in self._store.deliveries.values():
+                if delivery.created_at >= moment or len(found) == limit:
+                    break
+                if delivery.status.finished:
+                    found.append(self._tracker.loaded(delivery))
+        return found
+
+    def queue_stats(self, now: datetime) -> QueueStats:
+        with self._store.lock:
+            store = self._store
+            due = store.count_claimable(now)
+            return QueueStats(
+                pending=store.delivery_status[DeliveryStatus.PENDING],
+                due=due,
+                in_flight=store.delivery_status[DeliveryStatus.SENDING],
+                oldest_due_at=store.queue_index[0][0] if due else None,
+            )
+
     def list(
         self,
         *,
@@ -130,5 +183,5 @@ class MemoryDeliveryRepository(_Repository):
         deliveries = self._store.deliveries
         if reminder_id is None:
             return reversed(deliveries.values())
-        ids = self._store.deliveries_by_reminder.get(reminder_id, [])
+        ids = self._store.deliveries_by_reminder.get(reminder_id, {})
         return (deliveries[i] for i in reversed(ids))

@@ -10,7 +10,7 @@ from sqlalchemy import Table
 
 from adapters.sql import tables
 from domain.aggregate import Aggregate
-from domain.delivery import CLAIM_LEASE, Attempt, Delivery, DeliveryStatus
+from domain.delivery import Attempt, Delivery, DeliveryStatus
 from domain.reminder import Reminder
 from domain.schedule import Frequency, Schedule
 from domain.user import User
@@ -130,8 +130,6 @@ def _attempt_from(data: Mapping[str, Any]) -> Attempt:
 
 
 def _delivery_row(delivery: Delivery) -> dict[str, Any]:
-    claimed = delivery.claimed_at
-    pending = delivery.status is DeliveryStatus.PENDING
     return {
         "id": delivery.id,
         "reminder_id": delivery.reminder_id,
@@ -142,10 +140,12 @@ def _delivery_row(delivery: Delivery) -> dict[str, Any]:
         "sent_at": delivery.sent_at,
         "attempts": [_attempt_json(attempt) for attempt in delivery.attempts],
         "error": delivery.error,
-        "claimed_at": claimed,
-        "lease_expires_at": None if claimed is None else claimed + CLAIM_LEASE,
-        # A pending delivery nobody holds is due at once; the queue columns stay empty otherwise.
-        "next_attempt_at": delivery.created_at if pending and claimed is None else None,
+        "next_attempt_at": delivery.next_attempt_at,
+        "claimed_by": delivery.claimed_by,
+        "claimed_at": delivery.claimed_at,
+        "lease_expires_at": delivery.lease_expires_at,
+        "claim_token": delivery.claim_token,
+        "round_start": delivery.round_start,
         "version": delivery.version,
     }
 
@@ -161,6 +161,11 @@ def delivery_from(row: Row) -> Delivery:
         sent_at=row["sent_at"],
         attempts=tuple(_attempt_from(item) for item in row["attempts"]),
         error=row["error"],
+        next_attempt_at=row["next_attempt_at"],
+        claimed_by=row["claimed_by"],
         claimed_at=row["claimed_at"],
+        lease_expires_at=row["lease_expires_at"],
+        claim_token=row["claim_token"],
+        round_start=row["round_start"],
         version=row["version"],
     )

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Executable, Result, Select, Table, and_, bindparam, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Result,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    select,
+    true,
+)
 
 from adapters.sql import tables
 from adapters.sql.mapping import Row, delivery_from, reminder_from, user_from
 from adapters.tracking import Tracker
-from application.repositories import Page
+from application.repositories import Page, QueueStats
 from domain.aggregate import Aggregate
 from domain.delivery import Delivery, DeliveryStatus
 from domain.reminder import Reminder
@@ -40,9 +51,13 @@ def _nothing(limit: int, offset: int) -> Page[A]:
     return Page(items=[], total=0, limit=limit, offset=offset)
 
 
+_FINISHED = [status.value for status in DeliveryStatus if status.finished]
+
+
 class _Repository:
     table: Table
     _by_id_query: ClassVar[Select[Any] | None] = None
+    _by_ids_query: ClassVar[Select[Any] | None] = None
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -63,6 +78,30 @@ class _Repository:
             return known.aggregate  # type: ignore[return-value]
         row = self._session.execute(self._by_id(), {"id": entity_id}).first()
         return None if row is None else self._loaded(row, build)
+
+    def _get_many(self, kind: type[A], ids: Collection[str], build: Callable[[Row], A]) -> dict[str, A]:
+        """One statement for every id the unit of work does not hold yet."""
+        tracker = self._session.tracker
+        found: dict[str, A] = {}
+        missing = []
+        for entity_id in ids:
+            if tracker.is_removed(kind, entity_id) or _unstorable(entity_id):
+                continue
+            known = tracker.entries.get((kind, entity_id))
+            if known is not None:
+                found[entity_id] = known.aggregate  # type: ignore[assignment]
+            else:
+                missing.append(entity_id)
+        if missing:
+            cls = type(self)
+            if cls._by_ids_query is None:
+                cls._by_ids_query = select(cls.table).where(
+                    cls.table.c.id.in_(bindparam("ids", expanding=True))
+                )
+            for row in self._session.execute(cls._by_ids_query, {"ids": missing}):
+                aggregate = self._loaded(row, build)
+                found[aggregate.id] = aggregate  # type: ignore[attr-defined]
+        return found
 
     def _loaded(self, row: Any, build: Callable[[Row], A]) -> A:
         """The unit of work's aggregate for a row just read (the one it already tracks, if any)."""
@@ -96,6 +135,9 @@ class SqlUserRepository(_Repository):
     def get(self, user_id: str) -> User | None:
         return self._get(User, user_id, user_from)
 
+    def get_many(self, user_ids: Collection[str]) -> dict[str, User]:
+        return self._get_many(User, user_ids, user_from)
+
     def remove(self, user: User) -> None:
         self._session.tracker.removed(user)
 
@@ -112,6 +154,9 @@ class SqlReminderRepository(_Repository):
 
     def get(self, reminder_id: str) -> Reminder | None:
         return self._get(Reminder, reminder_id, reminder_from)
+
+    def get_many(self, reminder_ids: Collection[str]) -> dict[str, Reminder]:
+        return self._get_many(Reminder, reminder_ids, reminder_from)
 
     def remove(self, reminder: Reminder) -> None:
         self._session.tracker.removed(reminder)
@@ -169,6 +214,62 @@ class SqlDeliveryRepository(_Repository):
 
     def get(self, delivery_id: str) -> Delivery | None:
         return self._get(Delivery, delivery_id, delivery_from)
+
+    def get_many(self, delivery_ids: Collection[str]) -> dict[str, Delivery]:
+        return self._get_many(Delivery, delivery_ids, delivery_from)
+
+    def remove(self, delivery: Delivery) -> None:
+        self._session.tracker.removed(delivery)
+
+    def _taken(self, query: Select[Any]) -> list[Delivery]:
+        # Locked for this unit of work on PostgreSQL, skipping rows another worker holds, so workers
+        # in several processes share the queue without waiting on each other; on SQLite the read
+        # runs in the write transaction, which is the one writer at a time.
+        locked = query.with_for_update(skip_locked=True)
+        return [self._loaded(row, delivery_from) for row in self._session.execute(locked, write=True)]
+
+    def claimable(self, now: datetime, *, limit: int) -> list[Delivery]:
+        c = self.table.c
+        return self._taken(
+            select(self.table)
+            .where(c.status == DeliveryStatus.PENDING.value, c.next_attempt_at <= now)
+            .order_by(c.next_attempt_at)
+            .limit(limit)
+        )
+
+    def expired_claims(self, now: datetime, *, limit: int) -> list[Delivery]:
+        c = self.table.c
+        return self._taken(
+            select(self.table)
+            .where(c.status == DeliveryStatus.SENDING.value, c.lease_expires_at <= now)
+            .order_by(c.lease_expires_at)
+            .limit(limit)
+        )
+
+    def finished_before(self, moment: datetime, *, limit: int) -> list[Delivery]:
+        c = self.table.c
+        query = (
+            select(self.table)
+            .where(c.created_at < moment, c.status.in_(_FINISHED))
+            .order_by(c.created_at)
+            .limit(limit)
+        )
+        return [self._loaded(row, delivery_from) for row in self._session.execute(query)]
+
+    def queue_stats(self, now: datetime) -> QueueStats:
+        c = self.table.c
+        waiting = c.status == DeliveryStatus.PENDING.value
+        row = tuple(
+            self._session.execute(
+                select(func.count(), func.min(c.next_attempt_at)).where(waiting, c.next_attempt_at <= now)
+            ).one()
+        )
+        due, oldest = row[0], row[1]
+        pending = self._session.execute(select(func.count()).where(waiting)).scalar_one()
+        in_flight = self._session.execute(
+            select(func.count()).where(c.status == DeliveryStatus.SENDING.value)
+        ).scalar_one()
+        return QueueStats(pending=int(pending), due=int(due), in_flight=int(in_flight), oldest_due_at=oldest)
 
     def list(
         self,

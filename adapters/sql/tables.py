@@ -138,12 +138,13 @@ deliveries = Table(
     Column("sent_at", UtcDateTime),
     Column("attempts", JSON, nullable=False),
     Column("error", Text),
+    # The delivery queue: when a pending delivery is due, and who holds a claim, since and until when.
     Column("claimed_at", UtcDateTime),
-    # The delivery queue's columns: who holds a claim, until when, and when a pending one is due.
-    # Written by the queue alone: a unit of work's update leaves it as it is.
-    Column("claimed_by", String(200), info={"unmapped": True}),
+    Column("claimed_by", String(200)),
     Column("lease_expires_at", UtcDateTime),
     Column("next_attempt_at", UtcDateTime),
+    Column("claim_token", String(32)),
+    Column("round_start", Integer, nullable=False, server_default="0"),
     Column("version", Integer, nullable=False),
     # The ledger: one delivery per reminder and slot. On-demand sends have no slot, and NULLs differ.
     UniqueConstraint("reminder_id", "scheduled_for", name="uq_deliveries_slot"),
@@ -151,5 +152,8 @@ deliveries = Table(
 Index("ix_deliveries_reminder_id_seq", deliveries.c.reminder_id, deliveries.c.seq)
 Index("ix_deliveries_status_seq", deliveries.c.status, deliveries.c.seq)
 Index("ix_deliveries_channel_seq", deliveries.c.channel, deliveries.c.seq)
+# Workers claim by (status, next_attempt_at) and recover expired claims by (status, lease_expires_at);
+# retention prunes by created_at.
 Index("ix_deliveries_queue", deliveries.c.status, deliveries.c.next_attempt_at)
 Index("ix_deliveries_lease", deliveries.c.status, deliveries.c.lease_expires_at)
+Index("ix_deliveries_created_at", deliveries.c.created_at)

@@ -77,9 +77,7 @@ class _Statements:
     def of(cls, table: Table) -> _Statements:
         matching = and_(table.c.id == bindparam("match_id"), table.c.version == bindparam("match_version"))
         values: dict[str, Any] = {
-            column.name: bindparam(f"v_{column.name}")
-            for column in table.c
-            if column.name != "seq" and not column.info.get("unmapped")
+            column.name: bindparam(f"v_{column.name}") for column in table.c if column.name != "seq"
         }
         return cls(insert(table), update(table).where(matching).values(values), delete(table).where(matching))
 

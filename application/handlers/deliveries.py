@@ -1,27 +1,34 @@
-"""Handlers that send: on demand, from the schedule, and again after a failure."""
+"""Handlers that put deliveries in the queue: on demand and again after a failure; and the nudges
+that tell local workers and waiters about them."""
 
 from __future__ import annotations
 
-import logging
-
 from application.clock import Clock
-from application.commands import DeliverNotification, RetryDelivery, SendReminderNow
-from application.delivering import deliver_pending, load_delivery
-from application.dispatch import Dispatcher
+from application.commands import RetryDelivery, SendReminderNow
 from application.handlers.reminders import load_reminder
-from application.sender import NotificationSender
+from application.queue_signals import QueueSignals
 from application.unit_of_work import UnitOfWork
-from domain.delivery import Delivery, DeliveryStatus
-from domain.errors import Conflict
-from domain.events import ReminderDue
+from domain.delivery import Delivery
+from domain.errors import NotFound
+from domain.events import (
+    DeliveryCancelled,
+    DeliveryFailed,
+    DeliveryQueued,
+    DeliveryRetryScheduled,
+    DeliverySucceeded,
+    ReminderDue,
+)
 
-log = logging.getLogger(__name__)
+
+def load_delivery(uow: UnitOfWork, delivery_id: str) -> Delivery:
+    delivery = uow.deliveries.get(delivery_id)
+    if delivery is None:
+        raise NotFound("delivery", delivery_id)
+    return delivery
 
 
-def send_reminder_now(
-    command: SendReminderNow, uow: UnitOfWork, *, clock: Clock, sender: NotificationSender
-) -> Delivery:
-    """Sending on demand records a delivery for no slot and leaves the schedule alone."""
+def send_reminder_now(command: SendReminderNow, uow: UnitOfWork, *, clock: Clock) -> Delivery:
+    """Sending on demand queues a delivery for no slot, due at once, and leaves the schedule alone."""
     with uow:
         reminder = load_reminder(uow, command.reminder_id)
         delivery = Delivery.open(
@@ -29,33 +36,28 @@ def send_reminder_now(
         )
         uow.deliveries.add(delivery)
         uow.commit()
-    return deliver_pending(delivery.id, uow, clock=clock, sender=sender)
+    return delivery
 
 
-def deliver_notification(
-    command: DeliverNotification, uow: UnitOfWork, *, clock: Clock, sender: NotificationSender
-) -> Delivery | None:
-    """A pending delivery is sent once; one already taken by another worker is left to it."""
+def retry_delivery(command: RetryDelivery, uow: UnitOfWork, *, clock: Clock) -> Delivery:
+    """Only a failed delivery is queued again, for a new round; its earlier attempts stay on record."""
     with uow:
-        if load_delivery(uow, command.delivery_id).status is not DeliveryStatus.PENDING:
-            return None
-    try:
-        return deliver_pending(command.delivery_id, uow, clock=clock, sender=sender)
-    except Conflict:
-        log.info("delivery already taken", extra={"delivery_id": command.delivery_id})
-        return None
-
-
-def retry_delivery(
-    command: RetryDelivery, uow: UnitOfWork, *, clock: Clock, sender: NotificationSender
-) -> Delivery:
-    """Only a failed delivery is sent again; its earlier attempts stay on record."""
-    with uow:
-        load_delivery(uow, command.delivery_id).reopen()
+        delivery = load_delivery(uow, command.delivery_id)
+        delivery.reopen(clock.now())
         uow.commit()
-    return deliver_pending(command.delivery_id, uow, clock=clock, sender=sender)
+    return delivery
 
 
-def enqueue_delivery(event: ReminderDue, uow: UnitOfWork, *, dispatcher: Dispatcher) -> None:
-    """A due reminder is sent off the tick's thread, so the tick never waits on a channel."""
-    dispatcher.submit(DeliverNotification(delivery_id=event.delivery_id))
+def wake_workers(event: ReminderDue | DeliveryQueued, uow: UnitOfWork, *, signals: QueueSignals) -> None:
+    """New work due now wakes a local worker at once; others find it on their next poll."""
+    signals.work_queued()
+
+
+def tell_waiters(
+    event: DeliverySucceeded | DeliveryFailed | DeliveryRetryScheduled | DeliveryCancelled,
+    uow: UnitOfWork,
+    *,
+    signals: QueueSignals,
+) -> None:
+    """Whoever waits on a delivery's outcome (a send-now request) reads it again at once."""
+    signals.outcome_recorded(event.delivery_id)

@@ -7,7 +7,14 @@ from datetime import datetime
 
 from application.metrics import Metrics
 from application.unit_of_work import UnitOfWork
-from domain.events import DeliveryFailed, DeliverySucceeded, OccurrenceMissed
+from domain.events import (
+    ClaimExpired,
+    DeliveryCancelled,
+    DeliveryFailed,
+    DeliveryRetryScheduled,
+    DeliverySucceeded,
+    OccurrenceMissed,
+)
 
 log = logging.getLogger("reminders.delivery")
 
@@ -17,7 +24,7 @@ _MISSED_REASON = "slot was older than the grace period when it fired"
 def _log_outcome(
     level: int,
     outcome: str,
-    event: DeliverySucceeded | DeliveryFailed | OccurrenceMissed,
+    event: DeliverySucceeded | DeliveryFailed | DeliveryRetryScheduled | DeliveryCancelled | OccurrenceMissed,
     *,
     scheduled_for: datetime | None,
     attempts: int,
@@ -44,9 +51,7 @@ def _log_outcome(
 def record_sent(event: DeliverySucceeded, uow: UnitOfWork, *, metrics: Metrics) -> None:
     """Every sent delivery is logged and counted, with its lateness."""
     lateness = (event.sent_at - event.scheduled_for).total_seconds() if event.scheduled_for else None
-    metrics.delivery_finished(
-        channel=event.channel, outcome="sent", attempts=event.attempts_made, lateness_seconds=lateness
-    )
+    metrics.delivery_finished(channel=event.channel, outcome="sent", attempts=1, lateness_seconds=lateness)
     _log_outcome(
         logging.INFO,
         "sent",
@@ -60,9 +65,7 @@ def record_sent(event: DeliverySucceeded, uow: UnitOfWork, *, metrics: Metrics) 
 
 def record_failed(event: DeliveryFailed, uow: UnitOfWork, *, metrics: Metrics) -> None:
     """Every failed delivery is logged as a warning and counted."""
-    metrics.delivery_finished(
-        channel=event.channel, outcome="failed", attempts=event.attempts_made, lateness_seconds=None
-    )
+    metrics.delivery_finished(channel=event.channel, outcome="failed", attempts=1, lateness_seconds=None)
     _log_outcome(
         logging.WARNING,
         "failed",
@@ -70,6 +73,37 @@ def record_failed(event: DeliveryFailed, uow: UnitOfWork, *, metrics: Metrics) -
         scheduled_for=event.scheduled_for,
         attempts=event.attempts,
         error=event.reason,
+    )
+
+
+def record_retry(event: DeliveryRetryScheduled, uow: UnitOfWork, *, metrics: Metrics) -> None:
+    """A failed attempt that will be tried again is logged with when, and counted."""
+    metrics.retry_scheduled(channel=event.channel)
+    _log_outcome(
+        logging.WARNING,
+        "retrying",
+        event,
+        scheduled_for=event.scheduled_for,
+        attempts=event.attempts,
+        error=event.reason,
+        next_attempt_at=event.next_attempt_at.isoformat(),
+    )
+
+
+def record_cancelled(event: DeliveryCancelled, uow: UnitOfWork, *, metrics: Metrics) -> None:
+    """A delivery dropped unsent is logged and counted."""
+    metrics.delivery_finished(channel=event.channel, outcome="cancelled", attempts=0, lateness_seconds=None)
+    _log_outcome(
+        logging.WARNING, "cancelled", event, scheduled_for=event.scheduled_for, attempts=0, error=event.reason
+    )
+
+
+def record_expired_claim(event: ClaimExpired, uow: UnitOfWork, *, metrics: Metrics) -> None:
+    """A claim that outlived its lease means a worker died or hung: say which, and count it."""
+    metrics.lease_expired(channel=event.channel)
+    log.warning(
+        "delivery claim expired; queued again",
+        extra={"delivery_id": event.delivery_id, "reminder_id": event.reminder_id, "worker": event.worker},
     )
 
 

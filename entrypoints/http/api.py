@@ -13,10 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from application.commands import Command
-from domain.delivery import Delivery, DeliveryStatus
 from entrypoints.bootstrap import Service
 from entrypoints.http.problems import ApiError, from_validation_error, invalid
-from entrypoints.http.schemas import DeliveryOut
 
 M = TypeVar("M", bound=BaseModel)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -35,6 +33,8 @@ class Operation:
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
+    # Other success statuses that answer with the same response model (202 while still working).
+    also_returns: tuple[int, ...] = ()
     # Error statuses whose body extends the one error shape (with all of its fields).
     error_models: tuple[tuple[int, type[BaseModel]], ...] = ()
     media_type: str = "application/json"
@@ -101,11 +101,3 @@ def read_query(request: Request, model: type[M]) -> M:
 
 def json_response(model: BaseModel, status: int = 200) -> Response:
     return Response(model.model_dump_json(), status_code=status, media_type="application/json")
-
-
-def delivery_response(delivery: Delivery) -> Response:
-    """A sent delivery is a 200; one whose every attempt failed is a 502 carrying the same record."""
-    result = DeliveryOut.of(delivery)
-    if delivery.status is not DeliveryStatus.SENT:
-        raise ApiError(502, f"every attempt failed: {delivery.error}", result.model_dump(mode="json"))
-    return json_response(result)

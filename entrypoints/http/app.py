@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from importlib.metadata import version as installed_version
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 
 from entrypoints.bootstrap import Service
@@ -40,9 +40,13 @@ def create_app(
     background: Sequence[AbstractAsyncContextManager[Any]] = (),
     store_kind: str = "memory",
     closing: Sequence[Callable[[], None]] = (),
+    send_wait_seconds: float = 10.0,
+    stopping: threading.Event | None = None,
 ) -> Starlette:
-    """`background` runs for the app's lifetime (the ticker); the dispatcher drains on shutdown, and
-    then each of `closing` runs (the store's connections close last)."""
+    """`background` runs for the app's lifetime (the ticker, the delivery worker); on shutdown each
+    of `closing` runs after them (the store's connections close last). `stopping` is set when the
+    server is asked to stop: requests waiting on a delivery answer at once."""
+    stopping = stopping or threading.Event()
     version = service_version()
     checks = {"store": store_check(service, store_kind), **(health_checks or {})}
     spec = build_openapi(OPERATIONS, title="Team Reminder Service", version=version)
@@ -56,7 +60,6 @@ def create_app(
                 close = getattr(channel, "close", None)  # channels holding connections
                 if close is not None:
                     stack.callback(close)
-            stack.push_async_callback(run_in_threadpool, service.dispatcher.shutdown)
             for context in background:
                 await stack.enter_async_context(context)
             yield {
@@ -65,6 +68,8 @@ def create_app(
                 "openapi": spec,
                 "version": version,
                 "metrics": metrics,
+                "send_wait_seconds": send_wait_seconds,
+                "stopping": stopping,
             }
 
     app = Starlette(

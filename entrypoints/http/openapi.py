@@ -21,6 +21,7 @@ _REQUEST_ID = {
 _DESCRIPTIONS = {
     200: "OK",
     201: "Created",
+    202: "Accepted: still queued or retrying; the body is the delivery so far",
     204: "No Content",
     400: "Validation error: one entry per problem in details",
     404: "Not found",
@@ -28,7 +29,7 @@ _DESCRIPTIONS = {
     413: "Body larger than 64 KiB",
     415: "Body is not application/json",
     500: "Internal error",
-    502: "Every delivery attempt failed; details carry the delivery",
+    502: "The delivery failed for good or was cancelled; details carry the delivery",
     503: "Unavailable",
 }
 
@@ -97,6 +98,8 @@ def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
             op.media_type: {"schema": {"type": "string" if "text" in op.media_type else "object"}}
         }
     responses = {str(op.status): success}
+    for status in op.also_returns:
+        responses[str(status)] = {**success, "description": _DESCRIPTIONS[status]}
     models = {status: ErrorBody for status in {*op.errors, 500}} | dict(op.error_models)
     for status, model in sorted(models.items()):
         responses[str(status)] = {

@@ -8,7 +8,8 @@ from starlette.responses import Response
 
 from application import views
 from application.commands import RetryDelivery
-from entrypoints.http.api import Operation, delivery_response, handle, json_response, read_query, service
+from entrypoints.http.api import Operation, handle, json_response, read_query, service
+from entrypoints.http.outcomes import outcome_response, wait_for_outcome
 from entrypoints.http.queries import DeliveryQuery
 from entrypoints.http.schemas import DeliveryOut, DeliveryPage
 
@@ -34,7 +35,7 @@ async def get_delivery(request: Request) -> Response:
 
 async def retry_delivery(request: Request) -> Response:
     delivery = await handle(request, RetryDelivery(delivery_id=request.path_params["delivery_id"]))
-    return delivery_response(delivery)
+    return outcome_response(await wait_for_outcome(request, delivery))
 
 
 OPERATIONS = [
@@ -48,7 +49,8 @@ OPERATIONS = [
     ),
     Operation(
         "POST", "/deliveries/{delivery_id}/retry", retry_delivery,
-        "Send a failed delivery again (409 unless it failed)", "deliveries",
-        response=DeliveryOut, errors=(404, 409, 502),
+        "Queue a failed delivery again and wait for its outcome: 200 sent, 502 failed again, "
+        "202 still retrying (409 unless it failed)", "deliveries",
+        also_returns=(202,), response=DeliveryOut, errors=(404, 409, 502),
     ),
 ]  # fmt: skip

@@ -35,6 +35,32 @@ def store_check(service: Service, kind: str) -> HealthCheck:
     return check
 
 
+def queue_check(service: Service, *, grace_seconds: float) -> HealthCheck:
+    """The delivery queue: how much waits, and whether the oldest due delivery waits too long."""
+
+    def check() -> dict[str, Any]:
+        now = service.clock.now()
+        stats = views.queue_stats(service.uow_factory, now)
+        age = max(0.0, (now - stats.oldest_due_at).total_seconds()) if stats.oldest_due_at else 0.0
+        service.metrics.queue_observed(stats, oldest_due_age=age)
+        result: dict[str, Any] = {
+            "status": "ok",
+            "pending": stats.pending,
+            "due": stats.due,
+            "in_flight": stats.in_flight,
+            "oldest_due_age_seconds": round(age, 3),
+        }
+        if age > grace_seconds:
+            result["status"] = "degraded"
+            result["reason"] = (
+                f"the oldest due delivery has waited {age:.0f} s to be claimed, longer than "
+                f"--grace-seconds ({grace_seconds:g}); are delivery workers running?"
+            )
+        return result
+
+    return check
+
+
 def _run(check: HealthCheck) -> dict[str, Any]:
     try:
         return check()
@@ -46,9 +72,15 @@ def _run(check: HealthCheck) -> dict[str, Any]:
 async def health(request: Request) -> Response:
     checks: Mapping[str, HealthCheck] = request.state.health_checks
     results = {name: CheckOut(**await run_in_threadpool(_run, check)) for name, check in checks.items()}
-    failing = sorted(name for name, result in results.items() if result.status != "ok")
+    failing = sorted(name for name, result in results.items() if result.status not in ("ok", "degraded"))
     if not failing:
-        return json_response(HealthOut(status="ok", version=request.state.version, checks=results))
+        reasons = [
+            f"{name}: {result.reason}" for name, result in results.items() if result.status == "degraded"
+        ]
+        status = "degraded" if reasons else "ok"
+        return json_response(
+            HealthOut(status=status, reasons=reasons, version=request.state.version, checks=results)
+        )
     body = UnhealthyOut(
         code="unavailable",
         message=f"failing checks: {', '.join(failing)}",

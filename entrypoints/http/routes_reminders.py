@@ -16,13 +16,13 @@ from application.commands import (
 )
 from entrypoints.http.api import (
     Operation,
-    delivery_response,
     handle,
     json_response,
     read_body,
     read_query,
     service,
 )
+from entrypoints.http.outcomes import outcome_response, wait_for_outcome
 from entrypoints.http.queries import ReminderDeliveryQuery, ReminderQuery
 from entrypoints.http.schemas import DeliveryOut, DeliveryPage, ReminderOut, ReminderPage
 
@@ -66,7 +66,7 @@ async def list_reminders_of_owner(request: Request) -> Response:
 
 async def send_now(request: Request) -> Response:
     delivery = await handle(request, SendReminderNow(reminder_id=request.path_params["reminder_id"]))
-    return delivery_response(delivery)
+    return outcome_response(await wait_for_outcome(request, delivery))
 
 
 async def list_deliveries_of_reminder(request: Request) -> Response:
@@ -107,8 +107,9 @@ OPERATIONS = [
     ),
     Operation(
         "POST", "/notifications/send/{reminder_id}", send_now,
-        "Send a reminder now through its channel, without moving its schedule", "reminders",
-        response=DeliveryOut, errors=(404, 409, 502),
+        "Queue a reminder to be sent now, without moving its schedule, and wait for the outcome: "
+        "200 sent, 502 failed, 202 still retrying", "reminders",
+        also_returns=(202,), response=DeliveryOut, errors=(404, 409, 502),
     ),
     Operation(
         "GET", "/notifications/{reminder_id}/deliveries", list_deliveries_of_reminder,

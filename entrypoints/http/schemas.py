@@ -164,11 +164,15 @@ class DeliveryPage(PageOut[DeliveryOut]):
 class CheckOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    status: str = Field(examples=["ok", "unavailable"])
+    status: str = Field(examples=["ok", "degraded", "unavailable"])
+    reason: str | None = Field(None, description="Why a check is degraded.")
 
 
 class HealthOut(Out):
-    status: str = Field(examples=["ok", "unavailable"])
+    status: str = Field(
+        examples=["ok", "degraded"], description="degraded: working, but a check says why not well."
+    )
+    reasons: list[str] = Field(default_factory=list, description="The degraded checks' reasons.")
     version: str
     checks: dict[str, CheckOut]
 

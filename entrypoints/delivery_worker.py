@@ -1,0 +1,366 @@
+"""The delivery worker: claims due deliveries from the queue, sends each once, records what happened.
+
+Three kinds of threads, so a slow peer only ever costs its own deliveries:
+- the claimer publishes ClaimDeliveries (and, now and then, ExpireLeases) while there is room;
+- `concurrency` senders make one attempt each through the channel; at most `per_target` run
+  against one host at once, the rest of that host's claims wait their turn, and claims beyond a
+  short wait are given straight back to the queue for a little later;
+- the recorder publishes RecordOutcomes and ReleaseClaims in batches, so a thousand fast sends
+  cost a few commits rather than a thousand.
+The threads are daemons: a send stuck in a peer never keeps the process from exiting.
+
+`stop(grace)` stops claiming, gives back the claims not yet started, waits up to `grace` seconds
+for the sends in flight, then gives back every claim it still holds and says how many.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from queue import Empty, SimpleQueue
+from typing import Any
+
+from adapters.local_signals import LocalSignals
+from application.commands import (
+    AttemptOutcome,
+    ClaimDeliveries,
+    ExpireLeases,
+    HeldClaim,
+    RecordOutcomes,
+    ReleaseClaims,
+)
+from application.handlers.queue import Job
+from application.messagebus import EventHandlersFailed
+from entrypoints.bootstrap import Service
+
+log = logging.getLogger("reminders.worker")
+
+_RECORD_BATCH = 500
+_EXPIRY_BATCH = 500
+# A claim given back because its host is busy is due again this much later.
+_BUSY_DELAY_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    name: str
+    concurrency: int = 16
+    per_target: int = 4
+    lease_seconds: float = 60.0
+    # The channels' own timeout: a claim not started while this much of its lease is left goes back.
+    send_timeout_seconds: float = 10.0
+    poll_seconds: float = 0.25
+    claim_batch: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class _Release:
+    claims: list[HeldClaim]
+    delay_seconds: float
+    reason: str
+
+
+@dataclass(slots=True)
+class _Held:
+    job: Job
+    peer: str | None
+    # Monotonic time after which the claim may not be started: its lease could end mid-send.
+    start_by: float
+    started: bool = False
+
+
+@dataclass(slots=True)
+class _Limiter:
+    """Sends in flight per host, and the claims waiting for a host to have room."""
+
+    per_target: int
+    waiting_cap: int
+    in_flight: Counter[str] = field(default_factory=Counter)
+    waiting: dict[str, deque[_Held]] = field(default_factory=dict)
+
+    def admit(self, held: _Held) -> str:
+        """ "run", "wait" or "defer" (the host is busy and its waiting line is full)."""
+        peer = held.peer
+        if peer is None:
+            return "run"
+        if self.in_flight[peer] < self.per_target:
+            self.in_flight[peer] += 1
+            return "run"
+        line = self.waiting.setdefault(peer, deque())
+        if len(line) < self.waiting_cap:
+            line.append(held)
+            return "wait"
+        return "defer"
+
+    def done(self, peer: str | None) -> _Held | None:
+        """A send to `peer` finished: the next claim waiting for it, which now holds its slot."""
+        if peer is None:
+            return None
+        line = self.waiting.get(peer)
+        if line:
+            return line.popleft()
+        self.in_flight[peer] -= 1
+        if self.in_flight[peer] <= 0:
+            del self.in_flight[peer]
+            self.waiting.pop(peer, None)
+        return None
+
+    def drain(self) -> list[_Held]:
+        waiting = [held for line in self.waiting.values() for held in line]
+        self.waiting.clear()
+        return waiting
+
+
+class DeliveryWorker:
+    def __init__(self, *, service: Service, signals: LocalSignals, config: WorkerConfig) -> None:
+        if config.lease_seconds <= config.send_timeout_seconds:
+            raise ValueError("the delivery lease must be longer than the channels' timeout")
+        self._service = service
+        self._signals = signals
+        self._config = config
+        # How long a claim may wait for its host: the rest of its lease after the longest send.
+        self._start_window = config.lease_seconds - config.send_timeout_seconds - 1.0
+        waiting_cap = config.per_target * max(
+            1, min(4, int(self._start_window // config.send_timeout_seconds))
+        )
+        self._lock = threading.Lock()
+        self._limiter = _Limiter(config.per_target, waiting_cap)
+        self._held: dict[str, _Held] = {}
+        self._ready: SimpleQueue[_Held | None] = SimpleQueue()
+        self._outbox: SimpleQueue[AttemptOutcome | _Release | None] = SimpleQueue()
+        self._room = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._recorder: threading.Thread | None = None
+        self._released: Counter[str] = Counter()
+        self.last_claim_at: float | None = None
+
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    def start(self) -> None:
+        config = self._config
+        self._recorder = threading.Thread(target=self._record_loop, name="delivery-recorder", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._send_loop, name=f"delivery-{n}", daemon=True)
+            for n in range(config.concurrency)
+        ]
+        self._threads.append(threading.Thread(target=self._claim_loop, name="delivery-claimer", daemon=True))
+        self._recorder.start()
+        for thread in self._threads:
+            thread.start()
+        log.info(
+            "delivery worker started",
+            extra={
+                "worker": config.name,
+                "concurrency": config.concurrency,
+                "per_target_concurrency": config.per_target,
+                "lease_seconds": config.lease_seconds,
+            },
+        )
+
+    def held(self) -> int:
+        with self._lock:
+            return len(self._held)
+
+    def health(self) -> dict[str, Any]:
+        with self._lock:
+            held = len(self._held)
+            sending = sum(1 for item in self._held.values() if item.started)
+        since = None if self.last_claim_at is None else round(time.monotonic() - self.last_claim_at, 3)
+        return {
+            "worker": self.name,
+            "claims_held": held,
+            "sending": sending,
+            "seconds_since_last_claim": since,
+        }
+
+    # -- claiming ----------------------------------------------------------------------------------
+
+    def _claim_loop(self) -> None:
+        config = self._config
+        bus = self._service.bus
+        expire_every = max(config.poll_seconds, min(5.0, config.lease_seconds / 4))
+        last_expiry = float("-inf")
+        while not self._stopping.is_set():
+            try:
+                if time.monotonic() - last_expiry >= expire_every:
+                    last_expiry = time.monotonic()
+                    bus.handle(ExpireLeases(limit=_EXPIRY_BATCH))
+                room = config.claim_batch * 2 - self.held()
+                if room <= 0:
+                    self._room.wait(config.poll_seconds)
+                    self._room.clear()
+                    continue
+                limit = min(room, config.claim_batch)
+                jobs: list[Job] = bus.handle(
+                    ClaimDeliveries(worker=config.name, limit=limit, lease_seconds=config.lease_seconds)
+                )
+                self.last_claim_at = time.monotonic()
+            except EventHandlersFailed as failed:
+                jobs = failed.result or []
+            except Exception:
+                log.exception("claiming deliveries failed", extra={"worker": config.name})
+                self._stopping.wait(config.poll_seconds)
+                continue
+            if jobs:
+                self._admit(jobs)
+            if len(jobs) < limit:
+                self._signals.wait_for_work(config.poll_seconds)
+
+    def _admit(self, jobs: list[Job]) -> None:
+        start_by = time.monotonic() + self._start_window
+        deferred: list[HeldClaim] = []
+        channels = self._service.channels
+        with self._lock:
+            for job in jobs:
+                channel = channels.get(job.notification.channel)
+                peer = channel.peer(job.notification.target) if channel is not None else None
+                held = _Held(job, peer, start_by)
+                verdict = self._limiter.admit(held)
+                if verdict == "defer":
+                    deferred.append(HeldClaim(job.delivery_id, job.token))
+                self._held[job.delivery_id] = held
+                if verdict == "run":
+                    self._ready.put(held)
+        if deferred:
+            self._outbox.put(_Release(deferred, _BUSY_DELAY_SECONDS, "busy_peer"))
+
+    # -- sending -----------------------------------------------------------------------------------
+
+    def _send_loop(self) -> None:
+        sender = self._service.sender
+        while (held := self._ready.get()) is not None:
+            job = held.job
+            if time.monotonic() > held.start_by:
+                # Waited so long that its lease could end mid-send: another worker may take it.
+                self._outbox.put(_Release([HeldClaim(job.delivery_id, job.token)], 0.0, "lease_running_out"))
+            else:
+                with self._lock:
+                    if self._stopping.is_set():
+                        # stop() is giving back what has not started; this one goes back too.
+                        self._outbox.put(_Release([HeldClaim(job.delivery_id, job.token)], 0.0, "shutdown"))
+                        continue
+                    held.started = True
+                try:
+                    result = sender.attempt(job.notification, number=job.attempt_number)
+                    self._outbox.put(
+                        AttemptOutcome(
+                            job.delivery_id, job.token, result.attempt, result.transient, result.retry_after
+                        )
+                    )
+                except Exception:
+                    log.exception("sending a delivery failed", extra={"delivery_id": job.delivery_id})
+                    self._outbox.put(_Release([HeldClaim(job.delivery_id, job.token)], 0.0, "worker_error"))
+            with self._lock:
+                following = self._limiter.done(held.peer)
+            if following is not None:
+                self._ready.put(following)
+
+    # -- recording ---------------------------------------------------------------------------------
+
+    def _record_loop(self) -> None:
+        stop = False
+        while not stop:
+            items = [self._outbox.get()]
+            while len(items) < _RECORD_BATCH:
+                try:
+                    items.append(self._outbox.get_nowait())
+                except Empty:
+                    break
+            outcomes = [item for item in items if isinstance(item, AttemptOutcome)]
+            releases = [item for item in items if isinstance(item, _Release)]
+            stop = None in items
+            if outcomes:
+                self._publish(RecordOutcomes(outcomes=outcomes))
+                self._forget([outcome.delivery_id for outcome in outcomes])
+            for release in releases:
+                released = self._publish(
+                    ReleaseClaims(
+                        claims=release.claims, delay_seconds=release.delay_seconds, reason=release.reason
+                    )
+                )
+                with self._lock:
+                    self._released[release.reason] += released or 0
+                self._forget([claim.delivery_id for claim in release.claims])
+
+    def _publish(self, command: RecordOutcomes | ReleaseClaims) -> Any:
+        # A record that cannot be written leaves the claim to expire: the delivery is sent again,
+        # at least once, by whichever worker claims it next.
+        try:
+            return self._service.bus.handle(command)
+        except EventHandlersFailed as failed:
+            return failed.result
+        except Exception:
+            log.exception("recording delivery outcomes failed", extra={"command": type(command).__name__})
+            return None
+
+    def _forget(self, delivery_ids: list[str]) -> None:
+        with self._lock:
+            for delivery_id in delivery_ids:
+                self._held.pop(delivery_id, None)
+        self._room.set()
+
+    # -- stopping ----------------------------------------------------------------------------------
+
+    def stop(self, grace: float) -> int:
+        """Stop claiming, finish what is in flight within `grace` seconds, give back the rest.
+
+        Returns how many claims were given back to the queue.
+        """
+        deadline = time.monotonic() + grace
+        self._stopping.set()
+        self._signals.work_queued()
+        self._room.set()
+        claimer = self._threads[-1] if self._threads else None
+        if claimer is not None:
+            claimer.join(timeout=max(grace, 1.0))
+        with self._lock:
+            unstarted = self._limiter.drain()
+            while True:
+                try:
+                    item = self._ready.get_nowait()
+                except Empty:
+                    break
+                if item is not None:
+                    unstarted.append(item)
+            sending = sum(1 for held in self._held.values() if held.started)
+            queued = len(self._held) - sending
+        log.info(
+            "stopping delivery: %d in flight, %d claimed and not started; waiting up to %g s",
+            sending,
+            queued,
+            grace,
+            extra={"worker": self.name, "in_flight": sending, "not_started": queued, "grace_seconds": grace},
+        )
+        if unstarted:
+            self._outbox.put(
+                _Release([HeldClaim(h.job.delivery_id, h.job.token) for h in unstarted], 0.0, "shutdown")
+            )
+        while time.monotonic() < deadline and self._unfinished_sends():
+            time.sleep(0.02)
+        for _ in range(self._config.concurrency):
+            self._ready.put(None)
+        with self._lock:
+            left = [HeldClaim(h.job.delivery_id, h.job.token) for h in self._held.values() if h.started]
+        if left:
+            self._outbox.put(_Release(left, 0.0, "shutdown"))
+        self._outbox.put(None)
+        if self._recorder is not None:
+            self._recorder.join(timeout=max(1.0, deadline - time.monotonic() + 1.0))
+        with self._lock:
+            released = self._released["shutdown"]
+        log.info(
+            "delivery stopped: released %d claims back to the queue",
+            released,
+            extra={"worker": self.name, "released": released, "unfinished_sends": len(left)},
+        )
+        return released
+
+    def _unfinished_sends(self) -> bool:
+        with self._lock:
+            return any(held.started for held in self._held.values())

@@ -1,0 +1,65 @@
+"""Waiting for a queued delivery's outcome, for send-now and retry: never on the request thread pool.
+
+The request holds no thread while it waits: the worker's recorder nudges it when an outcome of
+this delivery is recorded in this process, and it reads the store again every half second for a
+worker in another process. It answers with what it has when the wait is over, or at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from application import views
+from domain.delivery import Delivery, DeliveryStatus
+from entrypoints.http.api import json_response, service
+from entrypoints.http.problems import ApiError
+from entrypoints.http.schemas import DeliveryOut
+
+_POLL_SECONDS = 0.5
+
+
+async def wait_for_outcome(request: Request, delivery: Delivery) -> Delivery:
+    wait: float = request.state.send_wait_seconds
+    stopping: threading.Event = request.state.stopping
+    the_service = service(request)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    nudged = asyncio.Event()
+
+    def nudge() -> None:
+        loop.call_soon_threadsafe(nudged.set)
+
+    stop_listening = the_service.signals.listen(delivery.id, nudge)
+    try:
+        while not delivery.status.finished and not stopping.is_set():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(nudged.wait(), timeout=min(remaining, _POLL_SECONDS))
+            nudged.clear()
+            delivery = await run_in_threadpool(views.get_delivery, the_service.uow_factory, delivery.id)
+    finally:
+        stop_listening()
+    return delivery
+
+
+def outcome_response(delivery: Delivery) -> Response:
+    """200 when sent; 502 in the one error shape when it will not be sent (failed for good, or
+    cancelled); 202 with the delivery as it stands while it is still queued or retrying."""
+    result = DeliveryOut.of(delivery)
+    if delivery.status is DeliveryStatus.SENT:
+        return json_response(result)
+    if delivery.status.finished:
+        raise ApiError(
+            502,
+            f"the delivery was not sent ({delivery.status.value}): {delivery.error}",
+            result.model_dump(mode="json"),
+        )
+    return json_response(result, 202)
