@@ -19,6 +19,9 @@ class NoopChannel:
         if target is not None:
             raise InvalidTarget("target", "the noop channel takes no target")
 
+    def peer(self, target: str | None) -> str | None:
+        return None
+
     def send(self, notification: Notification) -> None:
         pass
 

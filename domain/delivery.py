@@ -122,6 +122,9 @@ class Delivery(Aggregate):
         self.claim_token = new_id()
         return self.claim_token
 
+    def lease_ended(self, now: datetime) -> bool:
+        return self.lease_expires_at is not None and now >= self.lease_expires_at
+
     def holds(self, token: str, now: datetime) -> bool:
         """Whether `token` is the current claim and its lease has not ended."""
         return (
@@ -164,7 +167,7 @@ class Delivery(Aggregate):
         """A claim whose lease ended (its worker died or hung) goes back to the queue, due at once."""
         if self.status is not DeliveryStatus.SENDING or self.lease_expires_at is None:
             raise Conflict(f"delivery {self.id!r} is {self.status.value}, not being sent")
-        if now < self.lease_expires_at:
+        if not self.lease_ended(now):
             raise Conflict(f"the claim on delivery {self.id!r} has not expired")
         holder = self.claimed_by or ""
         self._unclaim()

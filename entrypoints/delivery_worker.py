@@ -3,8 +3,9 @@
 Three kinds of threads, so a slow peer only ever costs its own deliveries:
 - the claimer publishes ClaimDeliveries (and, now and then, ExpireLeases) while there is room;
 - `concurrency` senders make one attempt each through the channel; at most `per_target` run
-  against one host at once, the rest of that host's claims wait their turn, and claims beyond a
-  short wait are given straight back to the queue for a little later;
+  against one host at once, the rest of that host's claims wait their turn, and claims beyond what
+  the host can work through in time go straight back to the queue for a little later
+  (entrypoints.peer_limiter);
 - the recorder publishes RecordOutcomes and ReleaseClaims in batches, so a thousand fast sends
   cost a few commits rather than a thousand.
 The threads are daemons: a send stuck in a peer never keeps the process from exiting.
@@ -18,8 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter, deque
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 from typing import Any
 
@@ -35,6 +36,7 @@ from application.commands import (
 from application.handlers.queue import Job
 from application.messagebus import EventHandlersFailed
 from entrypoints.bootstrap import Service
+from entrypoints.peer_limiter import PeerLimiter
 
 log = logging.getLogger("reminders.worker")
 
@@ -72,48 +74,6 @@ class _Held:
     started: bool = False
 
 
-@dataclass(slots=True)
-class _Limiter:
-    """Sends in flight per host, and the claims waiting for a host to have room."""
-
-    per_target: int
-    waiting_cap: int
-    in_flight: Counter[str] = field(default_factory=Counter)
-    waiting: dict[str, deque[_Held]] = field(default_factory=dict)
-
-    def admit(self, held: _Held) -> str:
-        """ "run", "wait" or "defer" (the host is busy and its waiting line is full)."""
-        peer = held.peer
-        if peer is None:
-            return "run"
-        if self.in_flight[peer] < self.per_target:
-            self.in_flight[peer] += 1
-            return "run"
-        line = self.waiting.setdefault(peer, deque())
-        if len(line) < self.waiting_cap:
-            line.append(held)
-            return "wait"
-        return "defer"
-
-    def done(self, peer: str | None) -> _Held | None:
-        """A send to `peer` finished: the next claim waiting for it, which now holds its slot."""
-        if peer is None:
-            return None
-        line = self.waiting.get(peer)
-        if line:
-            return line.popleft()
-        self.in_flight[peer] -= 1
-        if self.in_flight[peer] <= 0:
-            del self.in_flight[peer]
-            self.waiting.pop(peer, None)
-        return None
-
-    def drain(self) -> list[_Held]:
-        waiting = [held for line in self.waiting.values() for held in line]
-        self.waiting.clear()
-        return waiting
-
-
 class DeliveryWorker:
     def __init__(self, *, service: Service, signals: LocalSignals, config: WorkerConfig) -> None:
         if config.lease_seconds <= config.send_timeout_seconds:
@@ -121,13 +81,11 @@ class DeliveryWorker:
         self._service = service
         self._signals = signals
         self._config = config
-        # How long a claim may wait for its host: the rest of its lease after the longest send.
-        self._start_window = config.lease_seconds - config.send_timeout_seconds - 1.0
-        waiting_cap = config.per_target * max(
-            1, min(4, int(self._start_window // config.send_timeout_seconds))
-        )
+        # How long a claim may wait to be sent: the rest of its lease after the longest send.
+        self._start_window = max(0.0, config.lease_seconds - config.send_timeout_seconds - 1.0)
         self._lock = threading.Lock()
-        self._limiter = _Limiter(config.per_target, waiting_cap)
+        # Lines are kept to half the window, so a claim cut from one still has time elsewhere.
+        self._limiter: PeerLimiter[_Held] = PeerLimiter(config.per_target, patience=self._start_window / 2)
         self._held: dict[str, _Held] = {}
         self._ready: SimpleQueue[_Held | None] = SimpleQueue()
         self._outbox: SimpleQueue[AttemptOutcome | _Release | None] = SimpleQueue()
@@ -215,13 +173,11 @@ class DeliveryWorker:
     def _admit(self, jobs: list[Job]) -> None:
         start_by = time.monotonic() + self._start_window
         deferred: list[HeldClaim] = []
-        channels = self._service.channels
+        peers = [self._peer(job) for job in jobs]
         with self._lock:
-            for job in jobs:
-                channel = channels.get(job.notification.channel)
-                peer = channel.peer(job.notification.target) if channel is not None else None
+            for job, peer in zip(jobs, peers, strict=True):
                 held = _Held(job, peer, start_by)
-                verdict = self._limiter.admit(held)
+                verdict = self._limiter.admit(held, peer)
                 if verdict == "defer":
                     deferred.append(HeldClaim(job.delivery_id, job.token))
                 self._held[job.delivery_id] = held
@@ -230,36 +186,54 @@ class DeliveryWorker:
         if deferred:
             self._outbox.put(_Release(deferred, _BUSY_DELAY_SECONDS, "busy_peer"))
 
+    def _peer(self, job: Job) -> str | None:
+        channel = self._service.channels.get(job.notification.channel)
+        if channel is None:
+            return None  # the attempt fails at once: nothing to limit
+        try:
+            return channel.peer(job.notification.target)
+        except Exception:
+            log.exception("channel could not name its peer", extra={"channel": job.notification.channel})
+            return None
+
     # -- sending -----------------------------------------------------------------------------------
 
     def _send_loop(self) -> None:
-        sender = self._service.sender
         while (held := self._ready.get()) is not None:
-            job = held.job
-            if time.monotonic() > held.start_by:
-                # Waited so long that its lease could end mid-send: another worker may take it.
-                self._outbox.put(_Release([HeldClaim(job.delivery_id, job.token)], 0.0, "lease_running_out"))
-            else:
-                with self._lock:
-                    if self._stopping.is_set():
-                        # stop() is giving back what has not started; this one goes back too.
-                        self._outbox.put(_Release([HeldClaim(job.delivery_id, job.token)], 0.0, "shutdown"))
-                        continue
-                    held.started = True
-                try:
-                    result = sender.attempt(job.notification, number=job.attempt_number)
-                    self._outbox.put(
-                        AttemptOutcome(
-                            job.delivery_id, job.token, result.attempt, result.transient, result.retry_after
-                        )
-                    )
-                except Exception:
-                    log.exception("sending a delivery failed", extra={"delivery_id": job.delivery_id})
-                    self._outbox.put(_Release([HeldClaim(job.delivery_id, job.token)], 0.0, "worker_error"))
+            seconds = self._send(held)
             with self._lock:
-                following = self._limiter.done(held.peer)
+                following, cut = self._limiter.done(held.peer, seconds)
             if following is not None:
                 self._ready.put(following)
+            if cut:
+                claims = [HeldClaim(item.job.delivery_id, item.job.token) for item in cut]
+                self._outbox.put(_Release(claims, _BUSY_DELAY_SECONDS, "busy_peer"))
+
+    def _send(self, held: _Held) -> float | None:
+        """One attempt of the claimed delivery; how long it took, or None when it was not sent."""
+        job = held.job
+        claim = [HeldClaim(job.delivery_id, job.token)]
+        if time.monotonic() > held.start_by:
+            # Waited so long that its lease could end mid-send: another worker may take it.
+            self._outbox.put(_Release(claim, 0.0, "lease_running_out"))
+            return None
+        with self._lock:
+            if self._stopping.is_set():
+                # stop() is giving back what has not started; this one goes back too.
+                self._outbox.put(_Release(claim, 0.0, "shutdown"))
+                return None
+            held.started = True
+        began = time.monotonic()
+        try:
+            result = self._service.sender.attempt(job.notification, number=job.attempt_number)
+        except Exception:
+            log.exception("sending a delivery failed", extra={"delivery_id": job.delivery_id})
+            self._outbox.put(_Release(claim, 0.0, "worker_error"))
+            return None
+        self._outbox.put(
+            AttemptOutcome(job.delivery_id, job.token, result.attempt, result.transient, result.retry_after)
+        )
+        return time.monotonic() - began
 
     # -- recording ---------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from adapters.local_signals import LocalSignals
@@ -83,6 +83,11 @@ class MetricsRecorder(NoMetrics):
         self.outcomes: list[tuple[str, str, int]] = []
         self.missed: list[str] = []
         self.lateness: list[float | None] = []
+        self.retries: list[str] = []
+        # Seconds each claimed delivery waited from being due to being claimed, claim by claim.
+        self.claim_waits: list[list[float]] = []
+        self.lease_expiries: list[str] = []
+        self.released: list[tuple[int, str]] = []
 
     def delivery_finished(
         self, *, channel: str, outcome: str, attempts: int, lateness_seconds: float | None
@@ -92,6 +97,18 @@ class MetricsRecorder(NoMetrics):
 
     def slot_missed(self, *, channel: str) -> None:
         self.missed.append(channel)
+
+    def retry_scheduled(self, *, channel: str) -> None:
+        self.retries.append(channel)
+
+    def deliveries_claimed(self, waits: Sequence[float]) -> None:
+        self.claim_waits.append(list(waits))
+
+    def lease_expired(self, *, channel: str) -> None:
+        self.lease_expiries.append(channel)
+
+    def claims_released(self, count: int, *, reason: str) -> None:
+        self.released.append((count, reason))
 
 
 def make_service(

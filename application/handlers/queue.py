@@ -8,6 +8,7 @@ retry policy, never slept on, so a slow or failing peer holds up only its own de
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,7 +26,7 @@ from application.metrics import Metrics
 from application.notifications import build_notification
 from application.retry_policy import RetryPolicy
 from application.unit_of_work import UnitOfWork
-from domain.delivery import Delivery
+from domain.delivery import Delivery, DeliveryStatus
 from domain.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -87,34 +88,37 @@ def record_outcomes(
     the delivery's current holder decides it.
     """
     with uow:
-        recorded = _record(uow, command.outcomes, clock.now(), policy)
+        recorded, late = _record(uow, command.outcomes, clock.now(), policy)
         try:
             uow.commit()
-            return recorded
         except Conflict:
             log.info("a batch of outcomes was refused; recording them one by one")
+        else:
+            _refused(late)
+            return recorded
     recorded = []
     for outcome in command.outcomes:
         with uow:
-            one = _record(uow, [outcome], clock.now(), policy)
+            one, late = _record(uow, [outcome], clock.now(), policy)
             try:
                 uow.commit()
             except (Conflict, NotFound):
-                _refused(outcome, "the delivery changed while its outcome was recorded")
-                continue
+                late = [outcome]
+            _refused(late)
             recorded.extend(one)
     return recorded
 
 
 def _record(
     uow: UnitOfWork, outcomes: list[AttemptOutcome], now: datetime, policy: RetryPolicy
-) -> list[Delivery]:
+) -> tuple[list[Delivery], list[AttemptOutcome]]:
+    """The deliveries changed by the outcomes whose claim still holds, and the outcomes that came late."""
     deliveries = uow.deliveries.get_many({outcome.delivery_id for outcome in outcomes})
-    recorded = []
+    recorded, late = [], []
     for outcome in outcomes:
         delivery = deliveries.get(outcome.delivery_id)
         if delivery is None or not delivery.holds(outcome.token, now):
-            _refused(outcome, "the claim is no longer held (its lease ended or another worker took it)")
+            late.append(outcome)
             continue
         attempt = outcome.attempt
         if attempt.error is None:
@@ -125,47 +129,87 @@ def _record(
         else:
             delivery.fail(outcome.token, attempt, now=now)
         recorded.append(delivery)
-    return recorded
+    return recorded, late
 
 
-def _refused(outcome: AttemptOutcome, why: str) -> None:
-    log.warning(
-        "late outcome refused: %s",
-        why,
-        extra={
-            "delivery_id": outcome.delivery_id,
-            "attempt": outcome.attempt.number,
-            "error": outcome.attempt.error,
-        },
-    )
+def _refused(late: list[AttemptOutcome]) -> None:
+    for outcome in late:
+        log.warning(
+            "late outcome refused: the claim is no longer held (its lease ended or another worker took it)",
+            extra={
+                "delivery_id": outcome.delivery_id,
+                "attempt": outcome.attempt.number,
+                "error": outcome.attempt.error,
+            },
+        )
 
 
 def release_claims(command: ReleaseClaims, uow: UnitOfWork, *, clock: Clock, metrics: Metrics) -> int:
     """Claims given back unsent are due again after the delay; one no longer held is left alone."""
+    tokens = {claim.delivery_id: claim.token for claim in command.claims}
+    delay = timedelta(seconds=command.delay_seconds)
+
+    def release(delivery: Delivery, now: datetime) -> bool:
+        if not delivery.holds(tokens[delivery.id], now):
+            return False
+        delivery.release(tokens[delivery.id], now=now, at=now + delay)
+        return True
+
     with uow:
-        now = clock.now()
-        at = now + timedelta(seconds=command.delay_seconds)
-        deliveries = uow.deliveries.get_many({claim.delivery_id for claim in command.claims})
-        released = 0
-        for claim in command.claims:
-            delivery = deliveries.get(claim.delivery_id)
-            if delivery is not None and delivery.holds(claim.token, now):
-                delivery.release(claim.token, now=now, at=at)
-                released += 1
-        uow.commit()
+        released = _change_all(uow, uow.deliveries.get_many(tokens).values(), release, clock.now())
+    if released is None:
+        log.info("a delivery changed while claims were released; releasing them one by one")
+        released = _change_one_by_one(uow, list(tokens), release, clock)
     metrics.claims_released(released, reason=command.reason)
     return released
 
 
 def expire_leases(command: ExpireLeases, uow: UnitOfWork, *, clock: Clock) -> int:
     """A claim that outlived its lease belongs to a worker that died or hung: the delivery is queued again."""
+
+    def expire(delivery: Delivery, now: datetime) -> bool:
+        if delivery.status is not DeliveryStatus.SENDING or not delivery.lease_ended(now):
+            return False  # its holder recorded an outcome meanwhile
+        delivery.expire(now)
+        return True
+
     with uow:
         now = clock.now()
         expired = uow.deliveries.expired_claims(now, limit=command.limit)
-        for delivery in expired:
-            delivery.expire(now)
+        count = _change_all(uow, expired, expire, now)
+    if count is None:
+        log.info("a claim changed while leases were expired; expiring them one by one")
+        count = _change_one_by_one(uow, [delivery.id for delivery in expired], expire, clock)
+    return count
+
+
+Change = Callable[[Delivery, datetime], bool]
+
+
+def _change_all(uow: UnitOfWork, deliveries: Iterable[Delivery], change: Change, now: datetime) -> int | None:
+    """Apply `change` to each and commit them together: how many changed, or None when the commit was
+    refused because one of them changed meanwhile."""
+    changed = sum(change(delivery, now) for delivery in deliveries)
+    try:
         uow.commit()
-    return len(expired)
+    except Conflict:
+        return None
+    return changed
+
+
+def _change_one_by_one(uow: UnitOfWork, delivery_ids: list[str], change: Change, clock: Clock) -> int:
+    changed = 0
+    for delivery_id in delivery_ids:
+        with uow:
+            delivery = uow.deliveries.get(delivery_id)
+            if delivery is None or not change(delivery, clock.now()):
+                continue
+            try:
+                uow.commit()
+            except (Conflict, NotFound):
+                continue
+            changed += 1
+    return changed
 
 
 def prune_deliveries(command: PruneDeliveries, uow: UnitOfWork) -> int:

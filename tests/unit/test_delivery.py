@@ -1,157 +1,246 @@
-"""Delivery: one ledger entry, claimed by one sender, closed as sent or failed, retried only when failed."""
+"""Delivery: a job of the queue, claimed by one worker at a time, and closed by the claim's holder."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from domain.delivery import Attempt, Delivery, DeliveryStatus
-from domain.errors import Conflict, DeliveryNotRetryable
-from domain.events import DeliveryFailed, DeliverySucceeded
+from domain.delivery import Delivery, DeliveryStatus
+from domain.errors import Conflict
+from domain.events import (
+    DeliveryCancelled,
+    DeliveryFailed,
+    DeliveryQueued,
+    DeliveryRetryScheduled,
+    DeliverySucceeded,
+)
+from tests.unit.delivery_builders import (
+    LEASE,
+    NOW,
+    SLOT,
+    attempt,
+    cancelled,
+    claimed,
+    failed,
+    missed,
+    pending,
+    sent,
+)
 
-SLOT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-NOW = SLOT + timedelta(seconds=5)
-
-
-def pending(*, scheduled_for: datetime | None = SLOT) -> Delivery:
-    return Delivery.open(reminder_id="r-1", channel="log", scheduled_for=scheduled_for, now=NOW)
-
-
-def attempts(count: int, *, error: str | None = None, first: int = 1) -> list[Attempt]:
-    return [Attempt(number=first + n, started_at=NOW, duration_ms=12.5, error=error) for n in range(count)]
-
-
-def sent(delivery: Delivery, at: datetime) -> Delivery:
-    delivery.claim(at)
-    delivery.record_outcome(attempts(1), error=None, now=at)
-    return delivery
-
-
-def failed(delivery: Delivery, *, tries: int = 3) -> Delivery:
-    delivery.claim(NOW)
-    delivery.record_outcome(attempts(tries, error="timeout"), error="timeout", now=NOW)
-    delivery.pull_events()
-    return delivery
+# -- opening and claiming -------------------------------------------------------------------------
 
 
-def test_open_is_pending_and_open_missed_is_missed_with_a_reason() -> None:
-    assert pending().status is DeliveryStatus.PENDING
-    missed = Delivery.open(reminder_id="r-1", channel="log", scheduled_for=SLOT, now=NOW, missed=True)
-    assert missed.status is DeliveryStatus.MISSED
-    assert missed.error
+def test_a_new_delivery_waits_in_the_queue_due_at_once() -> None:
+    delivery = Delivery.open(reminder_id="r-1", channel="log", scheduled_for=SLOT, now=NOW)
+
+    assert (delivery.status, delivery.next_attempt_at, delivery.attempts) == (DeliveryStatus.PENDING, NOW, ())
+    # A scheduled slot is announced by the reminder that fired it, not by the delivery.
+    assert delivery.pull_events() == []
+
+
+def test_a_delivery_sent_on_demand_announces_itself_to_the_workers() -> None:
+    delivery = Delivery.open(reminder_id="r-1", channel="log", scheduled_for=None, now=NOW)
+
+    assert delivery.pull_events() == [DeliveryQueued(delivery_id=delivery.id, reminder_id="r-1")]
+
+
+def test_a_missed_slot_is_recorded_with_a_reason_and_never_queued() -> None:
+    delivery = missed()
+
+    assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.MISSED, None)
+    assert delivery.error == "slot was older than the grace period when it fired"
+    assert delivery.status.finished
+
+
+def test_a_claim_holds_the_delivery_for_one_worker_until_its_lease_ends() -> None:
+    delivery = pending()
+
+    token = delivery.claim("w-1", NOW, lease=LEASE)
+
+    assert delivery.status is DeliveryStatus.SENDING
+    assert not delivery.status.finished
+    assert (delivery.claimed_by, delivery.claimed_at, delivery.lease_expires_at) == ("w-1", NOW, NOW + LEASE)
+    assert (delivery.claim_token, delivery.next_attempt_at) == (token, None)
+    assert delivery.holds(token, NOW + LEASE - timedelta(microseconds=1))
+    assert not delivery.holds(token, NOW + LEASE)
+    assert not delivery.holds("someone else's token", NOW)
 
 
 def test_a_claimed_delivery_cannot_be_claimed_again() -> None:
-    delivery = pending()
-    delivery.claim(NOW)
+    delivery, token = claimed()
+
     with pytest.raises(Conflict):
-        delivery.claim(NOW + timedelta(seconds=1))
+        delivery.claim("w-2", NOW + timedelta(seconds=1), lease=LEASE)
+
+    assert (delivery.claimed_by, delivery.claim_token) == ("w-1", token)
 
 
 @pytest.mark.parametrize(
     "make",
     [
-        pytest.param(lambda: sent(pending(), NOW), id="sent"),
-        pytest.param(lambda: failed(pending()), id="failed"),
-        pytest.param(
-            lambda: Delivery.open(reminder_id="r-1", channel="log", scheduled_for=SLOT, now=NOW, missed=True),
-            id="missed",
-        ),
+        pytest.param(sent, id="sent"),
+        pytest.param(failed, id="failed"),
+        pytest.param(missed, id="missed"),
+        pytest.param(cancelled, id="cancelled"),
     ],
 )
-def test_only_a_pending_delivery_can_be_claimed(make: Callable[[], Delivery]) -> None:
+def test_a_finished_delivery_cannot_be_claimed(make: Callable[[], Delivery]) -> None:
     delivery = make()
+    status = delivery.status
+
     with pytest.raises(Conflict):
-        delivery.claim(NOW)
+        delivery.claim("w-2", NOW + timedelta(days=1), lease=LEASE)
+
+    assert delivery.status is status
 
 
-def test_success_marks_it_sent_and_records_the_attempt_count() -> None:
-    delivery = pending()
+def test_a_delivery_waiting_for_its_retry_cannot_be_claimed_before_it_is_due() -> None:
+    delivery, token = claimed()
+    due = NOW + timedelta(seconds=30)
+    delivery.retry_later(token, attempt(1, "timeout"), now=NOW, at=due)
+
+    with pytest.raises(Conflict):
+        delivery.claim("w-2", due - timedelta(microseconds=1), lease=LEASE)
+    delivery.claim("w-2", due, lease=LEASE)
+
+    assert (delivery.status, delivery.claimed_by) == (DeliveryStatus.SENDING, "w-2")
+
+
+# -- outcomes of a held claim ---------------------------------------------------------------------
+
+
+def test_success_marks_it_sent_and_frees_the_claim() -> None:
+    delivery, token = claimed()
     at = SLOT + timedelta(seconds=42)
-    delivery.claim(at)
-    delivery.record_outcome(
-        [*attempts(2, error="refused"), Attempt(number=3, started_at=at, duration_ms=3.0)], error=None, now=at
-    )
-    assert delivery.status is DeliveryStatus.SENT
-    assert delivery.sent_at == at
-    assert delivery.error is None
-    assert len(delivery.attempts) == 3
+
+    delivery.succeed(token, attempt(at=NOW), now=at)
+
+    assert (delivery.status, delivery.sent_at, delivery.error) == (DeliveryStatus.SENT, at, None)
+    assert delivery.attempts == (attempt(at=NOW),)
+    assert (delivery.claimed_by, delivery.claim_token, delivery.lease_expires_at) == (None, None, None)
+    assert delivery.next_attempt_at is None
+    assert not delivery.holds(token, at)
     assert delivery.pull_events() == [
         DeliverySucceeded(
             delivery_id=delivery.id,
             reminder_id="r-1",
             channel="log",
-            attempts=3,
-            attempts_made=3,
+            attempts=1,
+            attempts_made=1,
             scheduled_for=SLOT,
             sent_at=at,
         )
     ]
 
 
-def test_failure_marks_it_failed_with_the_error() -> None:
-    delivery = pending()
-    delivery.claim(NOW)
-    delivery.record_outcome(attempts(4, error="connection refused"), error="connection refused", now=NOW)
-    assert delivery.status is DeliveryStatus.FAILED
-    assert delivery.error == "connection refused"
-    assert delivery.sent_at is None
+def test_a_failure_for_good_marks_it_failed_with_the_error() -> None:
+    delivery, token = claimed()
+
+    delivery.fail(token, attempt(1, "401 unauthorised"), now=NOW)
+
+    assert (delivery.status, delivery.error, delivery.sent_at) == (
+        DeliveryStatus.FAILED,
+        "401 unauthorised",
+        None,
+    )
+    assert delivery.status.finished
+    assert delivery.claim_token is None
     assert delivery.pull_events() == [
         DeliveryFailed(
             delivery_id=delivery.id,
             reminder_id="r-1",
             channel="log",
-            attempts=4,
-            attempts_made=4,
+            attempts=1,
+            attempts_made=1,
             scheduled_for=SLOT,
-            reason="connection refused",
+            reason="401 unauthorised",
         )
     ]
 
 
-def test_a_failed_delivery_reopens_keeping_its_attempts_and_can_be_sent() -> None:
-    delivery = failed(pending(), tries=3)
-    delivery.reopen()
-    assert delivery.status is DeliveryStatus.PENDING
-    assert delivery.error is None
-    assert len(delivery.attempts) == 3
-    later = NOW + timedelta(minutes=10)
-    delivery.claim(later)
-    delivery.record_outcome(attempts(1, first=4), error=None, now=later)
-    [event] = delivery.pull_events()
-    assert isinstance(event, DeliverySucceeded)
-    assert event.attempts == 4
-    assert [attempt.number for attempt in delivery.attempts] == [1, 2, 3, 4]
+def test_a_failure_that_may_pass_puts_it_back_in_the_queue_for_later() -> None:
+    delivery, token = claimed()
+    due = NOW + timedelta(seconds=8)
+
+    delivery.retry_later(token, attempt(1, "503 busy"), now=NOW, at=due)
+
+    assert (delivery.status, delivery.next_attempt_at, delivery.error) == (
+        DeliveryStatus.PENDING,
+        due,
+        "503 busy",
+    )
+    assert delivery.attempts == (attempt(1, "503 busy"),)
+    assert (delivery.claimed_by, delivery.claim_token) == (None, None)
+    assert delivery.pull_events() == [
+        DeliveryRetryScheduled(
+            delivery_id=delivery.id,
+            reminder_id="r-1",
+            channel="log",
+            attempts=1,
+            attempts_made=1,
+            scheduled_for=SLOT,
+            reason="503 busy",
+            next_attempt_at=due,
+        )
+    ]
 
 
 @pytest.mark.parametrize(
-    "make",
-    [
-        pytest.param(pending, id="pending"),
-        pytest.param(lambda: sent(pending(), NOW), id="sent"),
-        pytest.param(
-            lambda: Delivery.open(reminder_id="r-1", channel="log", scheduled_for=SLOT, now=NOW, missed=True),
-            id="missed",
-        ),
-    ],
+    ("delay", "due_in"),
+    [pytest.param(None, timedelta(0), id="at-once"), pytest.param(2.0, timedelta(seconds=2), id="later")],
 )
-def test_only_a_failed_delivery_can_be_reopened(make: Callable[[], Delivery]) -> None:
-    delivery = make()
-    status = delivery.status
-    with pytest.raises(DeliveryNotRetryable):
-        delivery.reopen()
-    assert delivery.status is status
+def test_a_released_claim_goes_back_unsent_with_nothing_on_record(
+    delay: float | None, due_in: timedelta
+) -> None:
+    delivery, token = claimed()
+    later = NOW + timedelta(seconds=1)
+
+    delivery.release(token, now=later, at=None if delay is None else later + timedelta(seconds=delay))
+
+    assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.PENDING, later + due_in)
+    assert (delivery.attempts, delivery.error, delivery.claim_token) == ((), None, None)
+    assert delivery.pull_events() == []
+
+
+def test_a_claim_whose_reminder_is_gone_is_cancelled_with_the_reason() -> None:
+    delivery, token = claimed()
+
+    delivery.cancel("the reminder was deleted", token=token, now=NOW)
+
+    assert (delivery.status, delivery.error, delivery.attempts) == (
+        DeliveryStatus.CANCELLED,
+        "the reminder was deleted",
+        (),
+    )
+    assert delivery.status.finished
+    assert delivery.pull_events() == [
+        DeliveryCancelled(
+            delivery_id=delivery.id,
+            reminder_id="r-1",
+            channel="log",
+            scheduled_for=SLOT,
+            reason="the reminder was deleted",
+        )
+    ]
+
+
+# -- lateness -------------------------------------------------------------------------------------
 
 
 def test_lateness_is_the_time_from_slot_to_sending() -> None:
-    delivery = pending()
+    delivery, token = claimed()
     assert delivery.lateness_seconds is None  # not sent yet
-    sent(delivery, SLOT + timedelta(seconds=42, milliseconds=500))
+
+    delivery.succeed(token, attempt(), now=SLOT + timedelta(seconds=42, milliseconds=500))
+
     assert delivery.lateness_seconds == 42.5
 
 
 def test_a_delivery_sent_on_demand_has_no_lateness() -> None:
-    delivery = sent(pending(scheduled_for=None), NOW)
+    delivery, token = claimed(pending(scheduled_for=None))
+
+    delivery.succeed(token, attempt(), now=NOW)
+
     assert delivery.lateness_seconds is None

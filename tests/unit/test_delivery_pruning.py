@@ -1,0 +1,113 @@
+"""Retention: finished deliveries older than the cut are deleted a small batch at a time; nothing else is."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from adapters.memory import MemoryUnitOfWork
+from application.channels import PermanentChannelError, TransientChannelError
+from application.commands import DeleteReminder, PruneDeliveries
+from application.retry_policy import RetryPolicy
+from domain.delivery import Delivery, DeliveryStatus
+from domain.errors import DuplicateOccurrence
+from entrypoints.ticker import Ticker
+from tests.fakes import claim, run_queue
+from tests.unit.world import SLOT, World, create_reminder, ledger, send_now, tick, world
+
+YEAR = 365 * 24 * 3600.0
+
+
+def prune(w: World, before: datetime, limit: int) -> int:
+    pruned: int = w.service.bus.handle(PruneDeliveries(before=before, limit=limit))
+    return pruned
+
+
+def one_of_each_kind(w: World) -> dict[str, str]:
+    """On the first day: a delivery in each state, oldest first; returns their ids by state."""
+    ids = {}
+    ids["sent"] = w.send_now().id
+    run_queue(w.service)
+    w.team.failures = [PermanentChannelError("401")]
+    ids["failed"] = w.send_now().id
+    run_queue(w.service)
+    # Asked to come back in a year, so no worker takes it meanwhile.
+    w.team.failures = [TransientChannelError("busy", retry_after=YEAR)]
+    ids["retrying"] = w.send_now().id
+    run_queue(w.service)
+    ids["sending"] = w.send_now().id
+    claim(w.service)  # a worker holds it and never reports back
+    tick(w.service, w.clock.advance(hours=2))  # the 09:00 slot, an hour past the grace period
+    [missed] = [d for d in ledger(w.service) if d.scheduled_for is not None]
+    ids["missed"] = missed.id
+    gone = create_reminder(w.service, w.owner, target="#team", active=False)
+    ids["cancelled"] = send_now(w.service, gone).id
+    w.service.bus.handle(DeleteReminder(reminder_id=gone.id))
+    run_queue(w.service)
+    statuses = {state: w.stored(delivery_id).status.value for state, delivery_id in ids.items()}
+    assert statuses == {state: state for state in ids} | {"retrying": "pending"}
+    return ids
+
+
+def test_only_finished_deliveries_older_than_the_cut_are_pruned_a_batch_at_a_time() -> None:
+    w = world(retry_policy=RetryPolicy(attempts=4, base_seconds=1, max_seconds=YEAR))
+    old = one_of_each_kind(w)
+    w.clock.advance(days=100)
+    recent = w.send_now().id
+    run_queue(w.service)
+    assert w.stored(recent).status is DeliveryStatus.SENT
+    cut = w.clock.current - timedelta(days=90)
+
+    counts = [prune(w, cut, limit=2) for _ in range(3)]
+
+    assert counts == [2, 2, 0]
+    kept = {d.id for d in ledger(w.service)}
+    assert kept == {old["retrying"], old["sending"], recent}
+
+
+def test_pruning_keeps_a_stored_slot_from_being_recorded_twice() -> None:
+    w = world()
+    tick(w.service, w.clock.advance(hours=1))  # day 1, 09:00: sent
+    run_queue(w.service)
+    later = w.clock.advance(days=99)  # day 100, just after 09:00: days 2 to 99 missed, day 100 sent
+    tick(w.service, later)
+    run_queue(w.service)
+    entries = ledger(w.service)
+    assert len(entries) == 100
+
+    pruned = prune(w, later - timedelta(days=90), limit=500)
+
+    assert pruned == 1
+    slots = [d.scheduled_for for d in ledger(w.service)]
+    assert SLOT not in slots
+    for slot in (SLOT + timedelta(days=1), SLOT + timedelta(days=99)):
+        with MemoryUnitOfWork(w.store) as uow:
+            uow.deliveries.add(
+                Delivery.open(reminder_id=w.reminder.id, channel="team", scheduled_for=slot, now=later)
+            )
+            with pytest.raises(DuplicateOccurrence):
+                uow.commit()
+
+
+def test_a_tick_prunes_finished_deliveries_past_the_retention_period() -> None:
+    w = world()
+    old = w.send_now().id
+    run_queue(w.service)
+    w.clock.advance(days=91)
+    recent = w.send_now().id
+    run_queue(w.service)
+    keeping, forever = (
+        Ticker(service=w.service, interval=1.0, keep_deliveries=timedelta(days=90)),
+        Ticker(service=w.service, interval=1.0),
+    )
+
+    forever.tick()
+    assert sent_on_demand(w) == {old, recent}
+    keeping.tick()
+
+    assert sent_on_demand(w) == {recent}
+
+
+def sent_on_demand(w: World) -> set[str]:
+    return {d.id for d in ledger(w.service) if d.scheduled_for is None}
