@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -19,6 +20,7 @@ class PrometheusMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
         self._deliveries = Counter(
             "reminders_deliveries",
             "Finished deliveries by channel and outcome (sent, failed or cancelled).",
@@ -95,10 +97,24 @@ class PrometheusMetrics:
     def delivery_finished(
         self, *, channel: str, outcome: str, attempts: int, lateness_seconds: float | None
     ) -> None:
-        self._deliveries.labels(channel=channel, outcome=outcome).inc()
-        self._attempts.labels(channel=channel).inc(attempts)
+        deliveries, attempted, lateness = self._per_channel(channel, outcome)
+        deliveries.inc()
+        attempted.inc(attempts)
         if lateness_seconds is not None:
-            self._lateness.labels(channel=channel).observe(max(lateness_seconds, 0.0))
+            lateness.observe(max(lateness_seconds, 0.0))
+
+    def _per_channel(self, channel: str, outcome: str) -> tuple[Any, Any, Any]:
+        # labels() looks its child up under a lock with a tuple built each time; every delivery
+        # ends here, so the three children are kept per channel and outcome.
+        key = (channel, outcome)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self._deliveries.labels(channel=channel, outcome=outcome),
+                self._attempts.labels(channel=channel),
+                self._lateness.labels(channel=channel),
+            )
+        return children
 
     def retry_scheduled(self, *, channel: str) -> None:
         self._retries.labels(channel=channel).inc()

@@ -7,7 +7,7 @@ version it was read at, so a store can check optimistic concurrency however it k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from domain.aggregate import Aggregate
 
@@ -33,18 +33,23 @@ class Write:
     delete: bool = False
 
 
-def _state(aggregate: Aggregate) -> dict[str, Any]:
-    # A copied dict minus two keys: a third of the cost of filtering in a comprehension, on every read.
-    state = dict(vars(aggregate))
-    state.pop("_events", None)
-    state.pop("version", None)
-    return state
+_NOT_STATE = frozenset({"_events", "version"})
 
 
-@dataclass
+def _changed(aggregate: Aggregate, snapshot: Aggregate) -> bool:
+    # Equal dicts mean unchanged (one comparison in C); only when they differ is it worth looking
+    # field by field past the two that are not state, stopping at the first that differs.
+    now, then = vars(aggregate), vars(snapshot)
+    if now == then:
+        return False
+    return any(value != then[name] for name, value in now.items() if name not in _NOT_STATE)
+
+
+@dataclass(slots=True)
 class _Entry:
     aggregate: Aggregate
-    snapshot: dict[str, Any] | None  # None: added in this unit of work
+    # The aggregate as read, never changed: the store's own stored copy, or a private copy of it.
+    snapshot: Aggregate | None  # None: added in this unit of work
     version: int | None
     removed: bool = False
 
@@ -61,13 +66,15 @@ class Tracker:
         """The unit of work's own copy of a stored aggregate; the same object on every read.
 
         `private` says `stored` was built for this unit of work alone (a row a SQL store just
-        read), so it is kept as it is rather than copied.
+        read), so nobody else keeps an unchanged copy of it.
         """
         key = (type(stored), stored.id)  # type: ignore[attr-defined]
         entry = self.entries.get(key)
         if entry is None:
-            copy = stored if private else detached(stored)
-            entry = self.entries[key] = _Entry(copy, _state(copy), copy.version)
+            # A stored aggregate is never changed (a write stores a fresh copy), so it can be the
+            # snapshot itself; one built for this unit of work alone needs a copy kept aside.
+            copy, snapshot = (stored, detached(stored)) if private else (detached(stored), stored)
+            entry = self.entries[key] = _Entry(copy, snapshot, copy.version)
         return entry.aggregate  # type: ignore[return-value]
 
     def is_removed(self, kind: type, entity_id: str) -> bool:
@@ -94,6 +101,6 @@ class Tracker:
                     writes.append(Write(entry.aggregate, entry.version, delete=True))
             elif entry.snapshot is None:
                 writes.append(Write(entry.aggregate, None))
-            elif _state(entry.aggregate) != entry.snapshot:
+            elif _changed(entry.aggregate, entry.snapshot):
                 writes.append(Write(entry.aggregate, entry.version))
         return writes

@@ -12,7 +12,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from blinker import ANY, Namespace
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
@@ -158,8 +158,37 @@ class MessageBus:
                 self._call(handler, event, queue)
 
     def _call(self, handler: Handler, event: Event, queue: deque[Event]) -> None:
-        uow = self._uow_factory()
+        uow = _OnFirstUse(self._uow_factory)
         try:
-            handler(event, uow)
+            handler(event, cast(UnitOfWork, uow))
         finally:
             queue.extend(uow.collect_new_events())
+
+
+class _OnFirstUse:
+    """An event handler's unit of work, made when the handler first uses it.
+
+    Most handlers of a delivery's events (a log line, a metric, a nudge) never touch the store, and
+    making a unit of work for each of them cost a tenth of a delivery's time on the in-memory store.
+    """
+
+    def __init__(self, factory: UnitOfWorkFactory) -> None:
+        self._factory = factory
+        self._made: UnitOfWork | None = None
+
+    def _uow(self) -> UnitOfWork:
+        if self._made is None:
+            self._made = self._factory()
+        return self._made
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow(), name)
+
+    def __enter__(self) -> UnitOfWork:
+        return self._uow().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._uow().__exit__(*exc)
+
+    def collect_new_events(self) -> list[Event]:
+        return [] if self._made is None else self._made.collect_new_events()

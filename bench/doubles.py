@@ -1,12 +1,10 @@
-"""The two stand-ins the benchmark wires into the real service: a channel and a dispatcher that do nothing."""
+"""The stand-ins the benchmark wires into the real service: a channel that sends nothing, and queue
+signals that count what a tick hands to the delivery queue."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
+from adapters.local_signals import LocalSignals
 from application.channels import Notification
-from application.commands import Command
 from domain.errors import InvalidTarget
 
 NOOP = "noop"
@@ -26,21 +24,13 @@ class NoopChannel:
         pass
 
 
-class CountingDispatcher:
-    """Counts the DeliverNotification commands a tick submits and runs none of them.
-
-    The tick is timed up to the hand-over to the dispatcher; what the dispatcher then runs is the
-    delivery path, which the benchmark times on its own.
-    """
+class CountingSignals(LocalSignals):
+    """Queue signals that count the deliveries handed to the queue (each due slot wakes the workers)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.submitted = 0
 
-    def bind(self, target: Callable[[Command], Any]) -> None:
-        pass
-
-    def submit(self, command: Command) -> None:
+    def work_queued(self) -> None:
         self.submitted += 1
-
-    def shutdown(self) -> None:
-        pass
+        super().work_queued()

@@ -5,30 +5,35 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from adapters.local_signals import LocalSignals
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.system_clock import SystemClock
-from adapters.thread_dispatcher import InlineDispatcher, ThreadPoolDispatcher
-from application.commands import CheckDueReminders, DeliverNotification
+from application import views
+from application.commands import AttemptOutcome, CheckDueReminders, ClaimDeliveries, RecordOutcomes
+from application.handlers.queue import Job
 from application.handlers.scheduling import TickResult
-from application.sender import RetryPolicy
-from bench.doubles import NOOP, CountingDispatcher, NoopChannel
+from application.retry_policy import RetryPolicy
+from bench.doubles import NOOP, CountingSignals, NoopChannel
 from bench.population import Population
 from domain.delivery import DeliveryStatus
-from entrypoints.bootstrap import BindableDispatcher, Service, bootstrap
+from entrypoints.bootstrap import Service, bootstrap
+from entrypoints.delivery_worker import DeliveryWorker, WorkerConfig
+
+CLAIM_BATCH = 200
 
 
 class MeasurementInvalid(RuntimeError):
     """The service did not do the work being timed, so the time means nothing."""
 
 
-def service_over(store: MemoryStore, *, dispatcher: BindableDispatcher, batch_size: int) -> Service:
-    """The service as `reminders serve` wires it, on the given store, dispatcher and a no-op channel."""
+def service_over(store: MemoryStore, *, signals: LocalSignals, batch_size: int) -> Service:
+    """The service as `reminders serve` wires it, on the given store and a no-op channel."""
     return bootstrap(
         uow_factory=lambda: MemoryUnitOfWork(store),
         clock=SystemClock(),
         channels={NOOP: NoopChannel()},
-        dispatcher=dispatcher,
+        signals=signals,
         metrics=PrometheusMetrics(),
         retry_policy=RetryPolicy(),
         batch_size=batch_size,
@@ -39,16 +44,16 @@ def service_over(store: MemoryStore, *, dispatcher: BindableDispatcher, batch_si
 def time_ticks(population: Population, *, due: int) -> list[float]:
     """Seconds taken by each tick, in order; each fires a fresh set of exactly `due` reminders."""
     store = population.store
-    dispatcher = CountingDispatcher()
-    service = service_over(store, dispatcher=dispatcher, batch_size=due)
+    signals = CountingSignals()
+    service = service_over(store, signals=signals, batch_size=due)
     seconds: list[float] = []
     for now in population.tick_times:
         command = CheckDueReminders(now=now)
-        ledger, submitted = len(store.ledger), dispatcher.submitted
+        ledger, submitted = len(store.ledger), signals.submitted
         began = time.perf_counter()
         result: TickResult = service.bus.handle(command)
         seconds.append(time.perf_counter() - began)
-        fired = (result.due, result.fired, len(store.ledger) - ledger, dispatcher.submitted - submitted)
+        fired = (result.due, result.fired, len(store.ledger) - ledger, signals.submitted - submitted)
         if fired != (due, due, due, due):
             raise MeasurementInvalid(
                 f"tick at {now:%H:%M} expected {due} due, fired, recorded and handed over; got {fired}"
@@ -58,20 +63,47 @@ def time_ticks(population: Population, *, due: int) -> list[float]:
     return seconds
 
 
-def time_deliveries(population: Population, delivery_ids: list[str], *, workers: int) -> float:
-    """Seconds taken to send every given pending delivery through the bus: inline, or on a pool."""
+def deliveries_per_second(population: Population, count: int, *, workers: int) -> float:
+    """Send `count` of the queued deliveries, claimed, sent and recorded in batches on one thread
+    (`workers` 1); or every queued delivery (at least `count`) by a DeliveryWorker with `workers`
+    sender threads. Returns deliveries sent per second."""
     store = population.store
-    dispatcher: BindableDispatcher = (
-        InlineDispatcher() if workers == 1 else ThreadPoolDispatcher(workers=workers)
-    )
-    service = service_over(store, dispatcher=dispatcher, batch_size=1)
-    commands = [DeliverNotification(delivery_id=delivery_id) for delivery_id in delivery_ids]
+    signals = LocalSignals()
+    service = service_over(store, signals=signals, batch_size=1)
     sent = store.delivery_status[DeliveryStatus.SENT]
+    if workers > 1:
+        count = store.delivery_status[DeliveryStatus.PENDING]
     began = time.perf_counter()
-    for command in commands:
-        service.dispatcher.submit(command)
-    service.dispatcher.shutdown()
+    if workers == 1:
+        _send_inline(service, count)
+    else:
+        worker = DeliveryWorker(
+            service=service, signals=signals, config=WorkerConfig(name="bench", concurrency=workers)
+        )
+        worker.start()
+        while _queued(service):
+            time.sleep(0.005)
+        worker.stop(5.0)
     elapsed = time.perf_counter() - began
-    if store.delivery_status[DeliveryStatus.SENT] - sent != len(commands):
-        raise MeasurementInvalid(f"{len(commands)} deliveries submitted but not all of them were sent")
-    return elapsed
+    if store.delivery_status[DeliveryStatus.SENT] - sent != count:
+        raise MeasurementInvalid(f"{count} deliveries were to be sent but not all of them were")
+    return count / elapsed
+
+
+def _send_inline(service: Service, count: int) -> None:
+    left = count
+    while left:
+        jobs: list[Job] = service.bus.handle(
+            ClaimDeliveries(worker="bench", limit=min(left, CLAIM_BATCH), lease_seconds=60)
+        )
+        outcomes = []
+        for job in jobs:
+            result = service.sender.attempt(job.notification, number=job.attempt_number)
+            outcomes.append(AttemptOutcome(job.delivery_id, job.token, result.attempt))
+        service.bus.handle(RecordOutcomes(outcomes=outcomes))
+        left -= len(jobs)
+
+
+def _queued(service: Service) -> int:
+    stats = views.queue_stats(service.uow_factory, service.clock.now())
+    return stats.pending + stats.in_flight

@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 
 from bench import machine
-from bench.measure import time_deliveries, time_ticks
+from bench.measure import deliveries_per_second, time_ticks
 from bench.population import populate
 
 TICK_RATIO_TARGET = 2.0
@@ -64,17 +64,16 @@ def measure(reminders: int, args: argparse.Namespace) -> SizeResult:
     )
     gc.collect()  # start from the steady state of a running service, not mid-way through loading
     ticks = time_ticks(population, due=args.due)[1:]
-    inline, pooled = population.pending[: args.deliveries], population.pending[args.deliveries :]
-    inline_seconds = time_deliveries(population, inline, workers=1)
-    pool_seconds = time_deliveries(population, pooled, workers=args.workers)
+    inline_rate = deliveries_per_second(population, args.deliveries, workers=1)
+    pool_rate = deliveries_per_second(population, args.deliveries, workers=args.workers)
     return SizeResult(
         reminders=reminders,
         users=population.users,
         load_seconds=population.seconds,
         peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
         ticks=ticks,
-        inline_per_second=len(inline) / inline_seconds,
-        pool_per_second=len(pooled) / pool_seconds,
+        inline_per_second=inline_rate,
+        pool_per_second=pool_rate,
     )
 
 

@@ -12,14 +12,15 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
+from adapters.local_signals import LocalSignals
 from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.sql import SqlStore, SqlUnitOfWork, tables
 from adapters.system_clock import SystemClock
 from application.commands import CheckDueReminders
-from application.sender import RetryPolicy
-from bench.doubles import NOOP, CountingDispatcher, NoopChannel
+from application.retry_policy import RetryPolicy
+from bench.doubles import NOOP, CountingSignals, NoopChannel
 from bench.measure import MeasurementInvalid
-from entrypoints.bootstrap import BindableDispatcher, Service, bootstrap
+from entrypoints.bootstrap import Service, bootstrap
 
 # How the due query, and no other statement a tick sends, orders its rows.
 _DUE_ORDER = "ORDER BY reminders.next_run_at, reminders.id"
@@ -33,13 +34,13 @@ class DueQuery:
     parameters: Any
 
 
-def service_over(store: SqlStore, *, dispatcher: BindableDispatcher, batch_size: int) -> Service:
+def service_over(store: SqlStore, *, signals: LocalSignals, batch_size: int) -> Service:
     """The service as `reminders serve` wires it on a SQL store, with a no-op channel."""
     return bootstrap(
         uow_factory=partial(SqlUnitOfWork, store),
         clock=SystemClock(),
         channels={NOOP: NoopChannel()},
-        dispatcher=dispatcher,
+        signals=signals,
         metrics=PrometheusMetrics(),
         retry_policy=RetryPolicy(),
         batch_size=batch_size,
@@ -50,14 +51,14 @@ def service_over(store: SqlStore, *, dispatcher: BindableDispatcher, batch_size:
 class TickRunner:
     """Ticks one store through the service and checks each tick did the work being timed.
 
-    The dispatcher counts the DeliverNotification commands and runs none: only the tick is timed.
+    The signals count the deliveries handed to the queue; no worker sends them: only the tick is timed.
     """
 
     def __init__(self, store: SqlStore, *, due: int) -> None:
         self.store = store
         self.due = due
-        self._dispatcher = CountingDispatcher()
-        self._service = service_over(store, dispatcher=self._dispatcher, batch_size=due)
+        self._dispatcher = CountingSignals()
+        self._service = service_over(store, signals=self._dispatcher, batch_size=due)
         self._captured: list[DueQuery] = []
 
     def tick(self, now: datetime, *, capture: bool = False) -> float:

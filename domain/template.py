@@ -6,6 +6,7 @@ instead of calling `str.format`, so a template can never reach into an object.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from string import Formatter
 
 from domain.errors import InvalidTemplate
@@ -15,7 +16,9 @@ PLACEHOLDERS = frozenset({"owner_name", "title", "scheduled_for_local", "timezon
 _Piece = tuple[str, str | None]
 
 
-def _parse(field: str, template: str) -> list[_Piece]:
+@lru_cache(maxsize=4096)
+def _parse(field: str, template: str) -> tuple[_Piece, ...]:
+    """Cached: every delivery renders its reminder's templates, and a team has few of them."""
     try:
         parsed = list(Formatter().parse(template))
     except ValueError as error:
@@ -27,7 +30,7 @@ def _parse(field: str, template: str) -> list[_Piece]:
             allowed = ", ".join("{" + known + "}" for known in sorted(PLACEHOLDERS))
             raise InvalidTemplate(field, f"{field} uses unknown placeholder {shown}; allowed: {allowed}")
         pieces.append((literal, name))
-    return pieces
+    return tuple(pieces)
 
 
 def validate_template(field: str, template: str) -> None:

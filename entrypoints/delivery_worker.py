@@ -44,6 +44,8 @@ _RECORD_BATCH = 500
 _EXPIRY_BATCH = 500
 # A claim given back because its host is busy is due again this much later.
 _BUSY_DELAY_SECONDS = 2.0
+# The most claims to host-less channels one sender takes in one go.
+_LOCAL_RUN = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +89,10 @@ class DeliveryWorker:
         # Lines are kept to half the window, so a claim cut from one still has time elsewhere.
         self._limiter: PeerLimiter[_Held] = PeerLimiter(config.per_target, patience=self._start_window / 2)
         self._held: dict[str, _Held] = {}
-        self._ready: SimpleQueue[_Held | None] = SimpleQueue()
-        self._outbox: SimpleQueue[AttemptOutcome | _Release | None] = SimpleQueue()
+        # Claims ready to send, in runs: a run of claims to hosts-less channels (log) is sent by one
+        # sender in one go, since handing each to a thread costs more than sending it.
+        self._ready: SimpleQueue[list[_Held] | None] = SimpleQueue()
+        self._outbox: SimpleQueue[list[AttemptOutcome] | _Release | None] = SimpleQueue()
         self._room = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -174,6 +178,7 @@ class DeliveryWorker:
         start_by = time.monotonic() + self._start_window
         deferred: list[HeldClaim] = []
         peers = [self._peer(job) for job in jobs]
+        local: list[_Held] = []
         with self._lock:
             for job, peer in zip(jobs, peers, strict=True):
                 held = _Held(job, peer, start_by)
@@ -181,8 +186,12 @@ class DeliveryWorker:
                 if verdict == "defer":
                     deferred.append(HeldClaim(job.delivery_id, job.token))
                 self._held[job.delivery_id] = held
-                if verdict == "run":
-                    self._ready.put(held)
+                if verdict == "run" and peer is None:
+                    local.append(held)
+                elif verdict == "run":
+                    self._ready.put([held])
+        for start in range(0, len(local), _LOCAL_RUN):
+            self._ready.put(local[start : start + _LOCAL_RUN])
         if deferred:
             self._outbox.put(_Release(deferred, _BUSY_DELAY_SECONDS, "busy_peer"))
 
@@ -199,18 +208,28 @@ class DeliveryWorker:
     # -- sending -----------------------------------------------------------------------------------
 
     def _send_loop(self) -> None:
-        while (held := self._ready.get()) is not None:
-            seconds = self._send(held)
-            with self._lock:
-                following, cut = self._limiter.done(held.peer, seconds)
-            if following is not None:
-                self._ready.put(following)
-            if cut:
-                claims = [HeldClaim(item.job.delivery_id, item.job.token) for item in cut]
-                self._outbox.put(_Release(claims, _BUSY_DELAY_SECONDS, "busy_peer"))
+        while (run := self._ready.get()) is not None:
+            outcomes: list[AttemptOutcome] = []
+            for held in run:
+                seconds = self._send(held, outcomes)
+                if held.peer is None:
+                    continue
+                # A host's slot is handed on at once: its next claim must not wait for this run.
+                self._outbox.put(outcomes)
+                outcomes = []
+                with self._lock:
+                    following, cut = self._limiter.done(held.peer, seconds)
+                if following is not None:
+                    self._ready.put([following])
+                if cut:
+                    claims = [HeldClaim(item.job.delivery_id, item.job.token) for item in cut]
+                    self._outbox.put(_Release(claims, _BUSY_DELAY_SECONDS, "busy_peer"))
+            if outcomes:
+                self._outbox.put(outcomes)
 
-    def _send(self, held: _Held) -> float | None:
-        """One attempt of the claimed delivery; how long it took, or None when it was not sent."""
+    def _send(self, held: _Held, outcomes: list[AttemptOutcome]) -> float | None:
+        """One attempt of the claimed delivery, its outcome added to `outcomes`; how long it took, or
+        None when it was not sent (and its claim is given back)."""
         job = held.job
         claim = [HeldClaim(job.delivery_id, job.token)]
         if time.monotonic() > held.start_by:
@@ -230,7 +249,7 @@ class DeliveryWorker:
             log.exception("sending a delivery failed", extra={"delivery_id": job.delivery_id})
             self._outbox.put(_Release(claim, 0.0, "worker_error"))
             return None
-        self._outbox.put(
+        outcomes.append(
             AttemptOutcome(job.delivery_id, job.token, result.attempt, result.transient, result.retry_after)
         )
         return time.monotonic() - began
@@ -246,7 +265,7 @@ class DeliveryWorker:
                     items.append(self._outbox.get_nowait())
                 except Empty:
                     break
-            outcomes = [item for item in items if isinstance(item, AttemptOutcome)]
+            outcomes = [outcome for item in items if isinstance(item, list) for outcome in item]
             releases = [item for item in items if isinstance(item, _Release)]
             stop = None in items
             if outcomes:
@@ -301,7 +320,7 @@ class DeliveryWorker:
                 except Empty:
                     break
                 if item is not None:
-                    unstarted.append(item)
+                    unstarted.extend(item)
             sending = sum(1 for held in self._held.values() if held.started)
             queued = len(self._held) - sending
         log.info(

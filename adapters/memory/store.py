@@ -10,7 +10,7 @@ one-delivery-per-slot rule) and only then changes anything, so a commit is all o
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
@@ -51,10 +51,11 @@ class MemoryStore:
         self.deliveries_by_reminder: dict[str, dict[str, None]] = {}
         self.ledger: dict[tuple[str, datetime], str] = {}
         self.delivery_status: Counter[DeliveryStatus] = Counter()
-        # The queue: (next_attempt_at, id) of every pending delivery, and (lease_expires_at, id) of
-        # every claimed one.
+        # The queue: (next_attempt_at, id) of every pending delivery, in order; and the lease end of
+        # every claimed one (few at a time, so a dict scanned when leases are checked, which is far
+        # cheaper to keep than a second sorted index on every claim and outcome).
         self.queue_index: SortedList = SortedList()
-        self.lease_index: SortedList = SortedList()
+        self.leases: dict[str, datetime] = {}
 
     def ping(self, timeout: float = 1.0) -> None:
         if not self.lock.acquire(timeout=timeout):
@@ -86,10 +87,9 @@ class MemoryStore:
     def count_claimable(self, now: datetime) -> int:
         return int(self.queue_index.bisect_right((now, "\uffff")))
 
-    def expired_claims(self, now: datetime, limit: int) -> Iterator[str]:
-        stop = self.lease_index.bisect_right((now, "\uffff"))
-        for _, delivery_id in self.lease_index.islice(0, min(stop, limit)):
-            yield delivery_id
+    def expired_claims(self, now: datetime, limit: int) -> list[str]:
+        expired = sorted((ends, delivery_id) for delivery_id, ends in self.leases.items() if ends <= now)
+        return [delivery_id for _, delivery_id in expired[:limit]]
 
     # -- checks: nothing changes until every write has passed -----------------------------------
 
@@ -164,7 +164,10 @@ class MemoryStore:
                 self.due_index.add((aggregate.next_run_at, aggregate.id))
         elif isinstance(aggregate, Delivery):
             self.delivery_status[aggregate.status] += 1
-            self._queue_entries(aggregate, self.queue_index.add, self.lease_index.add)
+            if aggregate.status is DeliveryStatus.PENDING and aggregate.next_attempt_at is not None:
+                self.queue_index.add((aggregate.next_attempt_at, aggregate.id))
+            elif aggregate.status is DeliveryStatus.SENDING and aggregate.lease_expires_at is not None:
+                self.leases[aggregate.id] = aggregate.lease_expires_at
             if new:
                 self.deliveries_by_reminder.setdefault(aggregate.reminder_id, {})[aggregate.id] = None
                 if aggregate.scheduled_for is not None:
@@ -180,17 +183,10 @@ class MemoryStore:
                 self.due_index.discard((aggregate.next_run_at, aggregate.id))
         elif isinstance(aggregate, Delivery):
             self.delivery_status[aggregate.status] -= 1
-            self._queue_entries(aggregate, self.queue_index.discard, self.lease_index.discard)
+            if aggregate.status is DeliveryStatus.PENDING and aggregate.next_attempt_at is not None:
+                self.queue_index.discard((aggregate.next_attempt_at, aggregate.id))
+            self.leases.pop(aggregate.id, None)
             if deleting:
                 self.deliveries_by_reminder.get(aggregate.reminder_id, {}).pop(aggregate.id, None)
                 if aggregate.scheduled_for is not None:
                     self.ledger.pop((aggregate.reminder_id, aggregate.scheduled_for), None)
-
-    @staticmethod
-    def _queue_entries(
-        delivery: Delivery, queued: Callable[[object], None], leased: Callable[[object], None]
-    ) -> None:
-        if delivery.status is DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
-            queued((delivery.next_attempt_at, delivery.id))
-        elif delivery.status is DeliveryStatus.SENDING and delivery.lease_expires_at is not None:
-            leased((delivery.lease_expires_at, delivery.id))

@@ -31,6 +31,8 @@ def _log_outcome(
     error: str | None,
     **more: object,
 ) -> None:
+    if not log.isEnabledFor(level):
+        return
     log.log(
         level,
         "delivery %s",
