@@ -108,6 +108,9 @@ class DeliveryOut(Out):
     status: DeliveryStatus
     scheduled_for: Timestamp | None
     sent_at: Timestamp | None
+    next_attempt_at: Timestamp | None = Field(
+        description="When a pending delivery is due to be tried (again); null once it is not waiting."
+    )
     lateness_seconds: float | None
     attempts: int
     attempt_log: list[AttemptOut]
@@ -122,6 +125,7 @@ class DeliveryOut(Out):
             status=delivery.status,
             scheduled_for=delivery.scheduled_for,
             sent_at=delivery.sent_at,
+            next_attempt_at=delivery.next_attempt_at,
             lateness_seconds=delivery.lateness_seconds,
             attempts=len(delivery.attempts),
             attempt_log=[
