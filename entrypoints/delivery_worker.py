@@ -28,6 +28,7 @@ from adapters.local_signals import LocalSignals
 from application.commands import (
     AttemptOutcome,
     ClaimDeliveries,
+    Command,
     ExpireLeases,
     HeldClaim,
     RecordOutcomes,
@@ -35,6 +36,7 @@ from application.commands import (
 )
 from application.handlers.queue import Job
 from application.messagebus import EventHandlersFailed
+from application.unit_of_work import StoreUnavailable
 from entrypoints.bootstrap import Service
 from entrypoints.peer_limiter import PeerLimiter
 
@@ -44,6 +46,7 @@ _RECORD_BATCH = 500
 _EXPIRY_BATCH = 500
 # A claim given back because its host is busy is due again this much later.
 _BUSY_DELAY_SECONDS = 2.0
+_STORE_TRIES = 4
 # The most claims to host-less channels one sender takes in one go.
 _LOCAL_RUN = 32
 
@@ -145,30 +148,24 @@ class DeliveryWorker:
 
     def _claim_loop(self) -> None:
         config = self._config
-        bus = self._service.bus
         expire_every = max(config.poll_seconds, min(5.0, config.lease_seconds / 4))
         last_expiry = float("-inf")
         while not self._stopping.is_set():
-            try:
-                if time.monotonic() - last_expiry >= expire_every:
-                    last_expiry = time.monotonic()
-                    bus.handle(ExpireLeases(limit=_EXPIRY_BATCH))
-                room = config.claim_batch * 2 - self.held()
-                if room <= 0:
-                    self._room.wait(config.poll_seconds)
-                    self._room.clear()
-                    continue
-                limit = min(room, config.claim_batch)
-                jobs: list[Job] = bus.handle(
-                    ClaimDeliveries(worker=config.name, limit=limit, lease_seconds=config.lease_seconds)
-                )
-                self.last_claim_at = time.monotonic()
-            except EventHandlersFailed as failed:
-                jobs = failed.result or []
-            except Exception:
-                log.exception("claiming deliveries failed", extra={"worker": config.name})
-                self._stopping.wait(config.poll_seconds)
+            if time.monotonic() - last_expiry >= expire_every:
+                last_expiry = time.monotonic()
+                self._publish(ExpireLeases(limit=_EXPIRY_BATCH))
+            room = config.claim_batch * 2 - self.held()
+            if room <= 0:
+                self._room.wait(config.poll_seconds)
+                self._room.clear()
                 continue
+            limit = min(room, config.claim_batch)
+            claimed = self._publish(
+                ClaimDeliveries(worker=config.name, limit=limit, lease_seconds=config.lease_seconds)
+            )
+            jobs: list[Job] = claimed or []
+            if claimed is not None:
+                self.last_claim_at = time.monotonic()
             if jobs:
                 self._admit(jobs)
             if len(jobs) < limit:
@@ -281,16 +278,23 @@ class DeliveryWorker:
                     self._released[release.reason] += released or 0
                 self._forget([claim.delivery_id for claim in release.claims])
 
-    def _publish(self, command: RecordOutcomes | ReleaseClaims) -> Any:
-        # A record that cannot be written leaves the claim to expire: the delivery is sent again,
-        # at least once, by whichever worker claims it next.
-        try:
-            return self._service.bus.handle(command)
-        except EventHandlersFailed as failed:
-            return failed.result
-        except Exception:
-            log.exception("recording delivery outcomes failed", extra={"command": type(command).__name__})
+    def _publish(self, command: Command) -> Any:
+        """The command's result; None when it failed (logged). A store that is unavailable for a
+        moment is given a few more tries first: an outcome that cannot be recorded leaves its claim
+        to expire, and the delivery is sent again by whichever worker claims it next."""
+        for attempt in range(_STORE_TRIES):
+            try:
+                return self._service.bus.handle(command)
+            except EventHandlersFailed as failed:
+                return failed.result  # the command committed; the handlers' failures are logged
+            except StoreUnavailable:
+                if attempt + 1 < _STORE_TRIES and not self._stopping.wait(0.5 * (attempt + 1)):
+                    continue
+                log.exception("the store is unavailable", extra={"command": type(command).__name__})
+            except Exception:
+                log.exception("a delivery command failed", extra={"command": type(command).__name__})
             return None
+        return None
 
     def _forget(self, delivery_ids: list[str]) -> None:
         with self._lock:
