@@ -87,10 +87,13 @@ class DeliveryWorker:
         self._signals = signals
         self._config = config
         # How long a claim may wait to be sent: the rest of its lease after the longest send.
-        self._start_window = max(0.0, config.lease_seconds - config.send_timeout_seconds - 1.0)
+        spare = config.lease_seconds - config.send_timeout_seconds
+        self._start_window = max(spare - 1.0, spare / 2)
         self._lock = threading.Lock()
         # Lines are kept to half the window, so a claim cut from one still has time elsewhere.
         self._limiter: PeerLimiter[_Held] = PeerLimiter(config.per_target, patience=self._start_window / 2)
+        # Every claim this worker holds, by its token (a delivery claimed again after a hung send
+        # is a second claim, not the first one back).
         self._held: dict[str, _Held] = {}
         # Claims ready to send, in runs: a run of claims to hosts-less channels (log) is sent by one
         # sender in one go, since handing each to a thread costs more than sending it.
@@ -182,7 +185,7 @@ class DeliveryWorker:
                 verdict = self._limiter.admit(held, peer)
                 if verdict == "defer":
                     deferred.append(HeldClaim(job.delivery_id, job.token))
-                self._held[job.delivery_id] = held
+                self._held[job.token] = held
                 if verdict == "run" and peer is None:
                     local.append(held)
                 elif verdict == "run":
@@ -267,7 +270,7 @@ class DeliveryWorker:
             stop = None in items
             if outcomes:
                 self._publish(RecordOutcomes(outcomes=outcomes))
-                self._forget([outcome.delivery_id for outcome in outcomes])
+                self._forget([outcome.token for outcome in outcomes])
             for release in releases:
                 released = self._publish(
                     ReleaseClaims(
@@ -276,7 +279,7 @@ class DeliveryWorker:
                 )
                 with self._lock:
                     self._released[release.reason] += released or 0
-                self._forget([claim.delivery_id for claim in release.claims])
+                self._forget([claim.token for claim in release.claims])
 
     def _publish(self, command: Command) -> Any:
         """The command's result; None when it failed (logged). A store that is unavailable for a
@@ -296,10 +299,10 @@ class DeliveryWorker:
             return None
         return None
 
-    def _forget(self, delivery_ids: list[str]) -> None:
+    def _forget(self, tokens: list[str]) -> None:
         with self._lock:
-            for delivery_id in delivery_ids:
-                self._held.pop(delivery_id, None)
+            for token in tokens:
+                self._held.pop(token, None)
         self._room.set()
 
     # -- stopping ----------------------------------------------------------------------------------

@@ -64,25 +64,43 @@ def test_every_field_of_users_and_reminders_comes_back_unchanged(
     assert loaded.next_run_at.utcoffset() == timedelta(0)
 
 
-def test_a_delivery_with_its_attempts_comes_back_unchanged(store: StoreUnderTest) -> None:
+def test_a_delivery_with_its_claim_and_attempts_comes_back_unchanged(store: StoreUnderTest) -> None:
     owner = make_user()
     reminder = make_reminder(owner)
     delivery = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=SLOT, now=NOW)
     save(store, owner, reminder, delivery)
+    attempts = [
+        Attempt(1, NOW, 12.5, "connection refused"),
+        Attempt(2, NOW + timedelta(seconds=1, microseconds=250), 3.25),
+    ]
     with store.uow_factory() as uow:
         taken = uow.deliveries.get(delivery.id)
         assert taken is not None
-        taken.claim(NOW)
+        token = taken.claim("worker-1", NOW, lease=timedelta(seconds=30))
         uow.commit()
     with store.uow_factory() as uow:
         claimed = uow.deliveries.get(delivery.id)
         assert claimed is not None
-        assert claimed.claimed_at == NOW
-        attempts = [
-            Attempt(1, NOW, 12.5, "connection refused"),
-            Attempt(2, NOW + timedelta(seconds=1, microseconds=250), 3.25),
-        ]
-        claimed.record_outcome(attempts, error=None, now=NOW + timedelta(seconds=2))
+        assert {k: v for k, v in state(claimed).items() if k != "version"} == {
+            k: v for k, v in state(taken).items() if k != "version"
+        }
+        assert (claimed.status, claimed.claimed_by, claimed.claim_token) == (
+            DeliveryStatus.SENDING,
+            "worker-1",
+            token,
+        )
+        claimed.retry_later(token, attempts[0], now=NOW, at=NOW + timedelta(seconds=1))
+        uow.commit()
+    with store.uow_factory() as uow:
+        waiting = uow.deliveries.get(delivery.id)
+        assert waiting is not None
+        assert (waiting.status, waiting.next_attempt_at, waiting.attempts) == (
+            DeliveryStatus.PENDING,
+            NOW + timedelta(seconds=1),
+            (attempts[0],),
+        )
+        token = waiting.claim("worker-2", NOW + timedelta(seconds=1), lease=timedelta(seconds=30))
+        waiting.succeed(token, attempts[1], now=NOW + timedelta(seconds=2))
         uow.commit()
 
     with store.uow_factory() as uow:
@@ -90,12 +108,10 @@ def test_a_delivery_with_its_attempts_comes_back_unchanged(store: StoreUnderTest
     assert loaded is not None
     assert loaded.status is DeliveryStatus.SENT
     assert loaded.attempts == tuple(attempts)
-    assert (loaded.sent_at, loaded.claimed_at, loaded.scheduled_for) == (
-        NOW + timedelta(seconds=2),
-        None,
-        SLOT,
-    )
-    assert loaded.version == 3
+    assert (loaded.sent_at, loaded.scheduled_for, loaded.error) == (NOW + timedelta(seconds=2), SLOT, None)
+    assert (loaded.claimed_by, loaded.claimed_at, loaded.lease_expires_at, loaded.claim_token) == (None,) * 4
+    assert loaded.next_attempt_at is None
+    assert loaded.version == 4
 
 
 def test_a_moment_given_in_another_offset_is_the_same_instant_in_utc(store: StoreUnderTest) -> None:

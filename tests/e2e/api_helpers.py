@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 import httpx2
 from starlette.testclient import TestClient
+
+from application import views
+from application.repositories import QueueStats
+from entrypoints.bootstrap import Service
 
 ERROR_KEYS = {"code", "message", "details", "request_id"}
 USER_KEYS = {"id", "name", "email", "active", "created_at", "updated_at"}
@@ -86,3 +91,16 @@ def create_reminder(client: TestClient, owner_id: str, **overrides: Any) -> dict
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+def wait_until_idle(service: Service, *, seconds: float = 5.0) -> None:
+    """Block until the app's delivery worker has nothing left to do at the service's clock: nothing
+    due and nothing in flight. Fails after `seconds` of real time."""
+    deadline = time.monotonic() + seconds
+    stats: QueueStats | None = None
+    while True:
+        stats = views.queue_stats(service.uow_factory, service.clock.now())
+        if stats.due == 0 and stats.in_flight == 0:
+            return
+        assert time.monotonic() < deadline, f"the delivery queue was still busy after {seconds} s: {stats}"
+        time.sleep(0.01)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Protocol
 
 import pytest
 from starlette.testclient import TestClient
 
 from adapters.prometheus_metrics import PrometheusMetrics
+from application.channels import NotificationChannel
+from application.retry_policy import RetryPolicy
 from entrypoints.bootstrap import Service
 from entrypoints.server import app_for
 from entrypoints.settings import ServeSettings
@@ -52,3 +56,38 @@ def client(service: Service, metrics: PrometheusMetrics, store: StoreUnderTest) 
     app = app_for(service, metrics, ServeSettings(scheduler_enabled=False), store_kind=store.kind)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+class StartApp(Protocol):
+    def __call__(
+        self,
+        settings: ServeSettings,
+        *,
+        channels: dict[str, NotificationChannel] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> tuple[TestClient, Service]: ...
+
+
+@pytest.fixture
+def start_app(clock: FixedClock, metrics: PrometheusMetrics, store: StoreUnderTest) -> Iterator[StartApp]:
+    """An app of the test's own settings, channels and retry policy, on the test's clock, metrics and
+    store, lifespan running (a test using it does not use `client`). Stopped at the end of the test."""
+    with ExitStack() as stack:
+
+        def start(
+            settings: ServeSettings,
+            *,
+            channels: dict[str, NotificationChannel] | None = None,
+            retry_policy: RetryPolicy | None = None,
+        ) -> tuple[TestClient, Service]:
+            service = make_service(
+                clock=clock,
+                channels=channels,
+                metrics=metrics,
+                uow_factory=store.uow_factory,
+                retry_policy=retry_policy,
+            )
+            app = app_for(service, metrics, settings, store_kind=store.kind)
+            return stack.enter_context(TestClient(app, raise_server_exceptions=False)), service
+
+        yield start

@@ -17,8 +17,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from starlette.testclient import TestClient
 
 from entrypoints import cli
+from entrypoints import settings as config
 
 
 @pytest.fixture
@@ -36,10 +38,18 @@ def servers(clean_env: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Records every server `main` would start, instead of starting it."""
     started: list[dict[str, Any]] = []
 
-    def run(app: Any, **options: Any) -> None:
-        started.append(options)
+    def run(server: uvicorn.Server) -> None:
+        config = server.config
+        started.append(
+            {
+                "host": config.host,
+                "port": config.port,
+                "grace": config.timeout_graceful_shutdown,
+                "app": config.app,
+            }
+        )
 
-    clean_env.setattr(uvicorn, "run", run)
+    clean_env.setattr(cli._Server, "run", run)
     clean_env.setattr(cli, "configure_logging", lambda *args, **kwargs: None)
     return started
 
@@ -82,6 +92,11 @@ def test_a_non_numeric_port_variable_stops_start_up_naming_the_variable(
         (["serve"], {"REMINDERS_TICK_SECONDS": "nan"}, "REMINDERS_TICK_SECONDS"),
         (["serve", "--email-from", "bogus"], {}, "--email-from"),
         (["serve"], {"REMINDERS_SMTP_URL": "ftp://mail.example.com"}, "REMINDERS_SMTP_URL"),
+        (["serve", "--per-target-concurrency", "0"], {}, "--per-target-concurrency"),
+        (["serve", "--send-wait-seconds", "-1"], {}, "--send-wait-seconds"),
+        (["serve"], {"REMINDERS_SHUTDOWN_GRACE_SECONDS": "soon"}, "REMINDERS_SHUTDOWN_GRACE_SECONDS"),
+        (["serve", "--keep-deliveries-days", "0"], {}, "--keep-deliveries-days"),
+        (["worker"], {"REMINDERS_DELIVERY_LEASE_SECONDS": "-5"}, "REMINDERS_DELIVERY_LEASE_SECONDS"),
     ],
 )
 def test_any_invalid_setting_stops_start_up_naming_where_it_came_from(
@@ -122,16 +137,140 @@ def test_defaults_apply_when_nothing_is_set(servers: list[dict[str, Any]]) -> No
     assert (options["host"], options["port"]) == ("127.0.0.1", 8000)
 
 
-def test_tick_with_the_in_memory_store_refuses_with_an_explanation(
-    servers: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("command", "part"), [("tick", "scheduler"), ("worker", "delivery worker")])
+def test_tick_and_worker_with_the_in_memory_store_refuse_with_an_explanation(
+    servers: list[dict[str, Any]], capsys: pytest.CaptureFixture[str], command: str, part: str
 ) -> None:
-    code = cli.main(["tick", "--database-url", "memory://"])
+    code = cli.main([command, "--database-url", "memory://"])
 
-    assert code != 0
+    assert code == 2
     error = capsys.readouterr().err
+    assert f"reminders {command}:" in error
     assert "in-memory" in error
+    assert part in error
     assert "reminders serve" in error
+    assert "REMINDERS_DATABASE_URL" in error
     assert servers == []
+
+
+# -- the delivery settings --------------------------------------------------------------------------------
+
+
+def settings_from(argv: list[str], env: dict[str, str] | None = None) -> config.ServeSettings:
+    return config.load(config.ServeSettings, cli.parser().parse_args(argv), env or {})
+
+
+def test_the_delivery_settings_have_the_documented_defaults() -> None:
+    settings = settings_from(["serve"])
+
+    assert settings.delivery_enabled is True
+    assert settings.delivery_lease_seconds == 60
+    assert settings.per_target_concurrency == 4
+    assert settings.send_wait_seconds == 10
+    assert settings.shutdown_grace_seconds == 10
+    assert settings.keep_deliveries_days == 90
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "field", "expected"),
+    [
+        ("--delivery-lease-seconds", "90", "delivery_lease_seconds", 90),
+        ("--per-target-concurrency", "2", "per_target_concurrency", 2),
+        ("--send-wait-seconds", "0.5", "send_wait_seconds", 0.5),
+        ("--shutdown-grace-seconds", "3", "shutdown_grace_seconds", 3),
+        ("--keep-deliveries-days", "7", "keep_deliveries_days", 7),
+    ],
+)
+@pytest.mark.parametrize("command", ["serve", "worker", "tick"])
+def test_each_delivery_setting_is_a_flag_and_a_variable_and_the_flag_wins(
+    command: str, flag: str, value: str, field: str, expected: float
+) -> None:
+    variable = "REMINDERS_" + flag.removeprefix("--").replace("-", "_").upper()
+
+    assert getattr(settings_from([command], {variable: value}), field) == expected
+    assert getattr(settings_from([command, flag, value], {variable: "1000"}), field) == expected
+
+
+def test_no_delivery_turns_the_servers_delivery_worker_off() -> None:
+    assert settings_from(["serve", "--no-delivery"]).delivery_enabled is False
+    assert settings_from(["serve", "--no-delivery-enabled"]).delivery_enabled is False
+    assert settings_from(["serve"], {"REMINDERS_DELIVERY_ENABLED": "false"}).delivery_enabled is False
+
+
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [
+        (["serve", "--delivery-lease-seconds", "5"], {}),
+        (["serve", "--delivery-lease-seconds", "10"], {}),  # equal to the default channel timeout
+        (["worker", "--channel-timeout-seconds", "60"], {}),  # equal to the default lease
+        (["serve", "--channel-timeout-seconds", "30"], {"REMINDERS_DELIVERY_LEASE_SECONDS": "20"}),
+    ],
+)
+def test_a_lease_no_longer_than_the_channel_timeout_stops_start_up_naming_both(
+    servers: list[dict[str, Any]],
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    env: dict[str, str],
+) -> None:
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+
+    assert cli.main(argv) == 2
+
+    error = capsys.readouterr().err
+    assert "--delivery-lease-seconds" in error
+    assert "--channel-timeout-seconds" in error
+    assert servers == []
+
+
+def test_a_lease_longer_than_the_channel_timeout_is_accepted(servers: list[dict[str, Any]]) -> None:
+    assert cli.main(["serve", "--delivery-lease-seconds", "20", "--channel-timeout-seconds", "5"]) == 0
+
+    assert len(servers) == 1
+
+
+def test_the_shutdown_grace_bounds_how_long_the_server_waits_when_stopping(
+    servers: list[dict[str, Any]],
+) -> None:
+    assert cli.main(["serve", "--shutdown-grace-seconds", "2.5"]) == 0
+
+    [options] = servers
+    assert options["grace"] == 3
+
+
+@pytest.mark.parametrize(
+    ("flags", "status", "state"),
+    [
+        (["--send-wait-seconds", "5"], 200, "sent"),
+        (["--no-delivery", "--send-wait-seconds", "0"], 202, "pending"),
+    ],
+)
+def test_serve_sends_what_it_queues_unless_delivery_is_off(
+    servers: list[dict[str, Any]], flags: list[str], status: int, state: str
+) -> None:
+    assert cli.main(["serve", "--database-url", "memory://", *flags]) == 0
+    [options] = servers
+
+    with TestClient(options["app"]) as http:
+        owner = http.post("/users/", json={"name": "Ann", "email": "ann@example.com"}).json()
+        reminder = http.post(
+            "/notifications/",
+            json={
+                "owner_id": owner["id"],
+                "title": "Stand-up",
+                "message": "Join",
+                "channel": "log",
+                "time_of_day": "09:00",
+                "frequency": "daily",
+            },
+        ).json()
+        response = http.post(f"/notifications/send/{reminder['id']}")
+        queue = http.get("/health").json()["checks"]["queue"]
+
+    assert response.status_code == status, response.text
+    assert response.json()["status"] == state
+    assert queue["pending"] == (1 if state == "pending" else 0)
 
 
 # -- a real server -------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -9,9 +10,18 @@ from starlette.testclient import TestClient
 
 from application.channels import PermanentChannelError, TransientChannelError
 from application.commands import CheckDueReminders
+from application.retry_policy import RetryPolicy
 from entrypoints.bootstrap import Service
-from tests.e2e.api_helpers import assert_error, assert_validation_error, create_reminder, create_user
-from tests.fakes import FixedClock, RecordingChannel
+from entrypoints.settings import ServeSettings
+from tests.e2e.api_helpers import (
+    assert_error,
+    assert_validation_error,
+    create_reminder,
+    create_user,
+    wait_until_idle,
+)
+from tests.e2e.conftest import StartApp
+from tests.fakes import FixedClock, RecordingChannel, run_queue
 
 DELIVERY_KEYS = {
     "delivery_id",
@@ -20,12 +30,17 @@ DELIVERY_KEYS = {
     "status",
     "scheduled_for",
     "sent_at",
+    "next_attempt_at",
     "lateness_seconds",
     "attempts",
     "attempt_log",
     "error",
 }
 RETRIES = 4  # attempts per delivery in tests.fakes.make_service
+# Retries wait up to ten minutes: on the fixed clock a retried delivery stays pending until the test
+# moves time on, so a request's wait for the outcome ends first.
+SLOW_RETRIES = RetryPolicy(attempts=RETRIES, base_seconds=600, max_seconds=600)
+SHORT_WAIT = ServeSettings(scheduler_enabled=False, send_wait_seconds=1)
 
 
 @pytest.fixture
@@ -62,7 +77,7 @@ def test_sending_now_delivers_through_the_channel_and_leaves_the_schedule_alone(
     assert (sent["channel"], sent["status"], sent["attempts"]) == ("recording", "sent", 1)
     assert sent["scheduled_for"] is None
     assert sent["sent_at"] == "2026-01-05T08:00:00+00:00"
-    assert sent["error"] is None
+    assert (sent["error"], sent["next_attempt_at"]) == (None, None)
     assert [(a["number"], a["error"]) for a in sent["attempt_log"]] == [(1, None)]
     assert [(n.title, n.message) for n in channel.sent] == [("Stand-up", "Hello Ada")]
     after = client.get(f"/notifications/{reminder['id']}").json()
@@ -246,7 +261,9 @@ def test_a_due_slot_is_delivered_once_and_the_reminder_moves_on(
     clock.advance(hours=1, seconds=30)
 
     service.bus.handle(CheckDueReminders(now=clock.now()))
+    wait_until_idle(service)
     service.bus.handle(CheckDueReminders(now=clock.now()))
+    wait_until_idle(service)
 
     [delivery] = deliveries_of(client, daily["id"])
     assert (delivery["status"], delivery["scheduled_for"]) == ("sent", "2026-01-05T09:00:00+00:00")
@@ -256,3 +273,109 @@ def test_a_due_slot_is_delivered_once_and_the_reminder_moves_on(
     assert after["last_run_at"] == "2026-01-05T09:00:30+00:00"
     assert after["next_run_at"] == "2026-01-06T09:00:00+00:00"
     assert after["active"] is True
+
+
+def test_a_slot_fired_by_the_scheduler_is_sent_by_the_worker_not_by_the_tick(
+    client: TestClient, clock: FixedClock, service: Service, channel: RecordingChannel, owner: dict[str, Any]
+) -> None:
+    """The tick only records the slot as pending; the app's delivery worker sends it moments later."""
+    daily = create_reminder(client, owner["id"], time_of_day="09:00")
+    clock.advance(hours=1)
+    channel.failures = transient(1)
+
+    service.bus.handle(CheckDueReminders(now=clock.now()))
+    wait_until_idle(service)
+
+    [delivery] = deliveries_of(client, daily["id"])
+    assert (delivery["status"], delivery["attempts"]) == ("sent", 2)
+    assert [a["error"] for a in delivery["attempt_log"]] == ["timeout 1", None]
+    assert [n.scheduled_for for n in channel.sent] == [datetime(2026, 1, 5, 9, 0, tzinfo=UTC)]
+    assert len({n.idempotency_key for n in channel.tried}) == 1
+
+
+# -- still retrying when the wait ends: 202 --------------------------------------------------------------
+
+
+def test_a_send_still_retrying_when_the_wait_ends_is_a_202_with_its_attempts_so_far(
+    start_app: StartApp, clock: FixedClock
+) -> None:
+    channel = RecordingChannel(transient(1))
+    client, service = start_app(SHORT_WAIT, channels={"recording": channel}, retry_policy=SLOW_RETRIES)
+    reminder = create_reminder(client, create_user(client)["id"])
+
+    response = client.post(f"/notifications/send/{reminder['id']}")
+
+    assert response.status_code == 202, response.text
+    queued = response.json()
+    assert set(queued) == DELIVERY_KEYS
+    assert (queued["status"], queued["attempts"], queued["error"], queued["sent_at"]) == (
+        "pending",
+        1,
+        "timeout 1",
+        None,
+    )
+    assert [(a["number"], a["error"]) for a in queued["attempt_log"]] == [(1, "timeout 1")]
+    # When it is tried again: within the retry policy's ten minutes.
+    retry_at = datetime.fromisoformat(queued["next_attempt_at"])
+    assert clock.now() < retry_at <= clock.now() + timedelta(seconds=600)
+    assert channel.sent == []
+    assert client.get(f"/deliveries/{queued['delivery_id']}").json()["status"] == "pending"
+
+    clock.advance(seconds=601)
+    wait_until_idle(service)
+
+    later = client.get(f"/deliveries/{queued['delivery_id']}").json()
+    assert (later["status"], later["attempts"], later["next_attempt_at"]) == ("sent", 2, None)
+    assert [(a["number"], a["error"]) for a in later["attempt_log"]] == [(1, "timeout 1"), (2, None)]
+    assert len(channel.sent) == 1
+
+
+def test_a_retry_still_retrying_when_the_wait_ends_is_a_202_keeping_its_earlier_attempts(
+    start_app: StartApp, clock: FixedClock
+) -> None:
+    channel = RecordingChannel([PermanentChannelError("refused"), TransientChannelError("timeout")])
+    client, service = start_app(SHORT_WAIT, channels={"recording": channel}, retry_policy=SLOW_RETRIES)
+    reminder = create_reminder(client, create_user(client)["id"])
+    failed = assert_error(client.post(f"/notifications/send/{reminder['id']}"), 502, "delivery_failed")
+
+    response = client.post(f"/deliveries/{failed['details']['delivery_id']}/retry")
+
+    assert response.status_code == 202, response.text
+    retrying = response.json()
+    assert retrying["delivery_id"] == failed["details"]["delivery_id"]
+    assert (retrying["status"], retrying["attempts"], retrying["error"]) == ("pending", 2, "timeout")
+    assert [(a["number"], a["error"]) for a in retrying["attempt_log"]] == [(1, "refused"), (2, "timeout")]
+    assert_error(client.post(f"/deliveries/{retrying['delivery_id']}/retry"), 409, "conflict")
+
+    clock.advance(seconds=601)
+    wait_until_idle(service)
+
+    assert client.get(f"/deliveries/{retrying['delivery_id']}").json()["status"] == "sent"
+    assert len(channel.sent) == 1
+
+
+def test_a_send_with_no_worker_running_answers_202_once_the_wait_is_over(
+    start_app: StartApp, clock: FixedClock
+) -> None:
+    """With delivery off in this process, the request still only queues; a worker elsewhere sends it."""
+    channel = RecordingChannel()
+    client, service = start_app(
+        ServeSettings(scheduler_enabled=False, delivery_enabled=False, send_wait_seconds=0.2),
+        channels={"recording": channel},
+    )
+    reminder = create_reminder(client, create_user(client)["id"])
+
+    response = client.post(f"/notifications/send/{reminder['id']}")
+
+    assert response.status_code == 202, response.text
+    queued = response.json()
+    assert (queued["status"], queued["attempts"], queued["attempt_log"]) == ("pending", 0, [])
+    assert queued["next_attempt_at"] == clock.now().isoformat()  # due at once
+    assert channel.tried == []
+    [listed] = deliveries_of(client, reminder["id"])
+    assert (listed["delivery_id"], listed["status"]) == (queued["delivery_id"], "pending")
+
+    run_queue(service, worker="another-process")
+
+    assert client.get(f"/deliveries/{queued['delivery_id']}").json()["status"] == "sent"
+    assert len(channel.sent) == 1

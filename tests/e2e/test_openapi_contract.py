@@ -56,6 +56,11 @@ def test_the_document_is_valid_openapi_3_1(base_url: str) -> None:
     create = document["paths"]["/notifications/"]["post"]
     assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("CreateReminder")
     assert set(create["responses"]) >= {"201", "400", "404", "409", "413", "415", "500"}
+    for path in ("/notifications/send/{reminder_id}", "/deliveries/{delivery_id}/retry"):
+        responses = document["paths"][path]["post"]["responses"]
+        assert set(responses) >= {"200", "202", "404", "409", "502"}, path
+        for status in ("200", "202"):
+            assert responses[status]["content"]["application/json"]["schema"]["$ref"].endswith("DeliveryOut")
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

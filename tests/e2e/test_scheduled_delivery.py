@@ -1,4 +1,5 @@
-"""The running service delivers on its own: a live server, the real clock, a 0.2 s tick and a thread pool."""
+"""The running service delivers on its own: a live server, the real clock, a 0.2 s tick and the delivery
+worker of its lifespan."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import httpx
 
 from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.system_clock import SystemClock
-from adapters.thread_dispatcher import ThreadPoolDispatcher
 from application.channels import TransientChannelError
 from entrypoints.server import app_for
 from entrypoints.settings import ServeSettings
@@ -31,7 +31,6 @@ def running(channel: RecordingChannel, settings: ServeSettings = TICK) -> Iterat
         clock=SystemClock(),
         channels={"recording": channel},
         metrics=metrics,
-        dispatcher=ThreadPoolDispatcher(workers=4),
     )
     with serve(app_for(service, metrics, settings)) as url, httpx.Client(base_url=url, timeout=5) as client:
         yield client
@@ -110,7 +109,8 @@ def test_a_once_reminder_is_delivered_exactly_once_on_time() -> None:
         assert (scheduler["enabled"], scheduler["status"]) == (True, "ok")
         assert datetime.fromisoformat(scheduler["last_tick_at"]) > slot
         assert scheduler["seconds_since_last_tick"] < 1
-        assert scheduler["pending_deliveries"] == 0
+        queue = health.json()["checks"]["queue"]
+        assert (queue["status"], queue["pending"], queue["due"], queue["in_flight"]) == ("ok", 0, 0, 0)
 
 
 def test_a_scheduled_delivery_through_a_failing_channel_fails_visibly_and_retry_sends_it() -> None:

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from application.channels import Notification, NotificationChannel
-from application.sender import NotificationSender, RetryPolicy, SendOutcome
+from application.retry_policy import RetryPolicy
+from application.sender import NotificationSender
+from domain.delivery import Attempt
 from tests.fakes import FixedClock
 from tests.integration.peers import HttpReceiver, SmtpServer
 
@@ -33,23 +36,38 @@ def make_notification(channel: str, target: str | None = None, **fields: Any) ->
     return Notification(**values)
 
 
+@dataclass
+class Round:
+    """The attempts of one round of sending, and how it ended (None: sent)."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+    error: str | None = None
+
+
 class Sending:
-    """A NotificationSender over one channel with zero backoff; `sleeps` records every wait it asked for."""
+    """One round of sending through one channel as the delivery queue makes it: one attempt at a
+    time through the real NotificationSender; a transient failure is tried again while the retry
+    policy (4 attempts, no base backoff) allows, a permanent one ends the round. Nothing sleeps:
+    `waits` records each wait the queue would schedule before the next attempt."""
 
     def __init__(self, name: str, channel: NotificationChannel, *, max_seconds: float = 0) -> None:
-        self.sleeps: list[float] = []
-        self.sender = NotificationSender(
-            channels={name: channel},
-            clock=FixedClock(),
-            policy=RetryPolicy(attempts=4, base_seconds=0, max_seconds=max_seconds),
-            sleep=self.sleeps.append,
-        )
+        self.waits: list[float] = []
+        self.policy = RetryPolicy(attempts=4, base_seconds=0, max_seconds=max_seconds)
+        self.sender = NotificationSender(channels={name: channel}, clock=FixedClock())
 
-    def send(self, notification: Notification) -> SendOutcome:
-        return self.sender.send(notification)
+    def send(self, notification: Notification) -> Round:
+        outcome = Round()
+        while True:
+            result = self.sender.attempt(notification, number=len(outcome.attempts) + 1)
+            outcome.attempts.append(result.attempt)
+            outcome.error = result.attempt.error
+            made = len(outcome.attempts)
+            if result.succeeded or not result.transient or not self.policy.allows_another(made):
+                return outcome
+            self.waits.append(self.policy.wait_seconds(made, retry_after=result.retry_after))
 
 
-def errors(outcome: SendOutcome) -> list[str | None]:
+def errors(outcome: Round) -> list[str | None]:
     return [attempt.error for attempt in outcome.attempts]
 
 

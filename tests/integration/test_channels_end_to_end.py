@@ -1,4 +1,5 @@
-"""A due reminder on each real channel, from the scheduler's tick to the peer, through the real bus."""
+"""A due reminder on each real channel, from the scheduler's tick through the delivery queue to the peer,
+through the real bus."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from domain.delivery import DeliveryStatus
 from domain.schedule import Frequency
 from domain.user import User
 from entrypoints.bootstrap import Service
-from tests.fakes import START, FixedClock, make_service
+from tests.fakes import START, FixedClock, make_service, run_queue
 from tests.integration.conftest import TIMEOUT
 from tests.integration.peers import HOST, HttpReceiver, SmtpServer
 
@@ -86,6 +87,7 @@ def test_a_due_reminder_reaches_every_real_channel_once(
 
     clock.advance(hours=1, minutes=1)  # 10:00 in Berlin is 09:00 UTC
     service.bus.handle(CheckDueReminders(now=clock.now()))
+    run_queue(service)
 
     [mail] = smtp_server.handler.mails
     assert mail.rcpt_tos == ["ann@example.com"]

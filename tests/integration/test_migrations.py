@@ -7,17 +7,23 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, text
 
-from adapters.sql import SqlStore, connect
+from adapters.sql import SqlStore, SqlUnitOfWork, connect, tables
 from adapters.sql import schema as sql_schema
 from adapters.sql.tables import metadata
+from domain.delivery import Attempt, Delivery, DeliveryStatus
+from domain.reminder import Reminder
+from tests.builders import NOW, make_reminder, make_user
 from tests.databases import postgres_admin_url, postgres_database
+from tests.fakes import FixedClock, make_service, run_queue
 
 TABLES = {"users", "reminders", "deliveries"}
 
@@ -125,3 +131,122 @@ def test_instances_migrating_one_postgresql_database_at_once_do_not_race() -> No
             assert table_names(store) == TABLES
         finally:
             store.dispose()
+
+
+# -- the delivery queue (0002) -----------------------------------------------------------------------------
+
+T0 = NOW + timedelta(minutes=1)
+
+
+def deliveries_at_0001(store: SqlStore, *rows: dict[str, Any]) -> None:
+    """Rows as the release before the queue wrote them: no claim token, no retry round."""
+    with store.writing() as connection:
+        for row in rows:
+            values = {
+                "channel": "log",
+                "status": "pending",
+                "scheduled_for": None,
+                "created_at": T0,
+                "sent_at": None,
+                "attempts": [],
+                "error": None,
+                "claimed_at": None,
+                "claimed_by": None,
+                "lease_expires_at": None,
+                "next_attempt_at": None,
+                "version": 1,
+                **row,
+            }
+            connection.execute(insert(tables.deliveries).values(**values))
+
+
+def owner_and_reminder(store: SqlStore) -> Reminder:
+    owner = make_user()
+    reminder = make_reminder(owner)
+    with SqlUnitOfWork(store) as uow:
+        uow.users.add(owner)
+        uow.reminders.add(reminder)
+        uow.commit()
+    return reminder
+
+
+def load(store: SqlStore, *ids: str) -> list[Delivery]:
+    with SqlUnitOfWork(store) as uow:
+        found = uow.deliveries.get_many(ids)
+    return [found[delivery_id] for delivery_id in ids]
+
+
+def test_pending_deliveries_of_0001_claimed_or_not_are_due_at_once_and_unclaimed_after_upgrading(
+    store: SqlStore,
+) -> None:
+    sql_schema.upgrade(store)
+    sql_schema.downgrade(store, "0001")
+    assert sql_schema.current(store) == "0001"
+    reminder = owner_and_reminder(store)
+    sent_at = T0 + timedelta(seconds=1)
+    deliveries_at_0001(
+        store,
+        {"id": "unclaimed", "reminder_id": reminder.id},
+        {
+            "id": "claimed",
+            "reminder_id": reminder.id,
+            "scheduled_for": NOW,
+            "claimed_by": "old-release-worker",
+            "claimed_at": T0,
+            "lease_expires_at": T0 + timedelta(days=1),  # a lease no worker of the new release can hold
+        },
+        {"id": "sent", "reminder_id": reminder.id, "status": "sent", "sent_at": sent_at},
+    )
+
+    assert sql_schema.upgrade(store) == ("0001", sql_schema.head())
+
+    unclaimed, claimed, sent = load(store, "unclaimed", "claimed", "sent")
+    for delivery in (unclaimed, claimed):
+        assert delivery.status is DeliveryStatus.PENDING
+        assert delivery.next_attempt_at == T0
+        assert (delivery.claimed_by, delivery.claimed_at, delivery.lease_expires_at) == (None, None, None)
+        assert (delivery.claim_token, delivery.round_start) == (None, 0)
+    assert (sent.status, sent.sent_at, sent.next_attempt_at) == (DeliveryStatus.SENT, sent_at, None)
+    with SqlUnitOfWork(store) as uow:
+        stats = uow.deliveries.queue_stats(T0)
+    assert (stats.pending, stats.due, stats.in_flight, stats.oldest_due_at) == (2, 2, 0, T0)
+
+    service = make_service(clock=FixedClock(T0), uow_factory=lambda: SqlUnitOfWork(store))
+    assert sorted(d.id for d in run_queue(service)) == ["claimed", "unclaimed"]
+    assert [d.status for d in load(store, "unclaimed", "claimed")] == [DeliveryStatus.SENT] * 2
+
+
+def test_a_queue_full_of_work_survives_a_downgrade_to_0001_and_an_upgrade_back(store: SqlStore) -> None:
+    sql_schema.upgrade(store)
+    reminder = owner_and_reminder(store)
+    later = T0 + timedelta(minutes=5)
+    with SqlUnitOfWork(store) as uow:
+        claimed = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=NOW, now=T0)
+        claimed.claim("worker", T0, lease=timedelta(seconds=60))
+        retrying = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=T0, now=T0)
+        token = retrying.claim("worker", T0, lease=timedelta(seconds=60))
+        retrying.retry_later(token, Attempt(1, T0, 5.0, "timeout"), now=T0, at=later)
+        cancelled = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=later, now=T0)
+        token = cancelled.claim("worker", T0, lease=timedelta(seconds=60))
+        cancelled.cancel("the reminder was deleted", token=token, now=T0)
+        for delivery in (claimed, retrying, cancelled):
+            uow.deliveries.add(delivery)
+        uow.commit()
+
+    sql_schema.downgrade(store, "0001")
+    sql_schema.upgrade(store)
+
+    assert sql_schema.current(store) == sql_schema.head()
+    assert schema_differences(store) == []
+    was_claimed, was_retrying, was_cancelled = load(store, claimed.id, retrying.id, cancelled.id)
+    assert (was_claimed.status, was_claimed.next_attempt_at, was_claimed.claimed_by) == (
+        DeliveryStatus.PENDING,
+        T0,
+        None,
+    )
+    assert (was_retrying.status, was_retrying.next_attempt_at) == (DeliveryStatus.PENDING, later)
+    assert [a.error for a in was_retrying.attempts] == ["timeout"]
+    # The release before the queue had no "cancelled": such a delivery is a failed one, with its reason.
+    assert (was_cancelled.status, was_cancelled.error) == (DeliveryStatus.FAILED, "the reminder was deleted")
+    with SqlUnitOfWork(store) as uow:
+        assert [d.id for d in uow.deliveries.claimable(T0, limit=10)] == [claimed.id]

@@ -96,7 +96,7 @@ def test_rate_limiting_honours_retry_after(channel: SlackChannel, receiver: Http
 
     outcome = sending.send(make_notification("slack", hook))
 
-    assert (outcome.error, len(outcome.attempts), sending.sleeps) == (None, 2, [2.0])
+    assert (outcome.error, len(outcome.attempts), sending.waits) == (None, 2, [2.0])
 
 
 def test_a_slow_slack_times_out_and_is_retried(

@@ -68,9 +68,15 @@ def test_health_turns_503_when_postgresql_goes_away_and_recovers_by_itself(
         down = wait_for_status(client, 503)
         assert down["checks"]["store"] == {
             "status": "unavailable",
+            "reason": None,
             "store": "postgresql",
             "error": "StoreUnavailable",
         }
+        # The queue lives in the same database: its check cannot answer either.
+        assert (down["checks"]["queue"]["status"], down["checks"]["queue"]["error"]) == (
+            "unavailable",
+            "StoreUnavailable",
+        )
         failed = client.get("/users/")
         assert failed.status_code == 503
         assert failed.json()["code"] == "unavailable"

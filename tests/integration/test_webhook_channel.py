@@ -131,7 +131,7 @@ def test_too_many_requests_waits_as_long_as_the_receiver_asks(
 
     assert outcome.error is None
     assert errors(outcome) == ["webhook 127.0.0.1 answered 429 Too Many Requests: slow down", None]
-    assert sending.sleeps == [7.0]
+    assert sending.waits == [7.0]
 
 
 def test_retry_after_as_an_http_date_is_honoured(channel: WebhookChannel, receiver: HttpReceiver) -> None:
@@ -141,8 +141,8 @@ def test_retry_after_as_an_http_date_is_honoured(channel: WebhookChannel, receiv
 
     assert sending.send(make_notification("webhook", receiver.url())).error is None
 
-    [slept] = sending.sleeps
-    assert 3.0 <= slept <= 5.0
+    [waited] = sending.waits
+    assert 3.0 <= waited <= 5.0
 
 
 def test_the_senders_cap_bounds_a_long_retry_after(channel: WebhookChannel, receiver: HttpReceiver) -> None:
@@ -150,7 +150,7 @@ def test_the_senders_cap_bounds_a_long_retry_after(channel: WebhookChannel, rece
     sending = Sending("webhook", channel, max_seconds=30)
 
     assert sending.send(make_notification("webhook", receiver.url())).error is None
-    assert sending.sleeps == [30.0]
+    assert sending.waits == [30.0]
 
 
 @pytest.mark.parametrize(
