@@ -21,6 +21,10 @@ bench: $(STAMP)
 bench-stores: $(STAMP)
 	$(BIN)/python -m bench.stores
 
+.PHONY: bench-delivery
+bench-delivery: $(STAMP)
+	$(BIN)/python -m bench.delivery
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
 	$(PYTHON) -m venv $(VENV)

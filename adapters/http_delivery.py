@@ -25,6 +25,7 @@ from domain.errors import InvalidTarget
 from domain.redaction import MASK, redact
 
 _SNIPPET = 200
+_DRAIN_LIMIT = 64 * 1024
 # Shorter pieces of a URL ("hooks", "v1") are words, not credentials.
 _SCRUBBED_LENGTH = 8
 
@@ -89,6 +90,11 @@ def retry_after_seconds(value: str | None, *, now: datetime) -> float | None:
     return max((when - now).total_seconds(), 0.0)
 
 
+def pool_limits(connections: int) -> httpx.Limits:
+    """A client pool for `connections` requests at once, each connection kept for the next send."""
+    return httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+
+
 def post(
     client: httpx.Client,
     url: str,
@@ -132,6 +138,7 @@ def _scrubber(url: str) -> Callable[[str], str]:
 def _raise_for_status(response: httpx.Response, peer: str, scrub: Callable[[str], str]) -> None:
     status = response.status_code
     if 200 <= status < 300:
+        _drain(response)
         return
     summary = scrub(f"{peer} answered {status} {response.reason_phrase}{_snippet(response)}")
     if status == 429 or status >= 500:
@@ -140,6 +147,19 @@ def _raise_for_status(response: httpx.Response, peer: str, scrub: Callable[[str]
     if 300 <= status < 400:
         raise PermanentChannelError(f"{summary} (redirects are not followed)")
     raise PermanentChannelError(summary)
+
+
+def _drain(response: httpx.Response) -> None:
+    """Read a short answer to its end, so the connection goes back to the pool for the next send
+    to that receiver (a response closed unread closes its connection); a long one is left unread."""
+    read = 0
+    try:
+        for chunk in response.iter_raw():
+            read += len(chunk)
+            if read > _DRAIN_LIMIT:
+                return
+    except httpx.HTTPError:
+        pass  # sent all the same: the status decided
 
 
 def _snippet(response: httpx.Response) -> str:

@@ -16,7 +16,7 @@ import json
 
 import httpx
 
-from adapters.http_delivery import HttpTarget, parse_http_url, post, redact_httpx_logs
+from adapters.http_delivery import HttpTarget, parse_http_url, pool_limits, post, redact_httpx_logs
 from application.channels import Notification, PermanentChannelError
 from domain.errors import InvalidTarget
 
@@ -59,7 +59,10 @@ class SlackChannel:
         client: httpx.Client | None = None,
         allowed_hosts: frozenset[str] = SLACK_HOSTS,
         allow_insecure_local: bool = False,
+        connections: int = 100,
     ) -> None:
+        """`connections`: the most requests in flight at once (the client's pool), at least the
+        worker's delivery concurrency, or the extra senders wait inside send()."""
         if timeout <= 0:
             raise ValueError("the Slack timeout must be positive")
         if not allowed_hosts:
@@ -69,7 +72,7 @@ class SlackChannel:
         self._allow_insecure_local = allow_insecure_local
         # A client passed in belongs to the caller, who closes it; one made here is closed by close().
         self._owns_client = client is None
-        self._client = client or httpx.Client(follow_redirects=False)
+        self._client = client or httpx.Client(follow_redirects=False, limits=pool_limits(connections))
         redact_httpx_logs()
 
     def __repr__(self) -> str:

@@ -42,7 +42,7 @@ import json
 
 import httpx
 
-from adapters.http_delivery import parse_http_url, post, redact_httpx_logs
+from adapters.http_delivery import parse_http_url, pool_limits, post, redact_httpx_logs
 from application.channels import Notification, PermanentChannelError
 from domain.errors import InvalidTarget
 
@@ -73,7 +73,16 @@ def payload(notification: Notification) -> bytes:
 
 
 class WebhookChannel:
-    def __init__(self, *, secret: str | None, timeout: float, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        secret: str | None,
+        timeout: float,
+        client: httpx.Client | None = None,
+        connections: int = 100,
+    ) -> None:
+        """`connections`: the most requests in flight at once (the client's pool), at least the
+        worker's delivery concurrency, or the extra senders wait inside send()."""
         if secret == "":
             raise ValueError("the webhook secret must not be empty; pass None to send unsigned requests")
         if timeout <= 0:
@@ -82,7 +91,7 @@ class WebhookChannel:
         self._timeout = httpx.Timeout(timeout)
         # A client passed in belongs to the caller, who closes it; one made here is closed by close().
         self._owns_client = client is None
-        self._client = client or httpx.Client(follow_redirects=False)
+        self._client = client or httpx.Client(follow_redirects=False, limits=pool_limits(connections))
         redact_httpx_logs()
 
     def __repr__(self) -> str:

@@ -40,6 +40,8 @@ def _mask_path_tokens(url: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """`text` with every recognisable secret in a URL replaced by ****."""
+    if "/" not in text and "=" not in text:
+        return text  # every shape below has one; most log fields have neither
     for pattern in (_USERINFO, _SLACK, _DISCORD, _TELEGRAM, _QUERY):
         text = pattern.sub(rf"\g<head>{MASK}", text)
     return _URL_PATH.sub(_mask_path_tokens, text)

@@ -133,8 +133,10 @@ def build_channels(settings: ServeSettings) -> ChannelSetup:
     channels: dict[str, NotificationChannel] = {
         "log": LogChannel(),
         "email": email,
-        "webhook": WebhookChannel(secret=settings.webhook_secret, timeout=timeout),
-        "slack": SlackChannel(timeout=timeout),
+        "webhook": WebhookChannel(
+            secret=settings.webhook_secret, timeout=timeout, connections=settings.delivery_concurrency
+        ),
+        "slack": SlackChannel(timeout=timeout, connections=settings.delivery_concurrency),
     }
     report |= {"log": "ok", "webhook": "signed" if settings.webhook_secret else "unsigned", "slack": "ok"}
     try:

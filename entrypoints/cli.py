@@ -18,6 +18,7 @@ import uvicorn
 from domain.redaction import redact
 from entrypoints import settings as config
 from entrypoints.bootstrap import MEMORY_URL, SchemaError, migrate_store
+from entrypoints.gc_tuning import tune_garbage_collector
 from entrypoints.logging_setup import configure_logging
 from entrypoints.server import build_app, build_runtime
 from entrypoints.standalone_ticker import run_ticker
@@ -84,13 +85,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise TypeError("serve, tick and worker take the serve settings")
         if args.command == "tick":
             keep = timedelta(days=settings.keep_deliveries_days)
-            run_ticker(build_runtime(settings), interval=settings.tick_seconds, keep=keep)
+            runtime = build_runtime(settings)
+            tune_garbage_collector()
+            run_ticker(runtime, interval=settings.tick_seconds, keep=keep)
             return 0
         if args.command == "worker":
-            run_worker(build_runtime(settings), settings)
+            runtime = build_runtime(settings)
+            tune_garbage_collector()
+            run_worker(runtime, settings)
             return 0
         stopping = threading.Event()
         app = build_app(settings, stopping=stopping)
+        tune_garbage_collector()
     except (ValueError, SchemaError) as error:
         print(f"reminders {args.command}: {redact(str(error))}", file=sys.stderr)
         return 2
@@ -134,6 +140,9 @@ class _Server(uvicorn.Server):
         log.info("stopping: waiting up to %d s for requests and deliveries in flight", grace)
         self._stopping.set()
         super().handle_exit(sig, frame)
+        # uvicorn raises the signal again once it has stopped, so the process would end "killed by
+        # SIGTERM" (143) after a clean shutdown; it exits 0 instead, as `reminders worker` does.
+        self._captured_signals.clear()
 
 
 def _migrate(settings: config.StoreSettings) -> int:

@@ -43,6 +43,7 @@ from entrypoints.peer_limiter import PeerLimiter
 log = logging.getLogger("reminders.worker")
 
 _RECORD_BATCH = 500
+_RECORD_LINGER_SECONDS = 0.02
 _EXPIRY_BATCH = 500
 # A claim given back because its host is busy is due again this much later.
 _BUSY_DELAY_SECONDS = 2.0
@@ -158,7 +159,7 @@ class DeliveryWorker:
                 last_expiry = time.monotonic()
                 self._publish(ExpireLeases(limit=_EXPIRY_BATCH))
             room = config.claim_batch * 2 - self.held()
-            if room <= 0:
+            if room < config.claim_batch // 2:  # claim in batches worth a commit
                 self._room.wait(config.poll_seconds)
                 self._room.clear()
                 continue
@@ -180,6 +181,11 @@ class DeliveryWorker:
         peers = [self._peer(job) for job in jobs]
         local: list[_Held] = []
         with self._lock:
+            if self._stopping.is_set():
+                # Claimed while stop() began: straight back to the queue.
+                claims = [HeldClaim(job.delivery_id, job.token) for job in jobs]
+                self._outbox.put(_Release(claims, 0.0, "shutdown"))
+                return
             for job, peer in zip(jobs, peers, strict=True):
                 held = _Held(job, peer, start_by)
                 verdict = self._limiter.admit(held, peer)
@@ -260,9 +266,12 @@ class DeliveryWorker:
         stop = False
         while not stop:
             items = [self._outbox.get()]
-            while len(items) < _RECORD_BATCH:
+            # What arrives within a few milliseconds joins the same commit: one commit per outcome
+            # would cost more than the sends themselves.
+            until = time.monotonic() + _RECORD_LINGER_SECONDS
+            while len(items) < _RECORD_BATCH and items[-1] is not None:
                 try:
-                    items.append(self._outbox.get_nowait())
+                    items.append(self._outbox.get(timeout=max(0.0, until - time.monotonic())))
                 except Empty:
                     break
             outcomes = [outcome for item in items if isinstance(item, list) for outcome in item]
@@ -318,7 +327,7 @@ class DeliveryWorker:
         self._room.set()
         claimer = self._threads[-1] if self._threads else None
         if claimer is not None:
-            claimer.join(timeout=max(grace, 1.0))
+            claimer.join(timeout=max(0.5, grace / 2))
         with self._lock:
             unstarted = self._limiter.drain()
             while True:

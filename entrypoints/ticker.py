@@ -28,6 +28,7 @@ log = logging.getLogger("reminders.ticker")
 STALE_INTERVALS = 3
 PRUNE_BATCH = 500
 PRUNE_EVERY_SECONDS = 60.0
+_AFTER_THE_SECOND = 0.002
 
 
 class Ticker:
@@ -84,9 +85,17 @@ class Ticker:
             except Exception:
                 log.exception("tick failed")
             if not more:
-                pause = max(0.0, self._interval - (time.monotonic() - began))
+                pause = self._pause(began)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=pause)
+
+    def _pause(self, began: float) -> float:
+        """Until the next whole multiple of the interval on the wall clock (just after it), so slots,
+        which fall on whole seconds, fire as they come due rather than up to an interval late."""
+        interval = self._interval
+        if interval < 1 or interval % 1:
+            return max(0.0, interval - (time.monotonic() - began))
+        return interval - (time.time() % interval) + _AFTER_THE_SECOND
 
     def health(self) -> dict[str, Any]:
         reference = self._last_tick_monotonic or self._started_at

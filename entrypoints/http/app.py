@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from importlib.metadata import version as installed_version
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -70,6 +71,10 @@ def create_app(
                 "metrics": metrics,
                 "send_wait_seconds": send_wait_seconds,
                 "stopping": stopping,
+                # Threads of their own for /health and for requests waiting on a delivery, so
+                # neither waits behind the other, nor behind the shared pool.
+                "health_threads": anyio.CapacityLimiter(2),
+                "waiting_threads": anyio.CapacityLimiter(4),
             }
 
     app = Starlette(

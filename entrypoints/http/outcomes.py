@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import threading
 
-from starlette.concurrency import run_in_threadpool
+import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,12 +24,18 @@ from entrypoints.http.schemas import DeliveryOut
 _POLL_SECONDS = 0.5
 
 
-async def wait_for_outcome(request: Request, delivery: Delivery) -> Delivery:
+def request_began() -> float:
+    """The event loop's clock now: the wait is counted from the request's start."""
+    return asyncio.get_running_loop().time()
+
+
+async def wait_for_outcome(request: Request, delivery: Delivery, *, began: float) -> Delivery:
     wait: float = request.state.send_wait_seconds
+    threads: anyio.CapacityLimiter = request.state.waiting_threads
     stopping: threading.Event = request.state.stopping
     the_service = service(request)
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
+    deadline = began + wait
     nudged = asyncio.Event()
 
     def nudge() -> None:
@@ -44,7 +50,9 @@ async def wait_for_outcome(request: Request, delivery: Delivery) -> Delivery:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(nudged.wait(), timeout=min(remaining, _POLL_SECONDS))
             nudged.clear()
-            delivery = await run_in_threadpool(views.get_delivery, the_service.uow_factory, delivery.id)
+            delivery = await anyio.to_thread.run_sync(
+                views.get_delivery, the_service.uow_factory, delivery.id, limiter=threads
+            )
     finally:
         stop_listening()
     return delivery

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from application import views
 from application.commands import RetryDelivery
 from entrypoints.http.api import Operation, handle, json_response, read_query, service
-from entrypoints.http.outcomes import outcome_response, wait_for_outcome
+from entrypoints.http.outcomes import outcome_response, request_began, wait_for_outcome
 from entrypoints.http.queries import DeliveryQuery
 from entrypoints.http.schemas import DeliveryOut, DeliveryPage
 
@@ -34,8 +34,9 @@ async def get_delivery(request: Request) -> Response:
 
 
 async def retry_delivery(request: Request) -> Response:
+    began = request_began()
     delivery = await handle(request, RetryDelivery(delivery_id=request.path_params["delivery_id"]))
-    return outcome_response(await wait_for_outcome(request, delivery))
+    return outcome_response(await wait_for_outcome(request, delivery, began=began))
 
 
 OPERATIONS = [

@@ -22,7 +22,7 @@ from entrypoints.http.api import (
     read_query,
     service,
 )
-from entrypoints.http.outcomes import outcome_response, wait_for_outcome
+from entrypoints.http.outcomes import outcome_response, request_began, wait_for_outcome
 from entrypoints.http.queries import ReminderDeliveryQuery, ReminderQuery
 from entrypoints.http.schemas import DeliveryOut, DeliveryPage, ReminderOut, ReminderPage
 
@@ -65,8 +65,9 @@ async def list_reminders_of_owner(request: Request) -> Response:
 
 
 async def send_now(request: Request) -> Response:
+    began = request_began()
     delivery = await handle(request, SendReminderNow(reminder_id=request.path_params["reminder_id"]))
-    return outcome_response(await wait_for_outcome(request, delivery))
+    return outcome_response(await wait_for_outcome(request, delivery, began=began))
 
 
 async def list_deliveries_of_reminder(request: Request) -> Response:

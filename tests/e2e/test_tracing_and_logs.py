@@ -19,8 +19,10 @@ JSON = {"content-type": "application/json"}
 
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    """Captured records at INFO, each with the request id of the request it was logged in."""
+    """Captured records at INFO (DEBUG for the access log, which logs "request started" there), each
+    with the request id of the request it was logged in."""
     caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="reminders.http")
     caplog.handler.addFilter(RequestIdFilter())
     return caplog
 

@@ -25,6 +25,8 @@ HOST = "127.0.0.1"
 EXECUTABLE = Path(sys.executable).parent / "reminders"
 READY_SECONDS = 30.0
 STOP_SECONDS = 20.0
+# What `tick` and `worker`, which serve no HTTP, log once they are running.
+READY_MESSAGES = {"tick": "scheduler started", "worker": "delivery worker ready"}
 
 
 class ProcessError(RuntimeError):
@@ -44,7 +46,7 @@ def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 class RemindersProcess:
-    """One `reminders serve` or `reminders tick`, its output in `log_path`."""
+    """One `reminders serve`, `tick` or `worker`, its output in `log_path`."""
 
     def __init__(
         self,
@@ -58,7 +60,7 @@ class RemindersProcess:
         self.command = command
         self.name = name
         self.log_path = cwd / f"{name}.log"
-        # `tick` takes --port too (it shares serve's settings) but listens on nothing.
+        # `tick` and `worker` take --port too (they share serve's settings) but listen on nothing.
         self.port = free_port() if command == "serve" else None
         argv = [str(EXECUTABLE), command, *args]
         if self.port is not None:
@@ -94,6 +96,10 @@ class RemindersProcess:
                     continue  # a line still being written
         return lines
 
+    def logged(self, message: str) -> list[dict[str, Any]]:
+        """The JSON log lines whose message starts with `message`."""
+        return [line for line in self.log_lines() if str(line.get("message", "")).startswith(message)]
+
     def describe(self, tail: int = 30) -> str:
         """Who it is, how it ended, and the end of its output: for failure messages."""
         code = self.process.poll()
@@ -102,7 +108,7 @@ class RemindersProcess:
         return f"{self.name} (pid {self.pid}, {state}): {' '.join(self.argv[1:])}\n--- output ---\n{last}"
 
     def wait_ready(self, timeout: float = READY_SECONDS) -> float:
-        """Until `serve` answers /health with 200, or `tick` logs that its scheduler started.
+        """Until `serve` answers /health with 200, or `tick` or `worker` logs that it is running.
 
         Returns the seconds since the process was started.
         """
@@ -118,7 +124,7 @@ class RemindersProcess:
 
     def _ready(self) -> bool:
         if self.port is None:
-            return any(line.get("message") == "scheduler started" for line in self.log_lines())
+            return bool(self.logged(READY_MESSAGES[self.command]))
         try:
             return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
         except httpx.TransportError:
