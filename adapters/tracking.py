@@ -31,18 +31,20 @@ class Write:
     # The version read before the change; None for an aggregate new to the store.
     expected_version: int | None
     delete: bool = False
+    # The fields an update changed, so a store can write those alone; empty for inserts and deletes.
+    changed: frozenset[str] = frozenset()
 
 
 _NOT_STATE = frozenset({"_events", "version"})
 
 
-def _changed(aggregate: Aggregate, snapshot: Aggregate) -> bool:
+def _changed(aggregate: Aggregate, snapshot: Aggregate) -> frozenset[str]:
     # Equal dicts mean unchanged (one comparison in C); only when they differ is it worth looking
-    # field by field past the two that are not state, stopping at the first that differs.
+    # field by field past the two that are not state.
     now, then = vars(aggregate), vars(snapshot)
     if now == then:
-        return False
-    return any(value != then[name] for name, value in now.items() if name not in _NOT_STATE)
+        return frozenset()
+    return frozenset(name for name, value in now.items() if name not in _NOT_STATE and value != then[name])
 
 
 @dataclass(slots=True)
@@ -101,6 +103,6 @@ class Tracker:
                     writes.append(Write(entry.aggregate, entry.version, delete=True))
             elif entry.snapshot is None:
                 writes.append(Write(entry.aggregate, None))
-            elif _changed(entry.aggregate, entry.snapshot):
-                writes.append(Write(entry.aggregate, entry.version))
+            elif changed := _changed(entry.aggregate, entry.snapshot):
+                writes.append(Write(entry.aggregate, entry.version, changed=changed))
         return writes

@@ -28,6 +28,16 @@ def table_of(aggregate: Aggregate) -> Table:
     raise TypeError(f"not stored here: {type(aggregate).__name__}")
 
 
+# Fields stored in more than one column; every other field is the column of its name.
+_FIELD_COLUMNS = {"schedule": ("time_of_day", "frequency", "timezone", "weekdays", "date")}
+
+
+def columns_of(fields: frozenset[str]) -> tuple[str, ...]:
+    """The columns that hold `fields` (an update writes these alone, and the version), sorted."""
+    columns = {column for field in fields for column in _FIELD_COLUMNS.get(field, (field,))}
+    return tuple(sorted(columns | {"version"}))
+
+
 def to_row(aggregate: Aggregate) -> dict[str, Any]:
     """Every column but `seq`, which the database assigns."""
     if isinstance(aggregate, User):

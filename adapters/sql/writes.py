@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import tables
-from adapters.sql.mapping import table_of, to_row
+from adapters.sql.mapping import columns_of, table_of, to_row
 from adapters.tracking import Write
 from domain.errors import Conflict, DuplicateEmail, DuplicateOccurrence, NotFound, StaleVersion
 
@@ -43,19 +43,31 @@ def apply_writes(connection: Connection, writes: Iterable[Write]) -> None:
     """Each run of same-kind writes to one table is one `executemany`: a tick's thousand updates and
     inserts cost a few round trips, not two thousand."""
     ordered = sorted(writes, key=_position)
-    for (table_name, action), run in groupby(ordered, key=_run_key):
-        _apply_run(connection, tables.metadata.tables[table_name], action, list(run))
+    for (table_name, action, columns), run in groupby(ordered, key=_run_key):
+        _apply_run(connection, tables.metadata.tables[table_name], action, list(run), columns)
 
 
-def _position(write: Write) -> tuple[bool, int, bool]:
+def _position(write: Write) -> tuple[bool, int, bool, tuple[str, ...]]:
     rank = _ORDER[table_of(write.aggregate).name]
-    # Deletes first, children before parents; then updates before inserts, parents before children.
-    return (not write.delete, -rank if write.delete else rank, write.expected_version is None)
+    # Deletes first, children before parents; then updates before inserts, parents before children;
+    # updates of the same columns together.
+    return (
+        not write.delete,
+        -rank if write.delete else rank,
+        write.expected_version is None,
+        _columns(write),
+    )
 
 
-def _run_key(write: Write) -> tuple[str, str]:
+def _run_key(write: Write) -> tuple[str, str, tuple[str, ...]]:
     action = "delete" if write.delete else "insert" if write.expected_version is None else "update"
-    return table_of(write.aggregate).name, action
+    return table_of(write.aggregate).name, action, _columns(write)
+
+
+def _columns(write: Write) -> tuple[str, ...]:
+    """The columns an update writes: those of the fields it changed (a claim or an outcome touches
+    a few of a delivery's eighteen, and rewriting its attempts as JSON each time showed up)."""
+    return columns_of(write.changed) if write.changed else ()
 
 
 def bump_versions(writes: Iterable[Write]) -> None:
@@ -69,23 +81,37 @@ def bump_versions(writes: Iterable[Write]) -> None:
 class _Statements:
     """Built once per table and reused, so SQLAlchemy compiles each statement once, not per write."""
 
+    table: Table
     insert: Insert
-    update: Update
     delete: Delete
+    updates: dict[tuple[str, ...], Update]
 
     @classmethod
     def of(cls, table: Table) -> _Statements:
-        matching = and_(table.c.id == bindparam("match_id"), table.c.version == bindparam("match_version"))
-        values: dict[str, Any] = {
-            column.name: bindparam(f"v_{column.name}") for column in table.c if column.name != "seq"
-        }
-        return cls(insert(table), update(table).where(matching).values(values), delete(table).where(matching))
+        return cls(table, insert(table), delete(table).where(cls._matching(table)), {})
+
+    @staticmethod
+    def _matching(table: Table) -> Any:
+        return and_(table.c.id == bindparam("match_id"), table.c.version == bindparam("match_version"))
+
+    def update(self, columns: tuple[str, ...]) -> Update:
+        """The update of those columns (every column but `seq` when none are named), built once."""
+        statement = self.updates.get(columns)
+        if statement is None:
+            names = columns or tuple(column.name for column in self.table.c if column.name != "seq")
+            values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in names}
+            statement = self.updates[columns] = (
+                update(self.table).where(self._matching(self.table)).values(values)
+            )
+        return statement
 
 
 _STATEMENTS = {table.name: _Statements.of(table) for table in tables.metadata.sorted_tables}
 
 
-def _apply_run(connection: Connection, table: Table, action: str, run: list[Write]) -> None:
+def _apply_run(
+    connection: Connection, table: Table, action: str, run: list[Write], columns: tuple[str, ...]
+) -> None:
     statements = _STATEMENTS[table.name]
     matching = [{"match_id": _id_of(write), "match_version": write.expected_version} for write in run]
     if action == "delete":
@@ -100,11 +126,12 @@ def _apply_run(connection: Connection, table: Table, action: str, run: list[Writ
         if action == "insert":
             connection.execute(statements.insert, rows)
             return
+        names = columns or tuple(rows[0])
         values = [
-            {f"v_{name}": value for name, value in row.items()} | match
+            {f"v_{name}": row[name] for name in names} | match
             for row, match in zip(rows, matching, strict=True)
         ]
-        result = connection.execute(statements.update, values)
+        result = connection.execute(statements.update(columns), values)
     except IntegrityError as error:
         raise _translate(table, run, error) from None
     _expect_every_row(connection, table, run, result.rowcount)
