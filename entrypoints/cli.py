@@ -38,7 +38,9 @@ _PARTS = {"tick": ("reminders", "scheduler"), "worker": ("deliveries", "delivery
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="reminders", description="Team Reminder Service")
     commands = root.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="Run the HTTP API with the scheduler and a delivery worker inside it.")
+    serve = commands.add_parser(
+        "serve", help="Run the HTTP API with the scheduler and a delivery worker inside it."
+    )
     config.add_flags(serve, config.ServeSettings)
     serve.add_argument(
         "--no-scheduler",
