@@ -43,7 +43,10 @@ from entrypoints.peer_limiter import PeerLimiter
 log = logging.getLogger("reminders.worker")
 
 _RECORD_BATCH = 500
+# Claims held at most, in claim batches: enough that claiming, sending and recording overlap.
+_HELD_BATCHES = 4
 _RECORD_LINGER_SECONDS = 0.02
+_RECORD_ENOUGH = 50
 _EXPIRY_BATCH = 500
 # A claim given back because its host is busy is due again this much later.
 _BUSY_DELAY_SECONDS = 2.0
@@ -158,7 +161,7 @@ class DeliveryWorker:
             if time.monotonic() - last_expiry >= expire_every:
                 last_expiry = time.monotonic()
                 self._publish(ExpireLeases(limit=_EXPIRY_BATCH))
-            room = config.claim_batch * 2 - self.held()
+            room = config.claim_batch * _HELD_BATCHES - self.held()
             if room < config.claim_batch // 2:  # claim in batches worth a commit
                 self._room.wait(config.poll_seconds)
                 self._room.clear()
@@ -265,15 +268,7 @@ class DeliveryWorker:
     def _record_loop(self) -> None:
         stop = False
         while not stop:
-            items = [self._outbox.get()]
-            # What arrives within a few milliseconds joins the same commit: one commit per outcome
-            # would cost more than the sends themselves.
-            until = time.monotonic() + _RECORD_LINGER_SECONDS
-            while len(items) < _RECORD_BATCH and items[-1] is not None:
-                try:
-                    items.append(self._outbox.get(timeout=max(0.0, until - time.monotonic())))
-                except Empty:
-                    break
+            items = self._next_batch()
             outcomes = [outcome for item in items if isinstance(item, list) for outcome in item]
             releases = [item for item in items if isinstance(item, _Release)]
             stop = None in items
@@ -289,6 +284,28 @@ class DeliveryWorker:
                 with self._lock:
                     self._released[release.reason] += released or 0
                 self._forget([claim.token for claim in release.claims])
+
+    def _next_batch(self) -> list[list[AttemptOutcome] | _Release | None]:
+        """What the senders handed over, at least one item. A small batch waits a few milliseconds
+        for more to join the same commit (a commit per webhook cost more than the webhook); a batch
+        worth a commit goes at once."""
+        items = [self._outbox.get()]
+        count = _size(items[0])
+        until = time.monotonic() + _RECORD_LINGER_SECONDS
+        while count < _RECORD_BATCH and items[-1] is not None:
+            try:
+                item = self._outbox.get_nowait()
+            except Empty:
+                left = until - time.monotonic()
+                if count >= _RECORD_ENOUGH or left <= 0:
+                    break
+                try:
+                    item = self._outbox.get(timeout=left)
+                except Empty:
+                    break
+            items.append(item)
+            count += _size(item)
+        return items
 
     def _publish(self, command: Command) -> Any:
         """The command's result; None when it failed (logged). A store that is unavailable for a
@@ -373,3 +390,7 @@ class DeliveryWorker:
     def _unfinished_sends(self) -> bool:
         with self._lock:
             return any(held.started for held in self._held.values())
+
+
+def _size(item: list[AttemptOutcome] | _Release | None) -> int:
+    return len(item) if isinstance(item, list) else 0 if item is None else len(item.claims)
