@@ -38,12 +38,18 @@ class Write:
 _NOT_STATE = frozenset({"_events", "version"})
 
 
-def _changed(aggregate: Aggregate, snapshot: Aggregate) -> frozenset[str]:
+_SOME = frozenset({"?"})
+
+
+def _changed(aggregate: Aggregate, snapshot: Aggregate, *, which: bool) -> frozenset[str]:
     # Equal dicts mean unchanged (one comparison in C); only when they differ is it worth looking
-    # field by field past the two that are not state.
+    # field by field past the two that are not state. Without `which`, the first difference will do.
     now, then = vars(aggregate), vars(snapshot)
     if now == then:
         return frozenset()
+    if not which:
+        differs = any(value != then[name] for name, value in now.items() if name not in _NOT_STATE)
+        return _SOME if differs else frozenset()
     return frozenset(name for name, value in now.items() if name not in _NOT_STATE and value != then[name])
 
 
@@ -95,7 +101,9 @@ class Tracker:
     def aggregates(self) -> list[Aggregate]:
         return [entry.aggregate for entry in self.entries.values()]
 
-    def writes(self) -> list[Write]:
+    def writes(self, *, fields: bool = True) -> list[Write]:
+        """The writes a commit makes; with `fields`, each update names the fields it changed (a SQL
+        store writes those columns alone; the memory store stores whole copies and needs none)."""
         writes = []
         for entry in self.entries.values():
             if entry.removed:
@@ -103,6 +111,8 @@ class Tracker:
                     writes.append(Write(entry.aggregate, entry.version, delete=True))
             elif entry.snapshot is None:
                 writes.append(Write(entry.aggregate, None))
-            elif changed := _changed(entry.aggregate, entry.snapshot):
-                writes.append(Write(entry.aggregate, entry.version, changed=changed))
+            elif changed := _changed(entry.aggregate, entry.snapshot, which=fields):
+                writes.append(
+                    Write(entry.aggregate, entry.version, changed=changed if fields else frozenset())
+                )
         return writes

@@ -3,7 +3,9 @@ the real delivery worker.
 
 - In one process: `DeliveryWorker` built by `entrypoints.server.delivery_worker` with the default
   settings (the worker `reminders serve` runs), over a service wired as `bootstrap_runtime` wires
-  it but with a no-op channel, on the in-memory store, SQLite or PostgreSQL.
+  it but with a no-op channel, on the in-memory store, SQLite or PostgreSQL. The garbage collector
+  is tuned as the CLI tunes it for serve/tick/worker (`entrypoints.gc_tuning`), before the queue is
+  filled, as in a service that receives its data after start-up.
 - In worker processes: K real `reminders worker` processes on one database. A process builds its
   channels itself (`entrypoints.bootstrap.build_channels`) and has no no-op channel, so the
   deliveries go to the `log` channel with --log-level WARNING: `LogChannel.send` is then one
@@ -57,19 +59,13 @@ from bench.doubles import NOOP, NoopChannel
 from bench.sql_databases import StoreKind, fresh_database, migrated
 from domain.delivery import DeliveryStatus
 from entrypoints.bootstrap import Service, bootstrap, open_store
+from entrypoints.gc_tuning import tune_garbage_collector
 from entrypoints.server import delivery_worker
 from entrypoints.settings import ServeSettings, StoreSettings
 
 POLL_SECONDS = 0.1
 STALL_SECONDS = 30.0
 LOG_CHANNEL = "log"
-
-
-class PeerlessNoopChannel(NoopChannel):
-    """bench.doubles.NoopChannel with the `peer` the delivery worker now asks every channel for."""
-
-    def peer(self, target: str | None) -> str | None:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +110,7 @@ def service_with_noop(uow_factory: UnitOfWorkFactory, settings: ServeSettings) -
     return bootstrap(
         uow_factory=uow_factory,
         clock=SystemClock(),
-        channels={NOOP: PeerlessNoopChannel()},
+        channels={NOOP: NoopChannel()},
         signals=LocalSignals(),
         metrics=PrometheusMetrics(),
         retry_policy=RetryPolicy(
@@ -200,14 +196,13 @@ def in_process(
     """
     if kind is None:
         memory = MemoryStore()
-        queue = fill_memory(memory, channel=NOOP, deliveries=deliveries)
         settings = ServeSettings(database_url="memory://")
         service = service_with_noop(lambda: MemoryUnitOfWork(memory), settings)
         return _run_in_process(
             "memory",
             service,
             settings,
-            queue,
+            lambda: fill_memory(memory, channel=NOOP, deliveries=deliveries),
             sent=lambda: memory.delivery_status[DeliveryStatus.SENT],
             span=lambda: memory_sent_span(memory),
             statuses=lambda: memory_statuses(memory),
@@ -223,13 +218,12 @@ def in_process(
             StoreSettings(database_url=url), migrate=False, pool_size=settings.delivery_concurrency + 6
         )
         try:
-            queue = fill_sql(observer, channel=NOOP, deliveries=deliveries)
             service = service_with_noop(store.uow_factory, settings)
             return _run_in_process(
                 kind,
                 service,
                 settings,
-                queue,
+                lambda: fill_sql(observer, channel=NOOP, deliveries=deliveries),
                 sent=lambda: sql_sent(observer),
                 span=lambda: sql_sent_span(observer),
                 statuses=lambda: sql_statuses(observer),
@@ -247,7 +241,7 @@ def _run_in_process(
     store: str,
     service: Service,
     settings: ServeSettings,
-    queue: Queue,
+    fill: Callable[[], Queue],
     *,
     sent: Callable[[], int],
     span: Callable[[], tuple[datetime, datetime]],
@@ -258,7 +252,13 @@ def _run_in_process(
     quiet_wait: float,
 ) -> Throughput:
     worker = delivery_worker(service, settings)
-    gc.collect()  # start from the steady state of a running service, not mid-way through loading
+    # The garbage collector as `reminders serve|worker` runs it: the CLI tunes it once the runtime is
+    # built, before the service holds any data. So the queue is filled after tuning, and the in-memory
+    # store's deliveries are not frozen out of the collector's sight; one collection then starts the
+    # timed window from a running service's steady state, not mid-way through loading.
+    tune_garbage_collector()
+    queue = fill()
+    gc.collect()
     quiet = wait_for_quiet(longest=quiet_wait)
     probe = speed_probe()
     profilers = _profiled(profile, f"throughput-{store}-in-process", [os.getpid()], gil=profile_gil)

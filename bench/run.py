@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from bench import machine
 from bench.measure import deliveries_per_second, time_ticks
 from bench.population import populate
+from entrypoints.gc_tuning import tune_garbage_collector
 
 TICK_RATIO_TARGET = 2.0
 DELIVERIES_PER_SECOND_TARGET = 10_000
@@ -62,7 +63,9 @@ def measure(reminders: int, args: argparse.Namespace) -> SizeResult:
     population = populate(
         reminders=reminders, due=args.due, ticks=args.repeat + 1, pending=2 * args.deliveries
     )
-    gc.collect()  # start from the steady state of a running service, not mid-way through loading
+    # Start from the steady state of a running service, not mid-way through loading, with the
+    # collector tuned as `reminders serve` tunes it.
+    tune_garbage_collector()
     ticks = time_ticks(population, due=args.due)[1:]
     inline_rate = deliveries_per_second(population, args.deliveries, workers=1)
     pool_rate = deliveries_per_second(population, args.deliveries, workers=args.workers)

@@ -36,7 +36,7 @@ class MemoryUnitOfWork(UnitOfWork):
         return self._tracker.aggregates()
 
     def _commit(self) -> None:
-        self._store.apply(self._tracker.writes())
+        self._store.apply(self._tracker.writes(fields=False))
         self._begin()
 
     def _rollback(self) -> None:
