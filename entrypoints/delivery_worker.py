@@ -92,7 +92,10 @@ class DeliveryWorker:
         self._config = config
         # How long a claim may wait to be sent: the rest of its lease after the longest send.
         spare = config.lease_seconds - config.send_timeout_seconds
-        self._start_window = max(spare - 1.0, spare / 2)
+        # What a send must have left of its lease when it starts: the longest send, and a little to
+        # record its outcome.
+        self._send_margin = config.send_timeout_seconds + min(1.0, spare / 2)
+        self._start_window = config.lease_seconds - self._send_margin
         self._lock = threading.Lock()
         # Lines are kept to half the window, so a claim cut from one still has time elsewhere.
         self._limiter: PeerLimiter[_Held] = PeerLimiter(config.per_target, patience=self._start_window / 2)
@@ -179,18 +182,24 @@ class DeliveryWorker:
                 self._signals.wait_for_work(config.poll_seconds)
 
     def _admit(self, jobs: list[Job]) -> None:
-        start_by = time.monotonic() + self._start_window
+        # Counted from the lease itself, which began before the claim's commit (a slow commit, or
+        # one that waited for SQLite's write lock, leaves less of it).
+        wall, started = self._service.clock.now(), time.monotonic()
         deferred: list[HeldClaim] = []
         peers = [self._peer(job) for job in jobs]
         local: list[_Held] = []
         with self._lock:
             if self._stopping.is_set():
-                # Claimed while stop() began: straight back to the queue.
+                # Claimed while stop() began: straight back to the queue (and held until then, so
+                # stop() gives them back if this release comes too late).
+                for job in jobs:
+                    self._held[job.token] = _Held(job, None, started)
                 claims = [HeldClaim(job.delivery_id, job.token) for job in jobs]
                 self._outbox.put(_Release(claims, 0.0, "shutdown"))
                 return
             for job, peer in zip(jobs, peers, strict=True):
-                held = _Held(job, peer, start_by)
+                left = (job.lease_expires_at - wall).total_seconds() - self._send_margin
+                held = _Held(job, peer, started + min(self._start_window, left))
                 verdict = self._limiter.admit(held, peer)
                 if verdict == "defer":
                     deferred.append(HeldClaim(job.delivery_id, job.token))
@@ -369,10 +378,14 @@ class DeliveryWorker:
             )
         while time.monotonic() < deadline and self._unfinished_sends():
             time.sleep(0.02)
+        if claimer is not None:  # a claim still being committed is admitted, and so given back
+            claimer.join(timeout=max(0.0, deadline - time.monotonic()))
         for _ in range(self._config.concurrency):
             self._ready.put(None)
         with self._lock:
-            left = [HeldClaim(h.job.delivery_id, h.job.token) for h in self._held.values() if h.started]
+            # Every claim still held, started or not (one handed between threads as stop() began
+            # is in neither list above); a claim given back twice is released once.
+            left = [HeldClaim(h.job.delivery_id, h.job.token) for h in self._held.values()]
         if left:
             self._outbox.put(_Release(left, 0.0, "shutdown"))
         self._outbox.put(None)
@@ -383,7 +396,7 @@ class DeliveryWorker:
         log.info(
             "delivery stopped: released %d claims back to the queue",
             released,
-            extra={"worker": self.name, "released": released, "unfinished_sends": len(left)},
+            extra={"worker": self.name, "released": released, "still_held": len(left)},
         )
         return released
 

@@ -66,7 +66,15 @@ def claim_deliveries(
             if reminder is None or owner is None:
                 delivery.cancel(REMINDER_GONE, token=token, now=now)
                 continue
-            notification = build_notification(delivery, reminder, owner, now=now)
+            try:
+                notification = build_notification(delivery, reminder, owner, now=now)
+            except Exception as error:
+                # One reminder that cannot be rendered must not hold up the rest of the queue.
+                log.exception("a delivery could not be rendered", extra={"delivery_id": delivery.id})
+                delivery.cancel(
+                    f"the reminder could not be rendered ({type(error).__name__})", token=token, now=now
+                )
+                continue
             jobs.append(Job(delivery.id, token, notification, len(delivery.attempts) + 1, now + lease))
         try:
             uow.commit()

@@ -9,17 +9,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from application import views
 from application.channels import PermanentChannelError
 from application.commands import ExpireLeases, HeldClaim, ReleaseClaims
+from application.handlers import queue as queue_handlers
+from application.notifications import build_notification
 from application.repositories import QueueStats
 from domain.delivery import DeliveryStatus
 from domain.events import ClaimExpired
 from tests.fakes import attempt_all, claim, run_queue
-from tests.unit.world import START, InterleavingStore, World, world
+from tests.unit.world import START, InterleavingStore, World, create_reminder, send_now, world
 
 LEASE = 60.0
 
@@ -213,3 +216,27 @@ def test_a_claim_no_longer_held_is_not_released() -> None:
     held = w.stored(delivery.id)
     assert (held.status, held.claimed_by, held.claim_token) == (DeliveryStatus.SENDING, "w-2", current.token)
     assert w.metrics.released == [(0, "shutdown")]
+
+
+def test_a_delivery_that_cannot_be_rendered_is_cancelled_and_the_rest_of_the_batch_is_claimed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world()
+    other = create_reminder(w.service, w.owner, target="#other")
+    broken = w.send_now()
+    fine = send_now(w.service, other)
+    real = build_notification
+
+    def render(delivery: Any, reminder: Any, owner: Any, *, now: Any) -> Any:
+        if reminder.id == w.reminder.id:
+            raise KeyError("a placeholder this release cannot fill")
+        return real(delivery, reminder, owner, now=now)
+
+    monkeypatch.setattr(queue_handlers, "build_notification", render)
+
+    jobs = claim(w.service)
+
+    assert [job.delivery_id for job in jobs] == [fine.id]
+    cancelled = w.stored(broken.id)
+    assert cancelled.status is DeliveryStatus.CANCELLED
+    assert cancelled.error == "the reminder could not be rendered (KeyError)"
