@@ -64,12 +64,12 @@ def create_reminder(http: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
 def wait_for_delivery(
     http: httpx.Client, reminder_id: str, process: RemindersProcess, *, timeout: float = 15
 ) -> dict[str, Any]:
-    """The reminder's one delivery, once it is no longer pending."""
+    """The reminder's one delivery, once it is finished (neither queued nor being sent)."""
     deadline = time.monotonic() + timeout
     items: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         items = http.get(f"/notifications/{reminder_id}/deliveries").json()["items"]
-        if items and all(item["status"] != "pending" for item in items):
+        if items and all(item["status"] not in ("pending", "sending") for item in items):
             assert len(items) == 1, items
             return items[0]
         time.sleep(0.1)
