@@ -17,7 +17,6 @@ from entrypoints.bootstrap import Service
 from tests.fakes import FixedClock, MetricsRecorder, RecordingChannel, make_service, run_queue
 from tests.unit.world import (
     SLOT,
-    START,
     add_owner,
     create_reminder,
     ledger,
@@ -29,31 +28,6 @@ from tests.unit.world import (
 )
 
 SLOT_KEY_SUFFIX = ":2026-01-05T09:00:00+00:00"
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(START)
-
-
-@pytest.fixture
-def team() -> RecordingChannel:
-    return RecordingChannel()
-
-
-@pytest.fixture
-def metrics() -> MetricsRecorder:
-    return MetricsRecorder()
-
-
-@pytest.fixture
-def service(clock: FixedClock, team: RecordingChannel, metrics: MetricsRecorder) -> Service:
-    return make_service(clock=clock, channels={"team": team}, metrics=metrics)
-
-
-@pytest.fixture
-def owner(service: Service) -> User:
-    return add_owner(service)
 
 
 def errors(delivery: Delivery) -> list[tuple[int, str | None]]:

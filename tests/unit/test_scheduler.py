@@ -22,32 +22,7 @@ from domain.schedule import Frequency
 from domain.user import User
 from entrypoints.bootstrap import Service
 from tests.fakes import FixedClock, MetricsRecorder, RecordingChannel, make_service, run_queue
-from tests.unit.world import SLOT, START, add_owner, create_reminder, ledger, tick, tick_and_send
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(START)
-
-
-@pytest.fixture
-def team() -> RecordingChannel:
-    return RecordingChannel()
-
-
-@pytest.fixture
-def metrics() -> MetricsRecorder:
-    return MetricsRecorder()
-
-
-@pytest.fixture
-def service(clock: FixedClock, team: RecordingChannel, metrics: MetricsRecorder) -> Service:
-    return make_service(clock=clock, channels={"team": team}, metrics=metrics)
-
-
-@pytest.fixture
-def owner(service: Service) -> User:
-    return add_owner(service)
+from tests.unit.world import SLOT, add_owner, create_reminder, ledger, tick, tick_and_send
 
 
 def tick_until(service: Service, clock: FixedClock, end: datetime, *, every: timedelta) -> None:

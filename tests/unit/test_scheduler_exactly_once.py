@@ -12,8 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 
-import pytest
-
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from application import views
 from application.commands import CreateUser, DeleteReminder
@@ -40,26 +38,6 @@ from tests.unit.world import (
     tick,
     tick_and_send,
 )
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(START)
-
-
-@pytest.fixture
-def team() -> RecordingChannel:
-    return RecordingChannel()
-
-
-@pytest.fixture
-def metrics() -> MetricsRecorder:
-    return MetricsRecorder()
-
-
-@pytest.fixture
-def service(clock: FixedClock, team: RecordingChannel, metrics: MetricsRecorder) -> Service:
-    return make_service(clock=clock, channels={"team": team}, metrics=metrics)
 
 
 def race(*calls: Callable[[], object]) -> None:

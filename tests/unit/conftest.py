@@ -1,0 +1,36 @@
+"""Fixtures the scheduler and delivery tests share: a service at START with a recording "team"
+channel beside "log", its metrics, and an owner. A module may define its own of the same name."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.user import User
+from entrypoints.bootstrap import Service
+from tests.fakes import FixedClock, MetricsRecorder, RecordingChannel, make_service
+from tests.unit.world import START, add_owner
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def team() -> RecordingChannel:
+    return RecordingChannel()
+
+
+@pytest.fixture
+def metrics() -> MetricsRecorder:
+    return MetricsRecorder()
+
+
+@pytest.fixture
+def service(clock: FixedClock, team: RecordingChannel, metrics: MetricsRecorder) -> Service:
+    return make_service(clock=clock, channels={"team": team}, metrics=metrics)
+
+
+@pytest.fixture
+def owner(service: Service) -> User:
+    return add_owner(service)
