@@ -24,7 +24,6 @@ database of its own there.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import signal
 import statistics
@@ -39,7 +38,8 @@ from pathlib import Path
 
 from adapters.sql import connect
 from bench import machine
-from tests.databases import POSTGRES_ENV, postgres_database
+from bench.crash_options import crash_parser, parse_crash_options, seeded, store_kinds
+from tests.databases import postgres_database
 from tests.process.api import sleep_until, whole_second
 from tests.process.ledger import leases, ledger, plant_webhooks, statuses, wait_for_statuses
 from tests.process.processes import RemindersProcess
@@ -195,29 +195,15 @@ def summarise(kind: str, runs: list[Run], reminders: int) -> None:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.crash_delivery", description=(__doc__ or "").split("\n")[0]
-    )
-    parser.add_argument("--runs", type=int, default=20, help="runs per store")
-    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser = crash_parser("python -m bench.crash_delivery", __doc__)
     parser.add_argument("--reminders", type=int, default=60, help="webhook reminders per run")
-    parser.add_argument("--seed", type=int, default=None, help="for the kill moments; random by default")
-    parser.add_argument(
-        "--postgres-url", default=os.environ.get(POSTGRES_ENV), help=f"default: ${POSTGRES_ENV}"
-    )
-    args = parser.parse_args(argv)
-    if args.runs < 1 or args.reminders < 1:
-        parser.error("--runs and --reminders must be positive")
-    if args.database != "sqlite" and not args.postgres_url:
-        parser.error(f"PostgreSQL runs need --postgres-url or {POSTGRES_ENV}")
-    return args
+    return parse_crash_options(parser, argv, "reminders")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
-    rng = random.Random(seed)
-    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    seed, rng = seeded(args)
+    kinds = store_kinds(args)
     print(" | ".join(f"{name}: {value}" for name, value in machine.describe().items()))
     print(
         f"seed {seed}, {args.runs} runs per store, {args.reminders} reminders, receiver "

@@ -18,7 +18,6 @@ a database of its own there. See docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import signal
 import statistics
@@ -35,7 +34,8 @@ from pathlib import Path
 from adapters.sql import connect
 from bench import machine
 from bench.crash_ledger import Population, Verdict, inspect, ledger_rows, populate, statuses, unfinished
-from tests.databases import POSTGRES_ENV, postgres_database
+from bench.crash_options import crash_parser, parse_crash_options, seeded, store_kinds
+from tests.databases import postgres_database
 from tests.process.processes import RemindersProcess
 
 REMINDERS = 1000
@@ -214,27 +214,15 @@ def summarise(kind: str, runs: list[Run]) -> None:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.crash_tick", description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=20, help="runs per store")
-    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser = crash_parser("python -m bench.crash_tick", __doc__)
     parser.add_argument("--batch-size", type=int, default=100, help="the server's --batch-size")
-    parser.add_argument("--seed", type=int, default=None, help="for the kill moments; random by default")
-    parser.add_argument(
-        "--postgres-url", default=os.environ.get(POSTGRES_ENV), help=f"default: ${POSTGRES_ENV}"
-    )
-    args = parser.parse_args(argv)
-    if args.runs < 1 or args.batch_size < 1:
-        parser.error("--runs and --batch-size must be positive")
-    if args.database != "sqlite" and not args.postgres_url:
-        parser.error(f"PostgreSQL runs need --postgres-url or {POSTGRES_ENV}")
-    return args
+    return parse_crash_options(parser, argv, "batch_size")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
-    rng = random.Random(seed)
-    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    seed, rng = seeded(args)
+    kinds = store_kinds(args)
     print(" | ".join(f"{name}: {value}" for name, value in machine.describe().items()))
     print(f"seed {seed}, batch size {args.batch_size}, {args.runs} runs per store\n")
     print(HEADER)
