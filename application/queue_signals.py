@@ -17,11 +17,3 @@ class QueueSignals(Protocol):
     def outcome_recorded(self, delivery_id: str) -> None:
         """An attempt of this delivery was recorded (sent, failed, cancelled or retrying)."""
         ...
-
-
-class NoSignals:
-    def work_queued(self) -> None:
-        pass
-
-    def outcome_recorded(self, delivery_id: str) -> None:
-        pass

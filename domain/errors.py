@@ -89,11 +89,3 @@ class ClaimLost(Conflict):
     def __init__(self, delivery_id: str) -> None:
         super().__init__(f"the claim on delivery {delivery_id!r} is no longer held")
         self.delivery_id = delivery_id
-
-
-class DeliveryFailedError(DomainError):
-    """Every attempt of a delivery failed; `delivery_id` names the record of it."""
-
-    def __init__(self, delivery_id: str, reason: str) -> None:
-        super().__init__(f"delivery failed: {reason}")
-        self.delivery_id = delivery_id

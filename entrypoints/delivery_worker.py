@@ -111,7 +111,6 @@ class DeliveryWorker:
         self._threads: list[threading.Thread] = []
         self._recorder: threading.Thread | None = None
         self._released: Counter[str] = Counter()
-        self.last_claim_at: float | None = None
 
     @property
     def name(self) -> str:
@@ -142,18 +141,6 @@ class DeliveryWorker:
         with self._lock:
             return len(self._held)
 
-    def health(self) -> dict[str, Any]:
-        with self._lock:
-            held = len(self._held)
-            sending = sum(1 for item in self._held.values() if item.started)
-        since = None if self.last_claim_at is None else round(time.monotonic() - self.last_claim_at, 3)
-        return {
-            "worker": self.name,
-            "claims_held": held,
-            "sending": sending,
-            "seconds_since_last_claim": since,
-        }
-
     # -- claiming ----------------------------------------------------------------------------------
 
     def _claim_loop(self) -> None:
@@ -174,8 +161,6 @@ class DeliveryWorker:
                 ClaimDeliveries(worker=config.name, limit=limit, lease_seconds=config.lease_seconds)
             )
             jobs: list[Job] = claimed or []
-            if claimed is not None:
-                self.last_claim_at = time.monotonic()
             if jobs:
                 self._admit(jobs)
             if len(jobs) < limit:

@@ -14,11 +14,10 @@ from typing import Any, Self
 from starlette.applications import Starlette
 
 from adapters.prometheus_metrics import PrometheusMetrics
-from application import views
 from entrypoints.bootstrap import Runtime, Service, bootstrap_runtime, open_store
 from entrypoints.delivery_worker import DeliveryWorker, WorkerConfig
 from entrypoints.http.app import create_app
-from entrypoints.http.routes_ops import queue_check
+from entrypoints.http.routes_ops import observe_queue, queue_check
 from entrypoints.settings import ServeSettings
 from entrypoints.ticker import Ticker, disabled_scheduler_health
 
@@ -131,10 +130,7 @@ def app_for(
     checks["channels"] = lambda: {"status": "ok", **report}
 
     def exposition() -> tuple[bytes, str]:
-        now = service.clock.now()
-        stats = views.queue_stats(service.uow_factory, now)
-        age = max(0.0, (now - stats.oldest_due_at).total_seconds()) if stats.oldest_due_at else 0.0
-        metrics.queue_observed(stats, oldest_due_age=age)
+        observe_queue(service)  # the queue gauges as of this scrape
         return metrics.exposition(), metrics.content_type
 
     return create_app(

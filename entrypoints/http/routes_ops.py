@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from application import views
+from application.repositories import QueueStats
 from entrypoints.bootstrap import Service
 from entrypoints.http import context
 from entrypoints.http.api import Operation, json_response
@@ -36,14 +37,20 @@ def store_check(service: Service, kind: str) -> HealthCheck:
     return check
 
 
+def observe_queue(service: Service) -> tuple[QueueStats, float]:
+    """The queue's figures and the oldest due delivery's age in seconds, also set on the metrics."""
+    now = service.clock.now()
+    stats = views.queue_stats(service.uow_factory, now)
+    age = max(0.0, (now - stats.oldest_due_at).total_seconds()) if stats.oldest_due_at else 0.0
+    service.metrics.queue_observed(stats, oldest_due_age=age)
+    return stats, age
+
+
 def queue_check(service: Service, *, grace_seconds: float) -> HealthCheck:
     """The delivery queue: how much waits, and whether the oldest due delivery waits too long."""
 
     def check() -> dict[str, Any]:
-        now = service.clock.now()
-        stats = views.queue_stats(service.uow_factory, now)
-        age = max(0.0, (now - stats.oldest_due_at).total_seconds()) if stats.oldest_due_at else 0.0
-        service.metrics.queue_observed(stats, oldest_due_age=age)
+        stats, age = observe_queue(service)
         result: dict[str, Any] = {
             "status": "ok",
             "pending": stats.pending,
