@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from adapters.prometheus_metrics import PrometheusMetrics
 from entrypoints.bootstrap import Runtime, Service, bootstrap_runtime, open_store
 from entrypoints.delivery_worker import DeliveryWorker, WorkerConfig
-from entrypoints.http.app import create_app
+from entrypoints.http.app import HTTP_STORE_THREADS, create_app
 from entrypoints.http.routes_ops import observe_queue, queue_check
 from entrypoints.settings import ServeSettings
 from entrypoints.ticker import Ticker, disabled_scheduler_health
@@ -30,8 +30,9 @@ def build_runtime(settings: ServeSettings) -> Runtime:
     Raises ValueError for a malformed setting, SchemaError for a schema this code cannot use, and
     the driver's error when the database cannot be reached.
     """
-    # A connection for each sender, the claimer and the recorder, plus a few for the ticker and requests.
-    store = open_store(settings, migrate=settings.migrate, pool_size=settings.delivery_concurrency + 6)
+    # A connection for every thread that may be in the store at once: the HTTP side's, the
+    # worker's claimer and recorder, and the ticker (senders never touch the store).
+    store = open_store(settings, migrate=settings.migrate, pool_size=HTTP_STORE_THREADS + 3)
     try:
         runtime = bootstrap_runtime(settings, store)
     except BaseException:

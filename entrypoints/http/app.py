@@ -21,6 +21,15 @@ from entrypoints.http.openapi import build_openapi
 from entrypoints.http.routes_ops import HealthCheck, MetricsExposition, store_check
 
 MAX_BODY_BYTES = 64 * 1024
+# Threads for requests' store work (anyio's default is 40). More than this only wait for the GIL,
+# a pooled connection or SQLite's write lock, and make /health wait with them.
+REQUEST_THREADS = 16
+# Threads of their own for /health and for requests waiting on a delivery, so neither waits
+# behind the other, nor behind the requests' threads.
+HEALTH_THREADS = 2
+WAITING_THREADS = 4
+# Every thread the HTTP side may have in the store at once: the pool needs a connection for each.
+HTTP_STORE_THREADS = REQUEST_THREADS + HEALTH_THREADS + WAITING_THREADS
 OPERATIONS = [
     *routes_users.OPERATIONS,
     *routes_reminders.OPERATIONS,
@@ -54,6 +63,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         async with AsyncExitStack() as stack:
             for close_store in closing:
                 stack.callback(close_store)
@@ -71,10 +81,8 @@ def create_app(
                 "metrics": metrics,
                 "send_wait_seconds": send_wait_seconds,
                 "stopping": stopping,
-                # Threads of their own for /health and for requests waiting on a delivery, so
-                # neither waits behind the other, nor behind the shared pool.
-                "health_threads": anyio.CapacityLimiter(2),
-                "waiting_threads": anyio.CapacityLimiter(4),
+                "health_threads": anyio.CapacityLimiter(HEALTH_THREADS),
+                "waiting_threads": anyio.CapacityLimiter(WAITING_THREADS),
             }
 
     app = Starlette(
