@@ -5,20 +5,19 @@ peer's Retry-After, when it gives one); timeouts and connection errors are trans
 permanent because redirects are not followed (a redirected POST may be replayed as a GET, or to a
 host the target never named); every other status is permanent. Error texts name the receiver by
 host only, since a webhook URL's path is often its credential; they pass through `redact`, and any
-longer piece of the target URL that the receiver echoes back is masked too. httpx's own request
-log line, which carries the full URL, is redacted by a filter the channels install.
+longer piece of the target URL that the receiver echoes back is masked too. The HTTP library's
+own (debug) log lines name the host and port, never the path.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
+import httpcore
 
 from application.channels import PermanentChannelError, TransientChannelError
 from domain.errors import InvalidTarget
@@ -28,24 +27,7 @@ _SNIPPET = 200
 _DRAIN_LIMIT = 64 * 1024
 # Shorter pieces of a URL ("hooks", "v1") are words, not credentials.
 _SCRUBBED_LENGTH = 8
-
-
-class RedactingFilter(logging.Filter):
-    """Masks secrets in httpx's own request log line, which carries the full target URL."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                redact(str(arg)) if isinstance(arg, httpx.URL | str) else arg for arg in record.args
-            )
-        return True
-
-
-def redact_httpx_logs() -> None:
-    """Install the filter on the `httpx` logger once; called by the channels when they are built."""
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(existing, RedactingFilter) for existing in logger.filters):
-        logger.addFilter(RedactingFilter())
+USER_AGENT = "team-reminders"
 
 
 class HttpTarget(NamedTuple):
@@ -90,34 +72,47 @@ def retry_after_seconds(value: str | None, *, now: datetime) -> float | None:
     return max((when - now).total_seconds(), 0.0)
 
 
-def pool_limits(connections: int) -> httpx.Limits:
-    """A client pool for `connections` requests at once, each connection kept for the next send."""
-    return httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+class HttpPoster:
+    """POSTs over kept-alive connections, at most `connections` at once.
 
+    It talks to httpcore's connection pool, the transport layer under httpx, without httpx's
+    client layer: a delivery needs none of its cookies, redirects, auth flows or event hooks, and
+    they cost about 40 % of a send's CPU (docs/benchmarks.md, "the webhook client"), which is what
+    bounds how fast one process sends to a fast receiver.
+    """
 
-def post(
-    client: httpx.Client,
-    url: str,
-    *,
-    content: bytes,
-    headers: Mapping[str, str],
-    timeout: httpx.Timeout,
-    peer: str,
-) -> None:
-    """POST `content` to `url`; raise the channel error its outcome calls for. `peer` names it in errors."""
-    scrub = _scrubber(url)
-    try:
-        with client.stream(
-            "POST", url, content=content, headers=dict(headers), timeout=timeout, follow_redirects=False
-        ) as response:
-            _raise_for_status(response, peer, scrub)
-    except httpx.TimeoutException as error:
-        seconds = f"{timeout.read:g}s" if timeout.read is not None else "its timeout"
-        raise TransientChannelError(f"{peer} timed out after {seconds} ({type(error).__name__})") from None
-    except (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL) as error:
-        raise PermanentChannelError(scrub(f"{peer} cannot be sent to: {error}")) from None
-    except httpx.TransportError as error:
-        raise TransientChannelError(scrub(f"{peer} could not be reached: {error}")) from None
+    def __init__(self, *, connections: int, user_agent: str = USER_AGENT) -> None:
+        self._pool = httpcore.ConnectionPool(
+            max_connections=connections, max_keepalive_connections=connections
+        )
+        self._user_agent = user_agent.encode("ascii")
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def post(
+        self, url: str, *, content: bytes, headers: Mapping[str, str], timeout: float, peer: str
+    ) -> None:
+        """POST `content` to `url`; raise the channel error its outcome calls for (`peer` names
+        the receiver in it)."""
+        scrub = _scrubber(url)
+        request_headers = [(b"User-Agent", self._user_agent)]
+        request_headers += [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+        ]
+        limits = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+        try:
+            with self._pool.stream(
+                "POST", url, headers=request_headers, content=content, extensions={"timeout": limits}
+            ) as response:
+                _raise_for_status(response, peer, scrub)
+        except httpcore.TimeoutException as error:
+            kind = type(error).__name__
+            raise TransientChannelError(f"{peer} timed out after {timeout:g}s ({kind})") from None
+        except (httpcore.UnsupportedProtocol, httpcore.LocalProtocolError, ValueError) as error:
+            raise PermanentChannelError(scrub(f"{peer} cannot be sent to: {error}")) from None
+        except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError) as error:
+            raise TransientChannelError(scrub(f"{peer} could not be reached: {error}")) from None
 
 
 def _scrubber(url: str) -> Callable[[str], str]:
@@ -135,43 +130,51 @@ def _scrubber(url: str) -> Callable[[str], str]:
     return scrub
 
 
-def _raise_for_status(response: httpx.Response, peer: str, scrub: Callable[[str], str]) -> None:
-    status = response.status_code
+def _raise_for_status(response: httpcore.Response, peer: str, scrub: Callable[[str], str]) -> None:
+    status = response.status
     if 200 <= status < 300:
         _drain(response)
         return
-    summary = scrub(f"{peer} answered {status} {response.reason_phrase}{_snippet(response)}")
+    reason = response.extensions.get("reason_phrase", b"").decode("latin-1")
+    summary = scrub(f"{peer} answered {status} {reason}{_snippet(response)}")
     if status == 429 or status >= 500:
-        retry_after = retry_after_seconds(response.headers.get("Retry-After"), now=datetime.now(UTC))
+        retry_after = retry_after_seconds(_header(response, b"retry-after"), now=datetime.now(UTC))
         raise TransientChannelError(summary, retry_after=retry_after)
     if 300 <= status < 400:
         raise PermanentChannelError(f"{summary} (redirects are not followed)")
     raise PermanentChannelError(summary)
 
 
-def _drain(response: httpx.Response) -> None:
+def _header(response: httpcore.Response, name: bytes) -> str | None:
+    for key, value in response.headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _drain(response: httpcore.Response) -> None:
     """Read a short answer to its end, so the connection goes back to the pool for the next send
     to that receiver (a response closed unread closes its connection); a long one is left unread."""
     read = 0
     try:
-        for chunk in response.iter_raw():
+        for chunk in response.iter_stream():
             read += len(chunk)
             if read > _DRAIN_LIMIT:
                 return
-    except httpx.HTTPError:
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.TimeoutException):
         pass  # sent all the same: the status decided
 
 
-def _snippet(response: httpx.Response) -> str:
+def _snippet(response: httpcore.Response) -> str:
     # The start of the body often says why (Slack answers "no_service", "invalid_payload"); only
     # the start is read, so a huge or endless body costs nothing.
     head = b""
     try:
-        for chunk in response.iter_bytes():
+        for chunk in response.iter_stream():
             head += chunk
             if len(head) >= _SNIPPET:
                 break
-    except httpx.HTTPError:
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.TimeoutException):
         pass  # the status alone decides; the body only explains
     text = " ".join(head[:_SNIPPET].decode("utf-8", "replace").split())
     return f": {text}" if text else ""

@@ -14,9 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
-import httpx
-
-from adapters.http_delivery import HttpTarget, parse_http_url, pool_limits, post, redact_httpx_logs
+from adapters.http_delivery import HttpPoster, HttpTarget, parse_http_url
 from application.channels import Notification, PermanentChannelError
 from domain.errors import InvalidTarget
 
@@ -56,31 +54,30 @@ class SlackChannel:
         self,
         *,
         timeout: float,
-        client: httpx.Client | None = None,
+        poster: HttpPoster | None = None,
         allowed_hosts: frozenset[str] = SLACK_HOSTS,
         allow_insecure_local: bool = False,
         connections: int = 100,
     ) -> None:
-        """`connections`: the most requests in flight at once (the client's pool), at least the
+        """`connections`: the most requests in flight at once (the poster's pool), at least the
         worker's delivery concurrency, or the extra senders wait inside send()."""
         if timeout <= 0:
             raise ValueError("the Slack timeout must be positive")
         if not allowed_hosts:
             raise ValueError("allowed_hosts must name at least one host")
-        self._timeout = httpx.Timeout(timeout)
+        self._timeout = timeout
         self._allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
         self._allow_insecure_local = allow_insecure_local
-        # A client passed in belongs to the caller, who closes it; one made here is closed by close().
-        self._owns_client = client is None
-        self._client = client or httpx.Client(follow_redirects=False, limits=pool_limits(connections))
-        redact_httpx_logs()
+        # A poster passed in belongs to the caller, who closes it; one made here is closed by close().
+        self._owns_poster = poster is None
+        self._poster = poster or HttpPoster(connections=connections)
 
     def __repr__(self) -> str:
-        return f"SlackChannel(allowed_hosts={sorted(self._allowed_hosts)}, timeout={self._timeout.read})"
+        return f"SlackChannel(allowed_hosts={sorted(self._allowed_hosts)}, timeout={self._timeout})"
 
     def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
+        if self._owns_poster:
+            self._poster.close()
 
     def validate_target(self, target: str | None) -> None:
         self._parse(target)
@@ -96,8 +93,7 @@ class SlackChannel:
             target = self._parse(notification.target)
         except InvalidTarget as error:
             raise PermanentChannelError(error.message) from None
-        post(
-            self._client,
+        self._poster.post(
             target.url,
             content=payload(notification),
             headers={"Content-Type": "application/json; charset=utf-8"},

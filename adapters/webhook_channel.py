@@ -40,9 +40,7 @@ import hashlib
 import hmac
 import json
 
-import httpx
-
-from adapters.http_delivery import parse_http_url, pool_limits, post, redact_httpx_logs
+from adapters.http_delivery import HttpPoster, parse_http_url
 from application.channels import Notification, PermanentChannelError
 from domain.errors import InvalidTarget
 
@@ -78,28 +76,27 @@ class WebhookChannel:
         *,
         secret: str | None,
         timeout: float,
-        client: httpx.Client | None = None,
+        poster: HttpPoster | None = None,
         connections: int = 100,
     ) -> None:
-        """`connections`: the most requests in flight at once (the client's pool), at least the
+        """`connections`: the most requests in flight at once (the poster's pool), at least the
         worker's delivery concurrency, or the extra senders wait inside send()."""
         if secret == "":
             raise ValueError("the webhook secret must not be empty; pass None to send unsigned requests")
         if timeout <= 0:
             raise ValueError("the webhook timeout must be positive")
         self._secret = secret
-        self._timeout = httpx.Timeout(timeout)
-        # A client passed in belongs to the caller, who closes it; one made here is closed by close().
-        self._owns_client = client is None
-        self._client = client or httpx.Client(follow_redirects=False, limits=pool_limits(connections))
-        redact_httpx_logs()
+        self._timeout = timeout
+        # A poster passed in belongs to the caller, who closes it; one made here is closed by close().
+        self._owns_poster = poster is None
+        self._poster = poster or HttpPoster(connections=connections)
 
     def __repr__(self) -> str:
-        return f"WebhookChannel(signed={self._secret is not None}, timeout={self._timeout.read})"
+        return f"WebhookChannel(signed={self._secret is not None}, timeout={self._timeout})"
 
     def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
+        if self._owns_poster:
+            self._poster.close()
 
     def validate_target(self, target: str | None) -> None:
         parse_http_url(target, schemes=_SCHEMES)
@@ -122,8 +119,7 @@ class WebhookChannel:
         }
         if self._secret is not None:
             headers[SIGNATURE_HEADER] = signature(body, self._secret)
-        post(
-            self._client,
+        self._poster.post(
             target.url,
             content=body,
             headers=headers,

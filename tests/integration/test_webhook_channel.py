@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import httpx
 import pytest
 
-from adapters.http_delivery import retry_after_seconds
+from adapters.http_delivery import HttpPoster, retry_after_seconds
 from adapters.webhook_channel import WebhookChannel
 from domain.errors import InvalidTarget
 from tests.integration.conftest import TIMEOUT, Sending, assert_no_secret, errors, make_notification
@@ -243,17 +242,26 @@ def test_http_and_https_urls_are_accepted(channel: WebhookChannel, target: str) 
     channel.validate_target(target)
 
 
-def test_a_client_passed_in_is_used_and_left_open(receiver: HttpReceiver) -> None:
-    client = httpx.Client(headers={"User-Agent": "reminders-test"})
-    channel = WebhookChannel(secret=SECRET, timeout=TIMEOUT, client=client)
+def test_a_poster_passed_in_is_used_and_left_open(receiver: HttpReceiver) -> None:
+    poster = HttpPoster(connections=2, user_agent="reminders-test")
+    channel = WebhookChannel(secret=SECRET, timeout=TIMEOUT, poster=poster)
 
     outcome = Sending("webhook", channel).send(make_notification("webhook", receiver.url()))
     channel.close()
+    again = Sending("webhook", WebhookChannel(secret=SECRET, timeout=TIMEOUT, poster=poster)).send(
+        make_notification("webhook", receiver.url())
+    )
+    poster.close()
 
     assert outcome.error is None
-    assert receiver.requests[0].headers["user-agent"] == "reminders-test"
-    assert not client.is_closed
-    client.close()
+    assert again.error is None
+    assert [request.headers["user-agent"] for request in receiver.requests] == ["reminders-test"] * 2
+
+
+def test_requests_name_the_service_as_user_agent(channel: WebhookChannel, receiver: HttpReceiver) -> None:
+    Sending("webhook", channel).send(make_notification("webhook", receiver.url()))
+
+    assert receiver.requests[0].headers["user-agent"] == "team-reminders"
 
 
 def test_an_empty_secret_is_refused() -> None:
