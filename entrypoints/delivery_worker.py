@@ -2,7 +2,8 @@
 
 Three kinds of threads, so a slow peer only ever costs its own deliveries:
 - the claimer publishes ClaimDeliveries (and, now and then, ExpireLeases) while there is room;
-- `concurrency` senders make one attempt each through the channel; at most `per_target` run
+- `concurrency` senders make one attempt each through the channel (a batch's claims to channels
+  with no host, such as the log, are sent and recorded by one sender in one go); at most `per_target` run
   against one host at once, the rest of that host's claims wait their turn, and claims beyond what
   the host can work through in time go straight back to the queue for a little later
   (entrypoints.peer_limiter);
@@ -20,7 +21,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from queue import Empty, SimpleQueue
 from typing import Any
 
@@ -51,8 +52,6 @@ _EXPIRY_BATCH = 500
 # A claim given back because its host is busy is due again this much later.
 _BUSY_DELAY_SECONDS = 2.0
 _STORE_TRIES = 4
-# The most claims to host-less channels one sender takes in one go.
-_LOCAL_RUN = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +82,14 @@ class _Held:
     started: bool = False
 
 
+@dataclass(slots=True)
+class _Run:
+    """A claim batch's claims to host-less channels, for one sender to send in one go."""
+
+    claims: list[_Held]
+    done: threading.Event = field(default_factory=threading.Event)
+
+
 class DeliveryWorker:
     def __init__(self, *, service: Service, signals: LocalSignals, config: WorkerConfig) -> None:
         if config.lease_seconds <= config.send_timeout_seconds:
@@ -102,9 +109,8 @@ class DeliveryWorker:
         # Every claim this worker holds, by its token (a delivery claimed again after a hung send
         # is a second claim, not the first one back).
         self._held: dict[str, _Held] = {}
-        # Claims ready to send, in runs: a run of claims to hosts-less channels (log) is sent by one
-        # sender in one go, since handing each to a thread costs more than sending it.
-        self._ready: SimpleQueue[list[_Held] | None] = SimpleQueue()
+        # Claims ready to send: one to a host, or a claim batch's claims to host-less channels.
+        self._ready: SimpleQueue[_Held | _Run | None] = SimpleQueue()
         self._outbox: SimpleQueue[list[AttemptOutcome] | _Release | None] = SimpleQueue()
         self._room = threading.Event()
         self._stopping = threading.Event()
@@ -162,11 +168,19 @@ class DeliveryWorker:
             )
             jobs: list[Job] = claimed or []
             if jobs:
-                self._admit(jobs)
+                local = self._admit(jobs)
+                if local:
+                    # Waiting for the run keeps one thread busy at a time, which costs less than
+                    # claiming meanwhile; a run that hangs is left to its sender after a moment.
+                    run = _Run(local)
+                    self._ready.put(run)
+                    run.done.wait(config.poll_seconds)
             if len(jobs) < limit:
                 self._signals.wait_for_work(config.poll_seconds)
 
-    def _admit(self, jobs: list[Job]) -> None:
+    def _admit(self, jobs: list[Job]) -> list[_Held]:
+        """Each claim held, and handed to the senders or its host's line (or given back when the
+        line is full); returns the claims to host-less channels, which one sender takes together."""
         # Counted from the lease itself, which began before the claim's commit (a slow commit, or
         # one that waited for SQLite's write lock, leaves less of it).
         wall, started = self._service.clock.now(), time.monotonic()
@@ -181,7 +195,7 @@ class DeliveryWorker:
                     self._held[job.token] = _Held(job, None, started)
                 claims = [HeldClaim(job.delivery_id, job.token) for job in jobs]
                 self._outbox.put(_Release(claims, 0.0, "shutdown"))
-                return
+                return []
             for job, peer in zip(jobs, peers, strict=True):
                 left = (job.lease_expires_at - wall).total_seconds() - self._send_margin
                 held = _Held(job, peer, started + min(self._start_window, left))
@@ -192,11 +206,10 @@ class DeliveryWorker:
                 if verdict == "run" and peer is None:
                     local.append(held)
                 elif verdict == "run":
-                    self._ready.put([held])
-        for start in range(0, len(local), _LOCAL_RUN):
-            self._ready.put(local[start : start + _LOCAL_RUN])
+                    self._ready.put(held)
         if deferred:
             self._outbox.put(_Release(deferred, _BUSY_DELAY_SECONDS, "busy_peer"))
+        return local
 
     def _peer(self, job: Job) -> str | None:
         channel = self._service.channels.get(job.notification.channel)
@@ -211,24 +224,33 @@ class DeliveryWorker:
     # -- sending -----------------------------------------------------------------------------------
 
     def _send_loop(self) -> None:
-        while (run := self._ready.get()) is not None:
+        while (item := self._ready.get()) is not None:
+            if isinstance(item, _Run):
+                self._send_run(item)
+                continue
             outcomes: list[AttemptOutcome] = []
-            for held in run:
-                seconds = self._send(held, outcomes)
-                if held.peer is None:
-                    continue
-                # A host's slot is handed on at once: its next claim must not wait for this run.
-                self._outbox.put(outcomes)
-                outcomes = []
-                with self._lock:
-                    following, cut = self._limiter.done(held.peer, seconds)
-                if following is not None:
-                    self._ready.put([following])
-                if cut:
-                    claims = [HeldClaim(item.job.delivery_id, item.job.token) for item in cut]
-                    self._outbox.put(_Release(claims, _BUSY_DELAY_SECONDS, "busy_peer"))
+            seconds = self._send(item, outcomes)
             if outcomes:
                 self._outbox.put(outcomes)
+            # The host's slot is handed on at once: its next claim must not wait for the recorder.
+            with self._lock:
+                following, cut = self._limiter.done(item.peer, seconds)
+            if following is not None:
+                self._ready.put(following)
+            if cut:
+                claims = [HeldClaim(held.job.delivery_id, held.job.token) for held in cut]
+                self._outbox.put(_Release(claims, _BUSY_DELAY_SECONDS, "busy_peer"))
+
+    def _send_run(self, run: _Run) -> None:
+        """A claim batch's claims to host-less channels (the log, email written to the log), sent
+        one after the other and recorded in one commit by this sender: with no peer to wait for,
+        handing each between threads cost more CPU than sending it (docs/benchmarks.md)."""
+        outcomes: list[AttemptOutcome] = []
+        for held in run.claims:
+            self._send(held, outcomes)
+        if outcomes:
+            self._record(outcomes)
+        run.done.set()
 
     def _send(self, held: _Held, outcomes: list[AttemptOutcome]) -> float | None:
         """One attempt of the claimed delivery, its outcome added to `outcomes`; how long it took, or
@@ -267,8 +289,7 @@ class DeliveryWorker:
             releases = [item for item in items if isinstance(item, _Release)]
             stop = None in items
             if outcomes:
-                self._publish(RecordOutcomes(outcomes=outcomes))
-                self._forget([outcome.token for outcome in outcomes])
+                self._record(outcomes)
             for release in releases:
                 released = self._publish(
                     ReleaseClaims(
@@ -278,6 +299,10 @@ class DeliveryWorker:
                 with self._lock:
                     self._released[release.reason] += released or 0
                 self._forget([claim.token for claim in release.claims])
+
+    def _record(self, outcomes: list[AttemptOutcome]) -> None:
+        self._publish(RecordOutcomes(outcomes=outcomes))
+        self._forget([outcome.token for outcome in outcomes])
 
     def _next_batch(self) -> list[list[AttemptOutcome] | _Release | None]:
         """What the senders handed over, at least one item. A small batch waits a few milliseconds
@@ -346,8 +371,10 @@ class DeliveryWorker:
                     item = self._ready.get_nowait()
                 except Empty:
                     break
-                if item is not None:
-                    unstarted.extend(item)
+                if isinstance(item, _Run):
+                    unstarted.extend(item.claims)
+                elif item is not None:
+                    unstarted.append(item)
             sending = sum(1 for held in self._held.values() if held.started)
             queued = len(self._held) - sending
         log.info(
