@@ -3,7 +3,7 @@ the lag of 2,000 webhook reminders due in the same second.
 
     python -m bench.delivery [--parts throughput lag] [--deliveries 20000] [--workers 1 2 4]
                              [--throughput-stores memory sqlite postgresql] [--reminders 2000]
-                             [--lag-runs sqlite/serve postgresql/serve postgresql/tick+2]
+                             [--lag-runs sqlite/serve sqlite/tick+2 postgresql/serve postgresql/tick+2]
                              [--postgres-url URL] [--quiet-wait 30] [--profile DIR [--profile-mode cpu|wall]]
                              [--logs DIR] [--check]
 
@@ -70,7 +70,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--lag-runs",
         nargs="+",
-        default=["sqlite/serve", "postgresql/serve", "postgresql/tick+2"],
+        default=["sqlite/serve", "sqlite/tick+2", "postgresql/serve", "postgresql/tick+2"],
         help="STORE/serve or STORE/tick+K (one `reminders tick` and K `reminders worker` processes)",
     )
     parser.add_argument("--ceiling-requests", type=int, default=5000, help="requests per ceiling measurement")
