@@ -155,6 +155,10 @@ class CreateReminder(Command):
 
 
 class ReminderPatch(Patch):
+    """Changes to a reminder: a field not sent keeps its value. A new frequency clears the date of a
+    once reminder and the weekdays of a weekly one; changing to weekly needs weekdays. A null date
+    means the next occurrence of time_of_day."""
+
     nullable: ClassVar[frozenset[str]] = frozenset({"target", "date"})
 
     title: Title = _UNSENT

@@ -38,6 +38,17 @@ def _check_target(target: str | None) -> str | None:
     return target
 
 
+def _next_run(
+    schedule: Schedule, *, active: bool, now: datetime, last_slot: datetime | None
+) -> datetime | None:
+    if not active:
+        return None
+    upcoming = schedule.next_unsent_occurrence(now, last_slot=last_slot)
+    if upcoming is None:
+        raise InvalidSchedule("date", "a once reminder must be scheduled in the future")
+    return upcoming
+
+
 @dataclass(eq=False, kw_only=True)
 class Reminder(Aggregate):
     id: str
@@ -80,14 +91,19 @@ class Reminder(Aggregate):
             created_at=now,
             updated_at=now,
         )
-        reminder._reschedule(now)
+        reminder.next_run_at = _next_run(schedule, active=active, now=now, last_slot=None)
         reminder._record(
             ReminderCreated(reminder_id=reminder.id, owner_id=owner_id, next_run_at=reminder.next_run_at)
         )
         return reminder
 
-    def update(self, changes: dict[str, Any], *, now: datetime) -> None:
-        """Apply the given fields; a schedule change or reactivation recomputes next_run_at."""
+    def update(self, changes: dict[str, Any], *, now: datetime, last_slot: datetime | None = None) -> None:
+        """Apply the given fields; a schedule change or reactivation recomputes next_run_at.
+
+        `last_slot` is the newest slot already sent for this reminder, if any: however its schedule
+        moves, a daily or weekly reminder is not sent a second time on that slot's local date.
+        Nothing changes when an edit is refused.
+        """
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
@@ -99,11 +115,18 @@ class Reminder(Aggregate):
         changed = tuple(name for name in EDITABLE if name in changes and changes[name] != getattr(self, name))
         if not changed:
             return
+        next_run_at = self.next_run_at
+        if "schedule" in changed or "active" in changed:
+            next_run_at = _next_run(
+                changes.get("schedule", self.schedule),
+                active=changes.get("active", self.active),
+                now=now,
+                last_slot=last_slot,
+            )
         for name in changed:
             setattr(self, name, changes[name])
+        self.next_run_at = next_run_at
         self.updated_at = now
-        if "schedule" in changed or "active" in changed:
-            self._reschedule(now)
         self._record(ReminderUpdated(reminder_id=self.id, changed=changed, next_run_at=self.next_run_at))
 
     def delete(self) -> None:
@@ -149,8 +172,3 @@ class Reminder(Aggregate):
         else:
             self._record(ReminderDue(reminder_id=self.id, delivery_id=delivery.id, scheduled_for=slot))
         return delivery
-
-    def _reschedule(self, now: datetime) -> None:
-        self.next_run_at = self.schedule.next_occurrence(now) if self.active else None
-        if self.active and self.next_run_at is None:
-            raise InvalidSchedule("date", "a once reminder must be scheduled in the future")

@@ -10,15 +10,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidSchedule
 
 # fullmatch and ASCII digits: `$` would let a trailing newline through and `\d` any Unicode digit.
 _TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
+
+
+class Keep(Enum):
+    """Marks a field a schedule revision leaves as it is (None is a value there: "no date")."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
 
 
 class Frequency(StrEnum):
@@ -77,12 +88,57 @@ class Schedule:
         time_of_day: str,
         frequency: Frequency,
         timezone: str = "UTC",
-        weekdays: tuple[int, ...] | list[int] = (),
+        weekdays: Sequence[int] = (),
         on_date: dt.date | None = None,
         now: datetime,
     ) -> Schedule:
         """Parse and validate; a once schedule without a date takes the next occurrence after `now`."""
-        at = parse_time_of_day(time_of_day)
+        return cls._assemble(parse_time_of_day(time_of_day), frequency, timezone, weekdays, on_date, now)
+
+    def revise(
+        self,
+        *,
+        time_of_day: str | Keep = KEEP,
+        frequency: Frequency | Keep = KEEP,
+        timezone: str | Keep = KEEP,
+        weekdays: Sequence[int] | Keep = KEEP,
+        on_date: dt.date | Keep | None = KEEP,
+        now: datetime,
+    ) -> Schedule:
+        """This schedule with the given fields changed and every other one kept.
+
+        A new frequency clears what only the old one used (the date of a once schedule, the
+        weekdays of a weekly one); what it needs and this schedule cannot give must come with it:
+        weekdays for weekly. A once schedule without a date takes the next occurrence, as in `build`.
+        """
+        new_frequency = self.frequency if isinstance(frequency, Keep) else frequency
+        switched = new_frequency != self.frequency
+        if isinstance(weekdays, Keep):
+            if switched and new_frequency is Frequency.WEEKLY:
+                message = "weekdays are required when the frequency changes to weekly"
+                raise InvalidSchedule("weekdays", message)
+            weekdays = () if switched else self.weekdays
+        if isinstance(on_date, Keep):
+            on_date = None if switched else self.date
+        return self._assemble(
+            self.time_of_day if isinstance(time_of_day, Keep) else parse_time_of_day(time_of_day),
+            new_frequency,
+            self.timezone if isinstance(timezone, Keep) else timezone,
+            weekdays,
+            on_date,
+            now,
+        )
+
+    @classmethod
+    def _assemble(
+        cls,
+        at: time,
+        frequency: Frequency,
+        timezone: str,
+        weekdays: Sequence[int],
+        on_date: dt.date | None,
+        now: datetime,
+    ) -> Schedule:
         zone = load_zone(timezone)
         if frequency is Frequency.ONCE and on_date is None:
             today = now.astimezone(zone).date()
@@ -112,6 +168,21 @@ class Schedule:
             if candidate > after:
                 return candidate
         raise AssertionError("a daily or weekly schedule always has an occurrence within 9 days")
+
+    def next_unsent_occurrence(self, after: datetime, *, last_slot: datetime | None) -> datetime | None:
+        """Like `next_occurrence`, but a daily or weekly schedule skips the local date of `last_slot`
+        (the newest slot already sent): it is sent at most once per local date, however it is moved.
+
+        A once schedule is a new one-off whenever it is set, so `last_slot` does not bind it.
+        """
+        upcoming = self.next_occurrence(after)
+        if upcoming is None or last_slot is None or self.frequency is Frequency.ONCE:
+            return upcoming
+        zone = self.zone
+        if upcoming.astimezone(zone).date() == last_slot.astimezone(zone).date():
+            # At most one occurrence per local date (see the daylight-saving rules above).
+            return self.next_occurrence(upcoming)
+        return upcoming
 
 
 def _resolve_local(day: dt.date, at: time, zone: ZoneInfo) -> datetime:

@@ -10,11 +10,20 @@ from application.clock import Clock
 from application.commands import CreateReminder, DeleteReminder, ReminderPatch, UpdateReminder
 from application.handlers.users import load_user
 from application.unit_of_work import UnitOfWork
+from domain.delivery import DeliveryStatus
 from domain.errors import InactiveOwner, NotFound, UnknownChannel
 from domain.reminder import Reminder
-from domain.schedule import Frequency, Schedule
+from domain.schedule import Schedule
 
-_SCHEDULE_FIELDS = ("time_of_day", "frequency", "weekdays", "date", "timezone")
+# A patch's schedule fields, by the name Schedule.revise gives them.
+_SCHEDULE_FIELDS = {
+    "time_of_day": "time_of_day",
+    "frequency": "frequency",
+    "weekdays": "weekdays",
+    "date": "on_date",
+    "timezone": "timezone",
+}
+_LEDGER_PAGE = 20
 
 
 def load_reminder(uow: UnitOfWork, reminder_id: str) -> Reminder:
@@ -68,7 +77,7 @@ def create_reminder(
 def update_reminder(
     command: UpdateReminder, uow: UnitOfWork, *, clock: Clock, channels: Channels
 ) -> Reminder:
-    """Any field can change; a schedule change recomputes the next run."""
+    """Only the fields sent change; a schedule edit never sends a reminder twice on one local date."""
     now = clock.now()
     with uow:
         reminder = load_reminder(uow, command.reminder_id)
@@ -79,7 +88,9 @@ def update_reminder(
                 changes.get("channel", reminder.channel),
                 changes.get("target", reminder.target),
             )
-        reminder.update(changes, now=now)
+        rescheduling = "schedule" in changes or "active" in changes
+        last_slot = last_sent_slot(uow, reminder) if rescheduling else None
+        reminder.update(changes, now=now, last_slot=last_slot)
         uow.commit()
     return reminder
 
@@ -93,21 +104,40 @@ def delete_reminder(command: DeleteReminder, uow: UnitOfWork) -> None:
         uow.commit()
 
 
+def last_sent_slot(uow: UnitOfWork, reminder: Reminder) -> datetime | None:
+    """The newest slot the scheduler fired for this reminder the last time it ran, from the ledger;
+    None if it never fired or that firing only recorded missed slots (nothing was sent)."""
+    fired_at = reminder.last_run_at
+    if fired_at is None:
+        return None
+    # The ledger lists a reminder's deliveries newest first; the last firing's were all created at
+    # `fired_at`, and only deliveries sent on demand (no slot) can have come after them.
+    newest: tuple[datetime, DeliveryStatus] | None = None
+    offset = 0
+    while True:
+        page = uow.deliveries.list(limit=_LEDGER_PAGE, offset=offset, reminder_id=reminder.id)
+        for delivery in page.items:
+            if delivery.created_at < fired_at:
+                return _if_sent(newest)
+            slot = delivery.scheduled_for
+            if slot is not None and (newest is None or slot > newest[0]):
+                newest = (slot, delivery.status)
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return _if_sent(newest)
+
+
+def _if_sent(newest: tuple[datetime, DeliveryStatus] | None) -> datetime | None:
+    if newest is None or newest[1] is DeliveryStatus.MISSED:
+        return None
+    return newest[0]
+
+
 def _reminder_changes(reminder: Reminder, patch: ReminderPatch, now: datetime) -> dict[str, Any]:
+    """The patch as changes to the reminder; its schedule fields revise the current schedule."""
     sent = patch.changes()
-    changes = {name: sent.pop(name) for name in list(sent) if name not in _SCHEDULE_FIELDS}
-    if sent:
-        current = reminder.schedule
-        frequency = sent.get("frequency", current.frequency)
-        # A new frequency drops what only the old one used, unless the caller sent it again.
-        weekdays = current.weekdays if frequency is Frequency.WEEKLY else ()
-        on_date = current.date if frequency is Frequency.ONCE and "time_of_day" not in sent else None
-        changes["schedule"] = Schedule.build(
-            time_of_day=sent.get("time_of_day", current.time_of_day.isoformat()),
-            frequency=frequency,
-            timezone=sent.get("timezone", current.timezone),
-            weekdays=sent.get("weekdays", weekdays),
-            on_date=sent.get("date", on_date),
-            now=now,
-        )
+    changes = {name: value for name, value in sent.items() if name not in _SCHEDULE_FIELDS}
+    revision = {_SCHEDULE_FIELDS[name]: value for name, value in sent.items() if name in _SCHEDULE_FIELDS}
+    if revision:
+        changes["schedule"] = reminder.schedule.revise(now=now, **revision)
     return changes
