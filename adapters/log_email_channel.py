@@ -1,11 +1,12 @@
-"""The `email` channel when no SMTP server is configured: each email becomes one structured log line."""
+"""The `email` channel when no SMTP server is configured: each email becomes one structured log line,
+and the delivery records that it went to the log (`via` "log"), not to the owner's mailbox."""
 
 from __future__ import annotations
 
 import logging
 
 from adapters.email_message import subject, validate_no_target
-from application.channels import Notification
+from application.channels import VIA_LOG, Notification
 
 log = logging.getLogger("reminders.channel.email")
 
@@ -17,7 +18,7 @@ class LogEmailChannel:
     def peer(self, target: str | None) -> str | None:
         return None
 
-    def send(self, notification: Notification) -> None:
+    def send(self, notification: Notification) -> str:
         log.info(
             "email logged, not sent: no SMTP server is configured",
             extra={
@@ -29,3 +30,4 @@ class LogEmailChannel:
                 "body": notification.message,
             },
         )
+        return VIA_LOG

@@ -3,6 +3,10 @@
 A channel raises TransientChannelError for failures worth retrying (timeouts, connection errors,
 overloaded peers) and PermanentChannelError for the rest; the sender owns retries. Error messages
 must already be free of secrets: they are stored, logged and returned to clients.
+
+A channel that hands a notification to a stand-in instead of its own service says so: `send`
+returns how it went (VIA_LOG for the email channel without an SMTP server), and the delivery
+records it. A normal send returns None.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol
+
+# `send`'s answer when the notification was only written to the log.
+VIA_LOG: Final = "log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +62,10 @@ class NotificationChannel(Protocol):
         None for a channel that talks to no other host."""
         ...
 
-    def send(self, notification: Notification) -> None: ...
+    def send(self, notification: Notification) -> str | None:
+        """Send one attempt; None when it went out through the channel's own service, else how it
+        went instead (VIA_LOG). Raises ChannelError when it did not go out."""
+        ...
 
 
 Channels = Mapping[str, NotificationChannel]

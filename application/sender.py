@@ -38,16 +38,20 @@ class NotificationSender:
         started_at, began = self._clock.now(), self._clock.monotonic()
 
         def result(
-            error: str | None, *, transient: bool = False, retry_after: float | None = None
+            error: str | None,
+            *,
+            transient: bool = False,
+            retry_after: float | None = None,
+            via: str | None = None,
         ) -> AttemptResult:
             duration_ms = round((self._clock.monotonic() - began) * 1000, 3)
-            return AttemptResult(Attempt(number, started_at, duration_ms, error), transient, retry_after)
+            return AttemptResult(Attempt(number, started_at, duration_ms, error, via), transient, retry_after)
 
         channel = self._channels.get(notification.channel)
         if channel is None:
             return result(f"channel {notification.channel!r} is not configured")
         try:
-            channel.send(notification)
+            via = channel.send(notification)
         except TransientChannelError as error:
             return result(error.message, transient=True, retry_after=error.retry_after)
         except ChannelError as error:
@@ -56,4 +60,4 @@ class NotificationSender:
             # A bug in a channel must not leak its text (it may hold secrets); the log keeps the trace.
             log.exception("channel raised an unexpected error", extra={"channel": notification.channel})
             return result(f"unexpected {type(error).__name__} in channel {notification.channel!r}")
-        return result(None)
+        return result(None, via=via)

@@ -51,6 +51,9 @@ class Attempt:
     started_at: datetime
     duration_ms: float
     error: str | None = None
+    # How a successful attempt left when not through the channel's own service: "log" for an email
+    # written to the log because no SMTP server is configured; None for a normal send.
+    via: str | None = None
 
 
 @dataclass(eq=False, kw_only=True)
@@ -63,6 +66,11 @@ class Delivery(Aggregate):
     scheduled_for: datetime | None
     created_at: datetime
     sent_at: datetime | None = None
+    # When the first attempt began; set once and kept through retries. Lateness is measured from it,
+    # so a receiver slow to answer does not make a delivery look late.
+    first_attempt_at: datetime | None = None
+    # How the sent delivery left, when not through its channel's own service (see Attempt.via).
+    via: str | None = None
     attempts: tuple[Attempt, ...] = ()
     error: str | None = None
     # When a pending delivery may next be claimed; None once it is no longer waiting.
@@ -102,9 +110,11 @@ class Delivery(Aggregate):
 
     @property
     def lateness_seconds(self) -> float | None:
+        """From the slot to the start of the first attempt, once sent; None for an on-demand send."""
         if self.sent_at is None or self.scheduled_for is None:
             return None
-        return (self.sent_at - self.scheduled_for).total_seconds()
+        # A delivery recorded as sent without an attempt (before attempts were kept) counts to sent_at.
+        return ((self.first_attempt_at or self.sent_at) - self.scheduled_for).total_seconds()
 
     @property
     def round_attempts(self) -> int:
@@ -136,15 +146,19 @@ class Delivery(Aggregate):
 
     def succeed(self, token: str, attempt: Attempt, *, now: datetime) -> None:
         self._check_claim(token, now)
-        self.attempts = (*self.attempts, attempt)
+        first_attempt_at = self._add(attempt)
         self._unclaim()
-        self.status, self.sent_at, self.error = DeliveryStatus.SENT, now, None
-        self._record(DeliverySucceeded(**self._facts(), sent_at=now))
+        self.status, self.sent_at, self.error, self.via = DeliveryStatus.SENT, now, None, attempt.via
+        self._record(
+            DeliverySucceeded(
+                **self._facts(), first_attempt_at=first_attempt_at, sent_at=now, via=attempt.via
+            )
+        )
 
     def fail(self, token: str, attempt: Attempt, *, now: datetime) -> None:
         """The attempt failed for good (a permanent error, or the round's last attempt)."""
         self._check_claim(token, now)
-        self.attempts = (*self.attempts, attempt)
+        self._add(attempt)
         self._unclaim()
         self.status, self.error = DeliveryStatus.FAILED, attempt.error
         self._record(DeliveryFailed(**self._facts(), reason=attempt.error or "failed"))
@@ -152,7 +166,7 @@ class Delivery(Aggregate):
     def retry_later(self, token: str, attempt: Attempt, *, now: datetime, at: datetime) -> None:
         """The attempt failed but may succeed later: back in the queue, due again at `at`."""
         self._check_claim(token, now)
-        self.attempts = (*self.attempts, attempt)
+        self._add(attempt)
         self._unclaim()
         self.status, self.error, self.next_attempt_at = DeliveryStatus.PENDING, attempt.error, at
         self._record(DeliveryRetryScheduled(**self._facts(), reason=attempt.error or "", next_attempt_at=at))
@@ -204,6 +218,13 @@ class Delivery(Aggregate):
     def _check_claim(self, token: str, now: datetime) -> None:
         if not self.holds(token, now):
             raise ClaimLost(self.id)
+
+    def _add(self, attempt: Attempt) -> datetime:
+        """Put the attempt on record; returns when the first attempt began."""
+        self.attempts = (*self.attempts, attempt)
+        if self.first_attempt_at is None:
+            self.first_attempt_at = attempt.started_at
+        return self.first_attempt_at
 
     def _unclaim(self) -> None:
         self.claimed_by = self.claimed_at = self.lease_expires_at = self.claim_token = None

@@ -71,7 +71,11 @@ class DeliverySucceeded(Event):
     attempts: int
     attempts_made: int
     scheduled_for: AwareDatetime | None
+    # When the delivery's first attempt began (lateness is measured from it) and when it was recorded sent.
+    first_attempt_at: AwareDatetime
     sent_at: AwareDatetime
+    # How it left when not through the channel's own service ("log": an email logged without SMTP).
+    via: str | None = None
 
 
 class DeliveryFailed(Event):

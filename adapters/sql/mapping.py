@@ -127,6 +127,7 @@ def _attempt_json(attempt: Attempt) -> dict[str, Any]:
         "started_at": attempt.started_at.isoformat(),
         "duration_ms": attempt.duration_ms,
         "error": attempt.error,
+        "via": attempt.via,
     }
 
 
@@ -136,6 +137,7 @@ def _attempt_from(data: Mapping[str, Any]) -> Attempt:
         started_at=datetime.fromisoformat(data["started_at"]),
         duration_ms=data["duration_ms"],
         error=data["error"],
+        via=data.get("via"),  # absent from attempts recorded before 0003
     )
 
 
@@ -148,6 +150,8 @@ def _delivery_row(delivery: Delivery) -> dict[str, Any]:
         "scheduled_for": delivery.scheduled_for,
         "created_at": delivery.created_at,
         "sent_at": delivery.sent_at,
+        "first_attempt_at": delivery.first_attempt_at,
+        "via": delivery.via,
         "attempts": [_attempt_json(attempt) for attempt in delivery.attempts],
         "error": delivery.error,
         "next_attempt_at": delivery.next_attempt_at,
@@ -169,6 +173,8 @@ def delivery_from(row: Row) -> Delivery:
         scheduled_for=row["scheduled_for"],
         created_at=row["created_at"],
         sent_at=row["sent_at"],
+        first_attempt_at=row["first_attempt_at"],
+        via=row["via"],
         attempts=tuple(_attempt_from(item) for item in row["attempts"]),
         error=row["error"],
         next_attempt_at=row["next_attempt_at"],

@@ -145,6 +145,10 @@ deliveries = Table(
     Column("next_attempt_at", UtcDateTime),
     Column("claim_token", String(32)),
     Column("round_start", Integer, nullable=False, server_default="0"),
+    # When the first attempt began (lateness is measured from it), and how a sent delivery left when
+    # not through its channel's own service ("log").
+    Column("first_attempt_at", UtcDateTime),
+    Column("via", String(50)),
     Column("version", Integer, nullable=False),
     # The ledger: one delivery per reminder and slot. On-demand sends have no slot, and NULLs differ.
     UniqueConstraint("reminder_id", "scheduled_for", name="uq_deliveries_slot"),

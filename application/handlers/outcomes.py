@@ -51,8 +51,8 @@ def _log_outcome(
 
 
 def record_sent(event: DeliverySucceeded, uow: UnitOfWork, *, metrics: Metrics) -> None:
-    """Every sent delivery is logged and counted, with its lateness."""
-    lateness = (event.sent_at - event.scheduled_for).total_seconds() if event.scheduled_for else None
+    """Every sent delivery is logged and counted, with its lateness: from the slot to its first attempt."""
+    lateness = (event.first_attempt_at - event.scheduled_for).total_seconds() if event.scheduled_for else None
     metrics.delivery_finished(channel=event.channel, outcome="sent", attempts=1, lateness_seconds=lateness)
     _log_outcome(
         logging.INFO,
@@ -62,6 +62,8 @@ def record_sent(event: DeliverySucceeded, uow: UnitOfWork, *, metrics: Metrics) 
         attempts=event.attempts,
         error=None,
         lateness_seconds=lateness,
+        # Only a send through a stand-in says how it went ("log": the email was logged, not mailed).
+        **({"via": event.via} if event.via else {}),
     )
 
 

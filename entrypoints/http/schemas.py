@@ -108,10 +108,19 @@ class DeliveryOut(Out):
     status: DeliveryStatus
     scheduled_for: Timestamp | None
     sent_at: Timestamp | None
+    first_attempt_at: Timestamp | None = Field(
+        description="When the first attempt began; null until one is made. Never changes on retries."
+    )
     next_attempt_at: Timestamp | None = Field(
         description="When a pending delivery is due to be tried (again); null once it is not waiting."
     )
-    lateness_seconds: float | None
+    lateness_seconds: float | None = Field(
+        description="Seconds from the slot to the start of the first attempt, once sent; null for send-now."
+    )
+    via: str | None = Field(
+        description='How a sent delivery left when not through its channel: "log" for an email written to '
+        "the log because no SMTP server is configured; null for a normal send."
+    )
     attempts: int
     attempt_log: list[AttemptOut]
     error: str | None
@@ -125,8 +134,10 @@ class DeliveryOut(Out):
             status=delivery.status,
             scheduled_for=delivery.scheduled_for,
             sent_at=delivery.sent_at,
+            first_attempt_at=delivery.first_attempt_at,
             next_attempt_at=delivery.next_attempt_at,
             lateness_seconds=delivery.lateness_seconds,
+            via=delivery.via,
             attempts=len(delivery.attempts),
             attempt_log=[
                 AttemptOut(

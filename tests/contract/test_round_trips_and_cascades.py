@@ -71,7 +71,7 @@ def test_a_delivery_with_its_claim_and_attempts_comes_back_unchanged(store: Stor
     save(store, owner, reminder, delivery)
     attempts = [
         Attempt(1, NOW, 12.5, "connection refused"),
-        Attempt(2, NOW + timedelta(seconds=1, microseconds=250), 3.25),
+        Attempt(2, NOW + timedelta(seconds=1, microseconds=250), 3.25, via="log"),
     ]
     with store.uow_factory() as uow:
         taken = uow.deliveries.get(delivery.id)
@@ -94,10 +94,11 @@ def test_a_delivery_with_its_claim_and_attempts_comes_back_unchanged(store: Stor
     with store.uow_factory() as uow:
         waiting = uow.deliveries.get(delivery.id)
         assert waiting is not None
-        assert (waiting.status, waiting.next_attempt_at, waiting.attempts) == (
+        assert (waiting.status, waiting.next_attempt_at, waiting.attempts, waiting.first_attempt_at) == (
             DeliveryStatus.PENDING,
             NOW + timedelta(seconds=1),
             (attempts[0],),
+            NOW,
         )
         token = waiting.claim("worker-2", NOW + timedelta(seconds=1), lease=timedelta(seconds=30))
         waiting.succeed(token, attempts[1], now=NOW + timedelta(seconds=2))
@@ -109,6 +110,8 @@ def test_a_delivery_with_its_claim_and_attempts_comes_back_unchanged(store: Stor
     assert loaded.status is DeliveryStatus.SENT
     assert loaded.attempts == tuple(attempts)
     assert (loaded.sent_at, loaded.scheduled_for, loaded.error) == (NOW + timedelta(seconds=2), SLOT, None)
+    # The first attempt's start stays through the retry; `via` is the successful attempt's.
+    assert (loaded.first_attempt_at, loaded.via) == (NOW, "log")
     assert (loaded.claimed_by, loaded.claimed_at, loaded.lease_expires_at, loaded.claim_token) == (None,) * 4
     assert loaded.next_attempt_at is None
     assert loaded.version == 4

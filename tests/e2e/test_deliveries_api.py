@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from application.channels import PermanentChannelError, TransientChannelError
+from adapters.log_email_channel import LogEmailChannel
+from application.channels import Notification, PermanentChannelError, TransientChannelError
 from application.commands import CheckDueReminders
 from application.retry_policy import RetryPolicy
 from entrypoints.bootstrap import Service
@@ -30,8 +31,10 @@ DELIVERY_KEYS = {
     "status",
     "scheduled_for",
     "sent_at",
+    "first_attempt_at",
     "next_attempt_at",
     "lateness_seconds",
+    "via",
     "attempts",
     "attempt_log",
     "error",
@@ -76,8 +79,8 @@ def test_sending_now_delivers_through_the_channel_and_leaves_the_schedule_alone(
     assert sent["reminder_id"] == reminder["id"]
     assert (sent["channel"], sent["status"], sent["attempts"]) == ("recording", "sent", 1)
     assert sent["scheduled_for"] is None
-    assert sent["sent_at"] == "2026-01-05T08:00:00+00:00"
-    assert (sent["error"], sent["next_attempt_at"]) == (None, None)
+    assert sent["sent_at"] == sent["first_attempt_at"] == "2026-01-05T08:00:00+00:00"
+    assert (sent["error"], sent["next_attempt_at"], sent["via"]) == (None, None, None)
     assert [(a["number"], a["error"]) for a in sent["attempt_log"]] == [(1, None)]
     assert [(n.title, n.message) for n in channel.sent] == [("Stand-up", "Hello Ada")]
     after = client.get(f"/notifications/{reminder['id']}").json()
@@ -291,6 +294,51 @@ def test_a_slot_fired_by_the_scheduler_is_sent_by_the_worker_not_by_the_tick(
     assert [a["error"] for a in delivery["attempt_log"]] == ["timeout 1", None]
     assert [n.scheduled_for for n in channel.sent] == [datetime(2026, 1, 5, 9, 0, tzinfo=UTC)]
     assert len({n.idempotency_key for n in channel.tried}) == 1
+
+
+class SlowChannel(RecordingChannel):
+    """A receiver that takes 3.57 s on the fixed clock to answer."""
+
+    def __init__(self, clock: FixedClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def send(self, notification: Notification) -> None:
+        self.clock.advance(seconds=3.57)
+        super().send(notification)
+
+
+def test_a_slot_sent_to_a_slow_receiver_is_late_only_by_the_wait_for_its_first_attempt(
+    start_app: StartApp, clock: FixedClock
+) -> None:
+    client, service = start_app(
+        ServeSettings(scheduler_enabled=False), channels={"recording": SlowChannel(clock)}
+    )
+    daily = create_reminder(client, create_user(client)["id"], time_of_day="09:00")
+    clock.advance(hours=1, seconds=30)
+
+    service.bus.handle(CheckDueReminders(now=clock.now()))
+    wait_until_idle(service)
+
+    [delivery] = deliveries_of(client, daily["id"])
+    assert delivery["status"] == "sent"
+    assert delivery["first_attempt_at"] == "2026-01-05T09:00:30+00:00"
+    assert delivery["sent_at"] == "2026-01-05T09:00:33.570000+00:00"
+    assert delivery["lateness_seconds"] == 30
+    assert client.get(f"/deliveries/{delivery['delivery_id']}").json() == delivery
+
+
+def test_an_email_without_an_smtp_server_is_sent_via_the_log(start_app: StartApp) -> None:
+    client, _ = start_app(ServeSettings(scheduler_enabled=False), channels={"email": LogEmailChannel()})
+    reminder = create_reminder(client, create_user(client)["id"], channel="email")
+
+    response = client.post(f"/notifications/send/{reminder['id']}")
+
+    assert response.status_code == 200, response.text
+    sent = response.json()
+    assert (sent["status"], sent["via"]) == ("sent", "log")
+    assert client.get(f"/deliveries/{sent['delivery_id']}").json() == sent
+    assert [d["via"] for d in client.get("/deliveries/?channel=email").json()["items"]] == ["log"]
 
 
 # -- still retrying when the wait ends: 202 --------------------------------------------------------------

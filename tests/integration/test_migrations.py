@@ -7,7 +7,7 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -250,3 +250,78 @@ def test_a_queue_full_of_work_survives_a_downgrade_to_0001_and_an_upgrade_back(s
     assert (was_cancelled.status, was_cancelled.error) == (DeliveryStatus.FAILED, "the reminder was deleted")
     with SqlUnitOfWork(store) as uow:
         assert [d.id for d in uow.deliveries.claimable(T0, limit=10)] == [claimed.id]
+
+
+# -- when the first attempt began, and how it went (0003) ----------------------------------------------
+
+
+def test_deliveries_attempted_before_0003_get_their_first_attempt_start_from_the_attempt_log(
+    store: SqlStore,
+) -> None:
+    sql_schema.upgrade(store)
+    sql_schema.downgrade(store, "0002")
+    reminder = owner_and_reminder(store)
+    first_try = T0 + timedelta(seconds=2, microseconds=500)
+    log = [
+        # Written in another offset: the same instant in UTC comes back.
+        {
+            "number": 1,
+            "started_at": "2026-01-05T09:01:02.000500+01:00",
+            "duration_ms": 9.0,
+            "error": "timeout",
+        },
+        {
+            "number": 2,
+            "started_at": (first_try + timedelta(minutes=1)).isoformat(),
+            "duration_ms": 3.0,
+            "error": None,
+        },
+    ]
+    assert datetime.fromisoformat(str(log[0]["started_at"])) == first_try
+    deliveries_at_0001(
+        store,
+        {"id": "waiting", "reminder_id": reminder.id},
+        {
+            "id": "sent",
+            "reminder_id": reminder.id,
+            "status": "sent",
+            "scheduled_for": T0,
+            "sent_at": first_try + timedelta(minutes=1, seconds=3),
+            "attempts": log,
+        },
+    )
+
+    assert sql_schema.upgrade(store) == ("0002", sql_schema.head())
+
+    waiting, sent = load(store, "waiting", "sent")
+    assert (waiting.first_attempt_at, waiting.via) == (None, None)
+    assert (sent.first_attempt_at, sent.via) == (first_try, None)
+    assert sent.first_attempt_at == sent.attempts[0].started_at
+    assert sent.lateness_seconds == (first_try - T0).total_seconds()
+    assert [attempt.via for attempt in sent.attempts] == [None, None]
+
+
+def test_first_attempt_and_via_come_back_from_the_attempt_log_after_a_downgrade_to_0002(
+    store: SqlStore,
+) -> None:
+    sql_schema.upgrade(store)
+    reminder = owner_and_reminder(store)
+    with SqlUnitOfWork(store) as uow:
+        logged = Delivery.open(reminder_id=reminder.id, channel="email", scheduled_for=T0, now=T0)
+        token = logged.claim("worker", T0, lease=timedelta(seconds=60))
+        logged.succeed(
+            token, Attempt(1, T0 + timedelta(seconds=1), 2.0, via="log"), now=T0 + timedelta(seconds=4)
+        )
+        uow.deliveries.add(logged)
+        uow.commit()
+
+    sql_schema.downgrade(store, "0002")
+    with store.engine.connect() as connection:
+        columns = {column["name"] for column in inspect(connection).get_columns("deliveries")}
+    assert not {"first_attempt_at", "via"} & columns
+    sql_schema.upgrade(store)
+
+    assert schema_differences(store) == []
+    [back] = load(store, logged.id)
+    assert (back.first_attempt_at, back.lateness_seconds, back.via) == (T0 + timedelta(seconds=1), 1.0, "log")
+    assert [attempt.via for attempt in back.attempts] == ["log"]

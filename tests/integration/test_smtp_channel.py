@@ -32,6 +32,7 @@ def test_a_reminder_is_mailed_to_its_owner_with_text_and_html(smtp_server: SmtpS
     outcome = Sending("email", smtp_channel(smtp_server)).send(notification)
 
     assert outcome.error is None
+    assert [attempt.via for attempt in outcome.attempts] == [None]  # mailed, not a stand-in
     [mail] = smtp_server.handler.mails
     assert (mail.mail_from, mail.rcpt_tos) == ("reminders@example.org", ["ann@example.com"])
     message = mail.message
@@ -264,6 +265,7 @@ def test_without_smtp_the_whole_email_is_one_log_line(caplog: pytest.LogCaptureF
     outcome = Sending("email", LogEmailChannel()).send(make_notification("email", title="Standup\nfor Ann"))
 
     assert outcome.error is None
+    assert [attempt.via for attempt in outcome.attempts] == ["log"]  # the delivery says it was only logged
     [record] = [record for record in caplog.records if record.name == "reminders.channel.email"]
     assert record.levelno == logging.INFO
     fields = {key: getattr(record, key) for key in ("to", "subject", "body", "delivery_id", "reminder_id")}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
@@ -25,7 +26,7 @@ from domain.schedule import Frequency
 from entrypoints.bootstrap import Service
 from tests.fakes import FixedClock, claim, make_service, run_queue
 from tests.integration.conftest import TIMEOUT
-from tests.integration.peers import HOST, HttpReceiver, Reply
+from tests.integration.peers import HOST, HttpReceiver, Reply, Request
 from tests.stores import KINDS, MakeStore
 
 
@@ -141,6 +142,29 @@ def test_a_503_with_retry_after_shows_the_attempt_so_far_and_waits_as_asked_befo
     sent = stored(service, delivery_id)
     assert (sent.status, len(sent.attempts)) == (DeliveryStatus.SENT, 2)
     assert len(receiver.requests) == 2
+
+
+def test_a_receiver_slow_to_answer_does_not_make_the_delivery_late(
+    service: Service, clock: FixedClock, receiver: HttpReceiver
+) -> None:
+    """The POST arrives a minute after the 08:30 slot and the receiver takes 3.57 s to answer: the
+    ledger says the delivery was a minute late, and when the answer came."""
+
+    def answer_slowly(request: Request) -> Reply:
+        clock.advance(seconds=3.57)
+        return Reply(200)
+
+    receiver.responder = answer_slowly
+    delivery_id = fire_one_slot(service, clock, receiver)
+    posted_at = clock.now()
+
+    run_queue(service)
+
+    delivery = stored(service, delivery_id)
+    assert delivery.status is DeliveryStatus.SENT
+    assert (delivery.first_attempt_at, delivery.sent_at) == (posted_at, posted_at + timedelta(seconds=3.57))
+    assert (delivery.lateness_seconds, delivery.via) == (60, None)
+    assert len(receiver.requests) == 1
 
 
 def test_a_webhook_sent_again_after_its_worker_died_keeps_its_idempotency_key(

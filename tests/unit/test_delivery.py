@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.delivery import Delivery, DeliveryStatus
+from domain.delivery import Attempt, Delivery, DeliveryStatus
 from domain.errors import Conflict
 from domain.events import (
     DeliveryCancelled,
@@ -119,6 +119,7 @@ def test_success_marks_it_sent_and_frees_the_claim() -> None:
 
     assert (delivery.status, delivery.sent_at, delivery.error) == (DeliveryStatus.SENT, at, None)
     assert delivery.attempts == (attempt(at=NOW),)
+    assert (delivery.first_attempt_at, delivery.via) == (NOW, None)
     assert (delivery.claimed_by, delivery.claim_token, delivery.lease_expires_at) == (None, None, None)
     assert delivery.next_attempt_at is None
     assert not delivery.holds(token, at)
@@ -130,7 +131,9 @@ def test_success_marks_it_sent_and_frees_the_claim() -> None:
             attempts=1,
             attempts_made=1,
             scheduled_for=SLOT,
+            first_attempt_at=NOW,
             sent_at=at,
+            via=None,
         )
     ]
 
@@ -229,13 +232,57 @@ def test_a_claim_whose_reminder_is_gone_is_cancelled_with_the_reason() -> None:
 # -- lateness -------------------------------------------------------------------------------------
 
 
-def test_lateness_is_the_time_from_slot_to_sending() -> None:
+def test_lateness_is_the_time_from_slot_to_the_start_of_the_first_attempt() -> None:
     delivery, token = claimed()
+    started = SLOT + timedelta(seconds=42, milliseconds=500)
     assert delivery.lateness_seconds is None  # not sent yet
 
-    delivery.succeed(token, attempt(), now=SLOT + timedelta(seconds=42, milliseconds=500))
+    # The receiver took 3 s to answer: that is not lateness.
+    delivery.succeed(token, attempt(at=started), now=started + timedelta(seconds=3))
 
+    assert (delivery.first_attempt_at, delivery.sent_at) == (started, started + timedelta(seconds=3))
     assert delivery.lateness_seconds == 42.5
+
+
+def test_the_first_attempt_start_is_kept_through_retries_and_new_rounds() -> None:
+    delivery, token = claimed()
+    first, second, third = (NOW + timedelta(minutes=minutes) for minutes in (0, 1, 10))
+
+    delivery.retry_later(token, attempt(1, "timeout", at=first), now=first, at=second)
+    assert (delivery.first_attempt_at, delivery.lateness_seconds) == (first, None)
+    token = delivery.claim("w-2", second, lease=LEASE)
+    delivery.fail(token, attempt(2, "timeout", at=second), now=second)
+    delivery.reopen(third)
+    token = delivery.claim("w-3", third, lease=LEASE)
+    delivery.succeed(token, attempt(3, at=third), now=third + timedelta(seconds=2))
+
+    assert delivery.first_attempt_at == first
+    assert delivery.lateness_seconds == (first - SLOT).total_seconds()
+    [succeeded] = delivery.pull_events()[-1:]
+    assert isinstance(succeeded, DeliverySucceeded)
+    assert (succeeded.first_attempt_at, succeeded.sent_at) == (first, third + timedelta(seconds=2))
+
+
+def test_a_claim_given_back_unsent_sets_no_first_attempt() -> None:
+    delivery, token = claimed()
+
+    delivery.release(token, now=NOW)
+
+    assert delivery.first_attempt_at is None
+
+
+# -- how it went ----------------------------------------------------------------------------------
+
+
+def test_a_delivery_sent_through_a_stand_in_records_how_it_went() -> None:
+    delivery, token = claimed()
+
+    delivery.succeed(token, Attempt(1, NOW, 1.0, via="log"), now=NOW)
+
+    assert (delivery.status, delivery.via) == (DeliveryStatus.SENT, "log")
+    [succeeded] = delivery.pull_events()
+    assert isinstance(succeeded, DeliverySucceeded)
+    assert succeeded.via == "log"
 
 
 def test_a_delivery_sent_on_demand_has_no_lateness() -> None:
