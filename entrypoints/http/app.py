@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from entrypoints.bootstrap import Service
-from entrypoints.http import routes_deliveries, routes_ops, routes_reminders, routes_users
+from entrypoints.http import routes_deliveries, routes_docs, routes_ops, routes_reminders, routes_users
 from entrypoints.http.api import routes
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware, TrailingSlashMiddleware
@@ -35,6 +35,7 @@ OPERATIONS = [
     *routes_reminders.OPERATIONS,
     *routes_deliveries.OPERATIONS,
     *routes_ops.OPERATIONS,
+    *routes_docs.OPERATIONS,
 ]
 
 
@@ -86,7 +87,7 @@ def create_app(
             }
 
     app = Starlette(
-        routes=routes(OPERATIONS),
+        routes=[*routes(OPERATIONS), *routes_docs.ROUTES],  # the docs page is not an API operation
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(TrailingSlashMiddleware),

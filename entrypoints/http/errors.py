@@ -11,9 +11,12 @@ from starlette.responses import Response
 from application.unit_of_work import StoreUnavailable
 from domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from entrypoints.http.problems import ApiError, FieldProblem, error_response
+from entrypoints.http.validation_messages import with_example
 
 log = logging.getLogger(__name__)
 
+# Fields whose domain errors are about the value's form, so an example of a good value helps.
+_SHOWN_BY_EXAMPLE = frozenset({"time_of_day", "timezone", "email"})
 _FRAMEWORK_MESSAGES = {
     404: "no such resource",
     405: "method not allowed on this resource",
@@ -34,7 +37,10 @@ def on_http_exception(request: Request, error: Exception) -> Response:
 def on_domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     if isinstance(error, InvalidInput):
-        problem = FieldProblem(field=error.field, message=error.message)
+        message = (
+            with_example(error.field, error.message) if error.field in _SHOWN_BY_EXAMPLE else error.message
+        )
+        problem = FieldProblem(field=error.field, message=message)
         return error_response(400, "the request is not valid", [problem])
     if isinstance(error, NotFound):
         return error_response(404, error.message)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
 
 from entrypoints.http import context
+from entrypoints.http.validation_messages import describe
 
 CODES = {
     400: "validation_error",
@@ -62,13 +63,13 @@ def invalid(field: str, message: str) -> ApiError:
 
 
 def from_validation_error(error: ValidationError, *, where: str) -> ApiError:
-    problems = []
-    for item in error.errors(include_url=False, include_input=False):
-        location = ".".join(str(part) for part in item["loc"]) or where
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown field"
-        problems.append(FieldProblem(field=location, message=message))
+    """One problem per pydantic error, in words; the input is read to explain it, never echoed whole."""
+    problems = [
+        FieldProblem(
+            field=".".join(str(part) for part in item["loc"]) or where, message=describe(item, where=where)
+        )
+        for item in error.errors(include_url=False, include_input=True)
+    ]
     return ApiError(400, "the request is not valid", problems)
 
 

@@ -1,0 +1,143 @@
+"""Validation errors in words: what is wrong with a field and, where it helps, an example.
+
+The request schemas keep their JSON Schema patterns (clients validate against them), but a person
+reading a 400 is told what the pattern means, never shown the pattern itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic_core import ErrorDetails
+
+from domain.errors import InvalidTemplate
+from domain.template import PLACEHOLDERS, validate_template
+
+# An example for the fields whose form is easier shown than described.
+EXAMPLES = {
+    "time_of_day": "for example 09:00 or 17:45:30",
+    "date": "for example 2030-01-31",
+    "timezone": "use an IANA time zone name, for example Europe/Berlin",
+    "email": "for example ada@example.com",
+    "weekdays": "0 is Monday and 6 is Sunday, for example [0, 2, 4]",
+}
+_TEMPLATE_FIELDS = frozenset({"title", "message"})
+_TIME_OF_DAY = "must be HH:MM or HH:MM:SS, for example 09:00 (24-hour clock, 00:00 to 23:59:59)"
+
+
+def subject(loc: tuple[int | str, ...], where: str) -> str:
+    """The field as a person writes it: `weekdays[0]`, `changes.title`, or the body as a whole."""
+    if not loc:
+        return "the body" if where == "body" else f"the {where}"
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def with_example(field: str, message: str) -> str:
+    """The message, followed by the field's example unless it already gives one."""
+    example = EXAMPLES.get(field)
+    if example is None or "for example" in message:
+        return message
+    return f"{message}; {example}"
+
+
+def describe(error: ErrorDetails, *, where: str) -> str:
+    """One pydantic error as a sentence that names the field."""
+    loc = error["loc"]
+    name = subject(loc, where)
+    kind = error["type"]
+    ctx: dict[str, Any] = error.get("ctx", {})
+    if kind == "extra_forbidden":
+        return (
+            f"{name} is not a known query parameter" if where == "query" else f"{name} is not a known field"
+        )
+    if kind == "string_pattern_mismatch":
+        return _pattern_mismatch(name, _field(loc), error.get("input"))
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{name} must be a JSON object"
+    if kind in ("json_invalid", "json_type"):
+        return f"{name} is not valid JSON ({ctx.get('error', 'it cannot be parsed')})"
+    if kind == "missing":
+        message = f"{name} is required"
+    elif error.get("input", ...) is None and (kind.endswith("_type") or kind in ("enum", "literal_error")):
+        message = f"{name} must not be null"
+    elif kind == "string_too_short":
+        least = ctx.get("min_length", 1)
+        message = (
+            f"{name} must not be empty" if least == 1 else f"{name} must be at least {least} characters long"
+        )
+    elif kind in _SENTENCES:
+        message = _SENTENCES[kind].format_map({**ctx, "name": name})
+    elif kind.startswith("date"):
+        reason = f" ({ctx['error']})" if "error" in ctx else ""
+        message = f"{name} must be a date as YYYY-MM-DD{reason}"
+    elif kind.startswith("datetime"):
+        message = f"{name} must be a date and time with a UTC offset, for example 2030-01-31T09:00:00+00:00"
+    elif kind in ("value_error", "assertion_error"):
+        message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    else:
+        message = _reworded(name, error["msg"])
+    return with_example(_field(loc), message)
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    """The innermost named field: `weekdays` for `weekdays[0]`."""
+    names = [part for part in loc if isinstance(part, str)]
+    return names[-1] if names else ""
+
+
+def _pattern_mismatch(name: str, field: str, value: Any) -> str:
+    text = value if isinstance(value, str) else ""
+    if "\x00" in text:
+        return f"{name} must not contain NUL characters"
+    if field == "time_of_day":
+        return f"{name} {_TIME_OF_DAY}"
+    if field == "email":
+        return f"{name} must be an email address, {EXAMPLES['email']}"
+    if not text.strip():
+        return f"{name} must not be blank"
+    if field in _TEMPLATE_FIELDS:
+        try:
+            validate_template(field, text)
+        except InvalidTemplate as error:
+            return error.message
+        allowed = ", ".join("{" + known + "}" for known in PLACEHOLDERS)
+        return (
+            f"{name} is not a valid template: write text with the placeholders {allowed}, "
+            "and {{ or }} for a literal brace"
+        )
+    return f"{name} is not in the accepted form; the API documentation at /docs describes it"
+
+
+# Pydantic's error types, in words; the {names} are the error's context, plus the field's `name`.
+_SENTENCES = {
+    "string_type": "{name} must be a string",
+    "string_too_long": "{name} must be at most {max_length} characters long",
+    "too_short": "{name} must have at least {min_length} items",
+    "too_long": "{name} must have at most {max_length} items",
+    "bool_type": "{name} must be true or false",
+    "bool_parsing": "{name} must be true or false",
+    "int_type": "{name} must be a whole number",
+    "int_parsing": "{name} must be a whole number",
+    "int_from_float": "{name} must be a whole number",
+    "int_parsing_size": "{name} must be a whole number",
+    "float_type": "{name} must be a number",
+    "float_parsing": "{name} must be a number",
+    "list_type": "{name} must be a list",
+    "enum": "{name} must be one of {expected}",
+    "literal_error": "{name} must be one of {expected}",
+    "greater_than_equal": "{name} must be at least {ge}",
+    "greater_than": "{name} must be greater than {gt}",
+    "less_than_equal": "{name} must be at most {le}",
+    "less_than": "{name} must be less than {lt}",
+}
+
+
+def _reworded(name: str, msg: str) -> str:
+    """Any other error: pydantic's own words ("Input should be …"), about the field by name."""
+    for opening in ("Input should", "String should", "List should", "Value should"):
+        if msg.startswith(opening):
+            return f"{name} should{msg.removeprefix(opening)}"
+    return f"{name}: {msg[:1].lower()}{msg[1:]}"
