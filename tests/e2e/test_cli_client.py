@@ -1,0 +1,199 @@
+"""`reminders users|remind|deliveries` against a live service: tables by default, the service's JSON
+with --json, and the service's own message (never a traceback) on an error."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from adapters.prometheus_metrics import PrometheusMetrics
+from adapters.system_clock import SystemClock
+from application.channels import PermanentChannelError
+from entrypoints import cli
+from entrypoints.server import app_for
+from entrypoints.settings import ServeSettings
+from tests.e2e.live_server import serve
+from tests.fakes import RecordingChannel, make_service
+
+
+@pytest.fixture
+def channel() -> RecordingChannel:
+    return RecordingChannel()
+
+
+@pytest.fixture
+def service_url(channel: RecordingChannel, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A live service (scheduler off, delivery worker on) named by REMINDERS_URL."""
+    metrics = PrometheusMetrics()
+    service = make_service(clock=SystemClock(), channels={"recording": channel}, metrics=metrics)
+    with serve(app_for(service, metrics, ServeSettings(scheduler_enabled=False))) as url:
+        monkeypatch.setenv("REMINDERS_URL", url)
+        monkeypatch.delenv("REMINDERS_API_KEY", raising=False)
+        yield url
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    code, out, err = run(capsys, *argv, "--json")
+    assert (code, err) == (0, ""), err
+    return json.loads(out)
+
+
+def create_user(capsys: pytest.CaptureFixture[str]) -> str:
+    user = run_json(capsys, "users", "create", "--name", "Ada Lovelace", "--email", "ada@example.com")
+    return str(user["id"])
+
+
+def create_weekly(capsys: pytest.CaptureFixture[str], owner: str) -> dict[str, Any]:
+    reminder: dict[str, Any] = run_json(
+        capsys,
+        "remind", "create", "--owner", owner, "--title", "Retro", "--message", "Notes ready, {owner_name}?",
+        "--channel", "recording", "--time", "16:00", "--frequency", "weekly", "--weekdays", "mon,thu",
+        "--timezone", "Europe/Paris",
+    )  # fmt: skip
+    return reminder
+
+
+def test_users_are_created_and_listed_as_a_table_or_as_the_services_json(
+    service_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "users", "create", "--name", "Ada Lovelace", "--email", "ada@example.com")
+    assert (code, err) == (0, "")
+    assert "name:     Ada Lovelace" in out
+    assert "email:    ada@example.com" in out
+
+    code, out, _ = run(capsys, "users", "list")
+    header, row = out.splitlines()
+    assert header.split() == ["ID", "NAME", "EMAIL", "ACTIVE", "CREATED"]
+    assert "Ada Lovelace" in row
+    assert "ada@example.com" in row
+
+    page = run_json(capsys, "users", "list", "--limit", "1")
+    assert page["total"] == 1
+    assert page["limit"] == 1
+    assert [user["email"] for user in page["items"]] == ["ada@example.com"]
+
+
+def test_a_reminder_is_created_listed_shown_and_deleted(
+    service_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    owner = create_user(capsys)
+    weekly = create_weekly(capsys, owner)
+    assert weekly["weekdays"] == [0, 3]
+    assert weekly["timezone"] == "Europe/Paris"
+    code, out, err = run(
+        capsys,
+        "remind", "create", "--owner", owner, "--title", "Gifts", "--message", "Wrap them",
+        "--time", "09:00", "--frequency", "once", "--date", "2026-12-24",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert "schedule:  once 2026-12-24 09:00 UTC" in out
+    assert "channel:   log" in out  # the service's default channel
+
+    code, out, _ = run(capsys, "remind", "list", "--owner", owner)
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["ID", "TITLE", "CHANNEL", "SCHEDULE"]
+    assert weekly["id"] in lines[1]
+    assert "weekly mon,thu 16:00 Europe/Paris" in lines[1]
+    assert "Gifts" in lines[2]
+    assert len(lines) == 3
+
+    code, out, _ = run(capsys, "remind", "list", "--owner", owner, "--limit", "1", "--offset", "1")
+    assert out.splitlines()[-1] == "2 of 2 reminders"
+    page = run_json(capsys, "remind", "list", "--owner", owner, "--frequency", "weekly")
+    assert [item["id"] for item in page["items"]] == [weekly["id"]]
+
+    code, out, _ = run(capsys, "remind", "show", weekly["id"])
+    assert code == 0
+    assert f"id:        {weekly['id']}" in out
+    assert "message:   Notes ready, {owner_name}?" in out
+    assert run_json(capsys, "remind", "show", weekly["id"]) == weekly
+
+    code, out, err = run(capsys, "remind", "delete", weekly["id"])
+    assert (code, out, err) == (0, f"deleted reminder {weekly['id']}\n", "")
+    code, _, err = run(capsys, "remind", "show", weekly["id"])
+    assert code == 1
+    assert f"reminder '{weekly['id']}' was not found (404 not_found" in err
+
+
+def test_sending_now_delivers_and_the_delivery_is_listed(
+    service_url: str, channel: RecordingChannel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reminder = create_weekly(capsys, create_user(capsys))
+
+    code, out, err = run(capsys, "remind", "send", reminder["id"])
+    assert (code, err) == (0, "")
+    assert "status:         sent" in out
+    assert [notification.title for notification in channel.sent] == ["Retro"]
+
+    page = run_json(capsys, "deliveries", "list", "--reminder", reminder["id"])
+    [delivery] = page["items"]
+    assert delivery["status"] == "sent"
+    code, out, _ = run(capsys, "deliveries", "list", "--reminder", reminder["id"])
+    header, row = out.splitlines()
+    assert header.split()[:4] == ["ID", "REMINDER", "CHANNEL", "STATUS"]
+    assert row.split()[:4] == [delivery["delivery_id"], reminder["id"], "recording", "sent"]
+
+    across = run_json(capsys, "deliveries", "list", "--status", "sent", "--channel", "recording")
+    assert [item["delivery_id"] for item in across["items"]] == [delivery["delivery_id"]]
+    assert run_json(capsys, "deliveries", "list", "--status", "failed")["items"] == []
+
+
+def test_a_send_that_fails_prints_the_services_message_and_exits_non_zero(
+    service_url: str, channel: RecordingChannel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reminder = create_weekly(capsys, create_user(capsys))
+    channel.failures.append(PermanentChannelError("the receiver said no"))
+
+    code, out, err = run(capsys, "remind", "send", reminder["id"])
+    assert (code, out) == (1, "")
+    assert err.startswith("reminders remind send: the delivery was not sent (failed): the receiver said no")
+    assert "(502 delivery_failed, request " in err
+    assert "Traceback" not in err
+
+
+def test_an_unknown_id_prints_the_services_message_and_exits_non_zero(
+    service_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv in (
+        ["remind", "show", "no-such-id"],
+        ["remind", "send", "no-such-id"],
+        ["remind", "delete", "no-such-id", "--json"],
+        ["deliveries", "list", "--reminder", "no-such-id"],
+    ):
+        code, out, err = run(capsys, *argv)
+        assert (code, out) == (1, ""), argv
+        assert "reminder 'no-such-id' was not found (404 not_found, request " in err, argv
+        assert len(err.splitlines()) == 1
+        assert "Traceback" not in err
+
+
+def test_a_refused_request_names_each_field_the_service_refused(
+    service_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    owner = create_user(capsys)
+    code, out, err = run(
+        capsys,
+        "remind", "create", "--owner", owner, "--title", "T", "--message", "M",
+        "--time", "9am", "--frequency", "daily",
+    )  # fmt: skip
+    assert (code, out) == (1, "")
+    first, *fields = err.splitlines()
+    assert first.startswith("reminders remind create: the request is not valid (400 validation_error")
+    assert [line.split(":")[0].strip() for line in fields] == ["time_of_day"]
+
+    code, _, err = run(capsys, "users", "create", "--name", "Ada", "--email", "ADA@example.com")
+    assert code == 1
+    assert "(409 conflict" in err
+
+    code, _, err = run(capsys, "users", "list", "--limit", "500")
+    assert code == 1
+    assert "  limit: " in err

@@ -1,0 +1,170 @@
+"""The terminal client's edges, against a scripted HTTP peer: the API key, the query it sends, a
+202 from send-now, answers that are not the service's, and a service that cannot be reached."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from entrypoints import cli
+from entrypoints.client.arguments import weekdays
+from tests.process.processes import EXECUTABLE, clean_environment, free_port
+
+PENDING = {
+    "delivery_id": "d1", "reminder_id": "r1", "channel": "webhook", "status": "pending",
+    "scheduled_for": None, "sent_at": None, "next_attempt_at": "2026-01-05T09:00:03+00:00",
+    "lateness_seconds": None, "attempts": 1,
+    "attempt_log": [{"number": 1, "started_at": "2026-01-05T09:00:00+00:00", "duration_ms": 12.5,
+                     "error": "HTTP 503"}],
+    "error": "HTTP 503",
+}  # fmt: skip
+EMPTY_PAGE = {"items": [], "total": 0, "limit": 50, "offset": 0}
+
+
+@dataclass
+class Peer:
+    """Answers every request with `status`, `body` and `content_type`; remembers what it was sent."""
+
+    url: str = ""
+    status: int = 200
+    body: bytes = json.dumps(EMPTY_PAGE).encode()
+    content_type: str = "application/json"
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+
+@pytest.fixture
+def peer(monkeypatch: pytest.MonkeyPatch) -> Iterator[Peer]:
+    scripted = Peer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            scripted.requests.append((self.command, self.path, dict(self.headers)))
+            self.send_response(scripted.status)
+            self.send_header("Content-Type", scripted.content_type)
+            self.send_header("Content-Length", str(len(scripted.body)))
+            self.end_headers()
+            self.wfile.write(scripted.body)
+
+        do_GET = do_POST = do_DELETE = answer
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    scripted.url = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv("REMINDERS_URL", scripted.url + "/")
+    monkeypatch.delenv("REMINDERS_API_KEY", raising=False)
+    try:
+        yield scripted
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_the_api_key_goes_as_a_bearer_token_only_when_it_is_set(
+    peer: Peer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["users", "list"]) == 0
+    monkeypatch.setenv("REMINDERS_API_KEY", "")
+    assert cli.main(["users", "list"]) == 0
+    monkeypatch.setenv("REMINDERS_API_KEY", "s3cret")
+    assert cli.main(["users", "list"]) == 0
+    sent = [headers.get("Authorization") for _, _, headers in peer.requests]
+    assert sent == [None, None, "Bearer s3cret"]
+    assert capsys.readouterr().out == "no users\n" * 3
+
+
+def test_options_become_the_apis_query_and_ids_stay_one_path_segment(
+    peer: Peer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["users", "list", "--inactive", "--limit", "5", "--offset", "10"]) == 0
+    assert cli.main(["remind", "list", "--owner", "u/1", "--active", "--channel", "log"]) == 0
+    assert cli.main(["deliveries", "list", "--status", "failed"]) == 0
+    assert cli.main(["deliveries", "list", "--reminder", "r 1", "--limit", "3"]) == 0
+    assert [(method, path) for method, path, _ in peer.requests] == [
+        ("GET", "/users/?limit=5&offset=10&active=false"),
+        ("GET", "/notifications/user/u%2F1/?channel=log&active=true"),
+        ("GET", "/deliveries/?status=failed"),
+        ("GET", "/notifications/r%201/deliveries?limit=3"),
+    ]
+
+
+def test_a_send_still_retrying_shows_the_delivery_says_so_and_succeeds(
+    peer: Peer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    peer.status, peer.body = 202, json.dumps(PENDING).encode()
+    assert cli.main(["remind", "send", "r1"]) == 0
+    out, err = capsys.readouterr()
+    assert "status:         pending" in out
+    assert "next attempt:   2026-01-05 09:00:03 UTC" in out
+    assert "1        2026-01-05 09:00:00 UTC  12.5         HTTP 503" in out
+    assert err.startswith("not sent yet (pending)")
+    assert "reminders deliveries list --reminder r1" in err
+
+    assert cli.main(["remind", "send", "r1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == PENDING
+    assert peer.requests[0][:2] == ("POST", "/notifications/send/r1")
+
+
+def test_an_answer_not_in_the_services_shape_is_still_one_line(
+    peer: Peer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    peer.status, peer.body, peer.content_type = 502, b"<html>Bad Gateway</html>", "text/html"
+    assert cli.main(["users", "list"]) == 1
+    assert capsys.readouterr().err == f"reminders users list: {peer.url} answered HTTP 502 Bad Gateway\n"
+
+    peer.status = 200
+    assert cli.main(["users", "list"]) == 1
+    assert capsys.readouterr().err == (
+        f"reminders users list: {peer.url} answered with something that is not JSON\n"
+    )
+
+
+def test_a_service_that_cannot_be_reached_gives_one_clear_line() -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    result = subprocess.run(
+        [str(EXECUTABLE), "remind", "list", "--owner", "u1"],
+        env=clean_environment({"REMINDERS_URL": url}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"reminders remind list: cannot reach the service at {url} (connection refused); "
+        "is it running? Set REMINDERS_URL to its address.\n"
+    )
+
+
+def test_a_url_that_is_not_http_gives_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REMINDERS_URL", "127.0.0.1:8000")
+    assert cli.main(["users", "list"]) == 1
+    assert capsys.readouterr().err == (
+        "reminders users list: REMINDERS_URL must be an http:// or https:// URL, not '127.0.0.1:8000'\n"
+    )
+
+
+def test_weekdays_are_read_as_names_or_numbers_and_anything_else_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert weekdays("mon,fri") == [0, 4]
+    assert weekdays("Monday, sunday") == [0, 6]
+    assert weekdays("0,3") == [0, 3]
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["remind", "create", "--owner", "u", "--title", "t", "--message", "m", "--time", "09:00",
+                  "--frequency", "weekly", "--weekdays", "mon,funday"])  # fmt: skip
+    assert exit_.value.code == 2
+    assert "'funday' is not a weekday" in capsys.readouterr().err
