@@ -1,14 +1,17 @@
 """Settings: each one a command-line flag and an environment variable REMINDERS_<FLAG>, typed and checked.
 
 A flag wins over the environment, which wins over the default. A bad value stops start-up with a
-message naming the flag, the variable and the problem.
+message naming the flag, the variable and the problem. Each command takes only the settings that
+apply to it (`SERVE`, `TICK`, `WORKER`, `MIGRATE`): its --help lists those, under headings, and it
+reads only their variables, so one environment can serve every kind of process.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from typing import Literal, TypeVar
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -70,7 +73,7 @@ class ServeSettings(StoreSettings):
         10.0,
         ge=0,
         le=3600,
-        description="Longest wait for deliveries in flight at shutdown; the rest go back.",
+        description="Longest wait at shutdown for work in flight; unsent deliveries go back to the queue.",
     )
     keep_deliveries_days: float = Field(
         90, gt=0, le=36_500, description="Finished deliveries older than this are deleted."
@@ -119,19 +122,129 @@ def env_var(name: str) -> str:
     return "REMINDERS_" + name.upper()
 
 
-def add_flags(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
-    for name, field in model.model_fields.items():
-        help_text = f"{field.description} [{env_var(name)}; default: {field.default}]".replace("%", "%%")
-        if field.annotation is bool:
-            parser.add_argument(flag(name), dest=name, action=argparse.BooleanOptionalAction, help=help_text)
-        else:
-            parser.add_argument(flag(name), dest=name, metavar=name.upper(), help=help_text)
+# Shorter negative flags some settings also answer to: (flag, help).
+_ALIASES = {
+    "scheduler_enabled": ("--no-scheduler", "Same as --no-scheduler-enabled."),
+    "delivery_enabled": (
+        "--no-delivery",
+        "Same as --no-delivery-enabled: queue deliveries for `reminders worker` processes to send.",
+    ),
+}
 
 
-def load(model: type[S], args: argparse.Namespace, environ: Mapping[str, str]) -> S:
+@dataclass(frozen=True, slots=True)
+class FlagGroup:
+    """Settings listed together under one heading of a command's --help. `notes` replace a setting's
+    description where it means something narrower in that command."""
+
+    title: str
+    names: tuple[str, ...]
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSettings(Generic[S]):
+    """The settings one command takes: the model they make, and the groups of flags it lists. A
+    setting of the model outside the groups keeps its default, whatever the environment says."""
+
+    model: type[S]
+    groups: tuple[FlagGroup, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for group in self.groups for name in group.names)
+
+    def add_flags(self, parser: argparse.ArgumentParser) -> None:
+        add_flags(parser, self.model, self.groups)
+
+    def load(self, args: argparse.Namespace, environ: Mapping[str, str]) -> S:
+        return load(self.model, args, environ, names=self.names)
+
+
+_STORE = ("database_url", "log_format", "log_level")
+_SCHEDULER = ("tick_seconds", "batch_size", "grace_seconds", "keep_deliveries_days")
+_DELIVERY = (
+    "delivery_concurrency",
+    "per_target_concurrency",
+    "delivery_lease_seconds",
+    "shutdown_grace_seconds",
+    "retry_base_seconds",
+    "retry_max_seconds",
+)
+_CHANNELS = FlagGroup("channels", ("smtp_url", "email_from", "webhook_secret", "channel_timeout_seconds"))
+_STORE_AND_SCHEMA = FlagGroup("store and logs", (*_STORE, "migrate"))
+
+SERVE = CommandSettings(
+    ServeSettings,
+    (
+        _STORE_AND_SCHEMA,
+        FlagGroup("HTTP", ("host", "port", "send_wait_seconds")),
+        FlagGroup("scheduler", ("scheduler_enabled", *_SCHEDULER)),
+        FlagGroup("delivery", ("delivery_enabled", *_DELIVERY)),
+        _CHANNELS,
+    ),
+)
+TICK = CommandSettings(ServeSettings, (_STORE_AND_SCHEMA, FlagGroup("scheduler", _SCHEDULER)))
+WORKER = CommandSettings(
+    ServeSettings,
+    (
+        _STORE_AND_SCHEMA,
+        FlagGroup(
+            "delivery",
+            (*_DELIVERY, "tick_seconds"),
+            notes={
+                "tick_seconds": "The queue is polled every 0.25 s, or every this many seconds when shorter."
+            },
+        ),
+        _CHANNELS,
+    ),
+)
+MIGRATE = CommandSettings(StoreSettings, (FlagGroup("store and logs", _STORE),))
+
+
+def add_flags(
+    parser: argparse.ArgumentParser, model: type[BaseModel], groups: Collection[FlagGroup] | None = None
+) -> None:
+    """A flag for each setting in `groups` (every setting of `model` when None), under its heading."""
+    for group in groups if groups is not None else (FlagGroup("settings", tuple(model.model_fields)),):
+        section = parser.add_argument_group(group.title)
+        for name in group.names:
+            field_info = model.model_fields[name]
+            default = "unset" if field_info.default is None else field_info.default
+            description = group.notes.get(name, field_info.description)
+            help_text = f"{description} [{env_var(name)}; default: {default}]".replace("%", "%%")
+            if field_info.annotation is bool:
+                section.add_argument(
+                    flag(name), dest=name, action=argparse.BooleanOptionalAction, help=help_text
+                )
+            else:
+                section.add_argument(
+                    flag(name), dest=name, metavar=_metavar(name, field_info.annotation), help=help_text
+                )
+            if name in _ALIASES:
+                alias, alias_help = _ALIASES[name]
+                section.add_argument(alias, dest=name, action="store_false", default=None, help=alias_help)
+
+
+def _metavar(name: str, annotation: object) -> str:
+    """The choices of a setting that has a few, as argparse shows them ({json,text}); else its name."""
+    if get_origin(annotation) is Literal:
+        return "{" + ",".join(str(choice) for choice in get_args(annotation)) + "}"
+    return name.upper()
+
+
+def load(
+    model: type[S],
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    *,
+    names: Collection[str] | None = None,
+) -> S:
+    """The settings from the flags in `args` and the variables in `environ`; only `names` (by default
+    every setting of `model`) are read, the others keep their defaults."""
     given: dict[str, object] = {}
     source: dict[str, str] = {}
-    for name in model.model_fields:
+    for name in model.model_fields if names is None else names:
         from_flag = getattr(args, name, None)
         if from_flag is not None:
             given[name], source[name] = from_flag, flag(name)

@@ -28,7 +28,8 @@ def run_worker(runtime: Runtime, settings: ServeSettings) -> None:
         if stop.is_set():
             log.warning("second %s: exiting now; claims still held go back when their lease ends", name)
             os._exit(1)
-        log.info("%s received: stopping", name)
+        grace = settings.shutdown_grace_seconds
+        log.info("%s received: stopping within %g s", name, grace, extra={"grace_seconds": grace})
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)

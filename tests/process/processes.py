@@ -60,7 +60,7 @@ class RemindersProcess:
         self.command = command
         self.name = name
         self.log_path = cwd / f"{name}.log"
-        # `tick` and `worker` take --port too (they share serve's settings) but listen on nothing.
+        # Only `serve` listens: `tick` and `worker` take no --port.
         self.port = free_port() if command == "serve" else None
         argv = [str(EXECUTABLE), command, *args]
         if self.port is not None:

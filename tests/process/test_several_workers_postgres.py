@@ -37,11 +37,12 @@ def test_two_servers_and_two_workers_on_one_database_send_each_of_2000_due_webho
     receiver = start_receiver("receiver", "127.0.0.1")
     admin_url = postgres_admin_url()
     with postgres_database(admin_url) as database_url, ExitStack() as stack:
-        args = ["--database-url", database_url, "--tick-seconds", "0.2", "--batch-size", "250"]
+        args = ["--database-url", database_url, "--tick-seconds", "0.2"]
+        serve_args = [*args, "--batch-size", "250"]  # a worker fires nothing: it takes no --batch-size
         # Started together, so that they also migrate the new database at the same moment.
         processes = [
-            RemindersProcess("serve", args, name="serve-a", cwd=tmp_path),
-            RemindersProcess("serve", args, name="serve-b", cwd=tmp_path),
+            RemindersProcess("serve", serve_args, name="serve-a", cwd=tmp_path),
+            RemindersProcess("serve", serve_args, name="serve-b", cwd=tmp_path),
             RemindersProcess("worker", args, name="worker-a", cwd=tmp_path),
             RemindersProcess("worker", args, name="worker-b", cwd=tmp_path),
         ]
