@@ -126,9 +126,10 @@ def test_120_concurrent_send_now_calls_to_a_slow_peer_leave_health_answering_wit
     assert queued >= SENDS - PER_TARGET, "the probes did not run while the sends were queued"
     latencies = sorted(probe.seconds for probe in during)
     slowest = f"median {statistics.median(latencies) * 1000:.1f} ms, slowest {latencies[-5:]}"
-    # The machine is shared: one probe in a hundred may meet a stall of the machine's own, never a long one.
+    # The machine is shared: one probe in a hundred (one at least) may meet a stall of the machine's
+    # own, never a long one.
     over = [seconds for seconds in latencies if seconds >= HEALTH_SECONDS]
-    assert len(over) <= len(latencies) // 100, f"/health under load: {slowest}{seen}"
+    assert len(over) <= max(1, len(latencies) // 100), f"/health under load: {slowest}{seen}"
     assert latencies[-1] < OUTLIER_SECONDS, f"/health under load: {slowest}{seen}"
 
 
