@@ -11,12 +11,17 @@ own (debug) log lines name the host and port, never the path.
 
 from __future__ import annotations
 
+import os
+import ssl
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.request import getproxies_environment, proxy_bypass
 
+import certifi
 import httpcore
 
 from application.channels import PermanentChannelError, TransientChannelError
@@ -82,13 +87,43 @@ class HttpPoster:
     """
 
     def __init__(self, *, connections: int, user_agent: str = USER_AGENT) -> None:
-        self._pool = httpcore.ConnectionPool(
-            max_connections=connections, max_keepalive_connections=connections
-        )
+        self._connections = connections
+        self._ssl_context = trusted_ssl_context()
+        self._direct = self._pool(None)
+        # As httpx did: the proxies the environment names (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
+        # NO_PROXY), read once; a pool per proxy, made when first needed.
+        named = getproxies_environment()
+        self._proxies = {scheme: url for scheme, url in named.items() if scheme in ("http", "https", "all")}
+        self._proxied: dict[str, httpcore.ConnectionPool] = {}
+        self._lock = threading.Lock()
         self._user_agent = user_agent.encode("ascii")
 
     def close(self) -> None:
-        self._pool.close()
+        with self._lock:
+            pools = [self._direct, *self._proxied.values()]
+        for pool in pools:
+            pool.close()
+
+    def _pool(self, proxy: str | None) -> httpcore.ConnectionPool:
+        return httpcore.ConnectionPool(
+            ssl_context=self._ssl_context,
+            proxy=None if proxy is None else _proxy(proxy),
+            max_connections=self._connections,
+            max_keepalive_connections=self._connections,
+        )
+
+    def _pool_for(self, url: str) -> httpcore.ConnectionPool:
+        if not self._proxies:
+            return self._direct
+        parts = urlsplit(url)
+        proxy = self._proxies.get(parts.scheme.lower()) or self._proxies.get("all")
+        if proxy is None or proxy_bypass(parts.hostname or ""):
+            return self._direct
+        with self._lock:
+            pool = self._proxied.get(proxy)
+            if pool is None:
+                pool = self._proxied[proxy] = self._pool(proxy)
+        return pool
 
     def post(
         self, url: str, *, content: bytes, headers: Mapping[str, str], timeout: float, peer: str
@@ -102,7 +137,7 @@ class HttpPoster:
         ]
         limits = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         try:
-            with self._pool.stream(
+            with self._pool_for(url).stream(
                 "POST", url, headers=request_headers, content=content, extensions={"timeout": limits}
             ) as response:
                 _raise_for_status(response, peer, scrub)
@@ -113,6 +148,28 @@ class HttpPoster:
             raise PermanentChannelError(scrub(f"{peer} cannot be sent to: {error}")) from None
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError) as error:
             raise TransientChannelError(scrub(f"{peer} could not be reached: {error}")) from None
+
+
+def trusted_ssl_context() -> ssl.SSLContext:
+    """Certificates are verified, against SSL_CERT_FILE or SSL_CERT_DIR when the environment names
+    one (as httpx does), else certifi's bundle."""
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cafile and os.path.isfile(cafile):
+        return ssl.create_default_context(cafile=cafile)
+    if capath and os.path.isdir(capath):
+        return ssl.create_default_context(capath=capath)
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _proxy(url: str) -> httpcore.Proxy:
+    """A proxy URL's credentials go in Proxy-Authorization, not in the URL it connects to."""
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return httpcore.Proxy(url=f"{parts.scheme}://{netloc}", auth=auth)
 
 
 def _scrubber(url: str) -> Callable[[str], str]:

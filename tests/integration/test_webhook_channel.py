@@ -267,3 +267,36 @@ def test_requests_name_the_service_as_user_agent(channel: WebhookChannel, receiv
 def test_an_empty_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="must not be empty"):
         WebhookChannel(secret="", timeout=TIMEOUT)
+
+
+def test_the_proxy_the_environment_names_is_used_with_its_credentials(
+    receiver: HttpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The receiver stands in for the proxy: an HTTP proxy is sent the target's absolute URL.
+    monkeypatch.setenv("HTTP_PROXY", f"http://relay:pa%24%24@127.0.0.1:{receiver.port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    proxied = WebhookChannel(secret=SECRET, timeout=TIMEOUT)
+    target = "http://hooks.internal.example:8080/hook/tok"
+
+    outcome = Sending("webhook", proxied).send(make_notification("webhook", target))
+    proxied.close()
+
+    assert outcome.error is None
+    (request,) = receiver.requests
+    assert request.path == target
+    assert request.headers["proxy-authorization"] == "Basic cmVsYXk6cGEkJA=="  # relay:pa$$
+
+
+def test_hosts_in_no_proxy_are_reached_directly(
+    receiver: HttpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    direct = WebhookChannel(secret=SECRET, timeout=TIMEOUT)
+
+    outcome = Sending("webhook", direct).send(make_notification("webhook", receiver.url()))
+    direct.close()
+
+    assert outcome.error is None
+    assert receiver.requests[0].path == "/hook"
