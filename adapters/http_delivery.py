@@ -11,18 +11,21 @@ own (debug) log lines name the host and port, never the path.
 
 from __future__ import annotations
 
+import base64
 import os
 import ssl
-import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from importlib.util import find_spec
 from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 from urllib.request import getproxies_environment, proxy_bypass
 
 import certifi
 import httpcore
+import httpx
 
 from application.channels import PermanentChannelError, TransientChannelError
 from domain.errors import InvalidTarget
@@ -33,6 +36,8 @@ _DRAIN_LIMIT = 64 * 1024
 # Shorter pieces of a URL ("hooks", "v1") are words, not credentials.
 _SCRUBBED_LENGTH = 8
 USER_AGENT = "team-reminders"
+# An idle connection is closed after this long (as httpx does), before most receivers close it.
+_KEEPALIVE_SECONDS = 5.0
 
 
 class HttpTarget(NamedTuple):
@@ -91,17 +96,14 @@ class HttpPoster:
         self._ssl_context = trusted_ssl_context()
         self._direct = self._pool(None)
         # As httpx did: the proxies the environment names (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
-        # NO_PROXY), read once; a pool per proxy, made when first needed.
+        # NO_PROXY), read once, a pool for each (a proxy this cannot use fails here, at start-up).
         named = getproxies_environment()
         self._proxies = {scheme: url for scheme, url in named.items() if scheme in ("http", "https", "all")}
-        self._proxied: dict[str, httpcore.ConnectionPool] = {}
-        self._lock = threading.Lock()
+        self._proxied = {url: self._pool(url) for url in set(self._proxies.values())}
         self._user_agent = user_agent.encode("ascii")
 
     def close(self) -> None:
-        with self._lock:
-            pools = [self._direct, *self._proxied.values()]
-        for pool in pools:
+        for pool in (self._direct, *self._proxied.values()):
             pool.close()
 
     def _pool(self, proxy: str | None) -> httpcore.ConnectionPool:
@@ -110,6 +112,7 @@ class HttpPoster:
             proxy=None if proxy is None else _proxy(proxy),
             max_connections=self._connections,
             max_keepalive_connections=self._connections,
+            keepalive_expiry=_KEEPALIVE_SECONDS,
         )
 
     def _pool_for(self, url: str) -> httpcore.ConnectionPool:
@@ -119,11 +122,7 @@ class HttpPoster:
         proxy = self._proxies.get(parts.scheme.lower()) or self._proxies.get("all")
         if proxy is None or proxy_bypass(parts.hostname or ""):
             return self._direct
-        with self._lock:
-            pool = self._proxied.get(proxy)
-            if pool is None:
-                pool = self._proxied[proxy] = self._pool(proxy)
-        return pool
+        return self._proxied[proxy]
 
     def post(
         self, url: str, *, content: bytes, headers: Mapping[str, str], timeout: float, peer: str
@@ -131,23 +130,43 @@ class HttpPoster:
         """POST `content` to `url`; raise the channel error its outcome calls for (`peer` names
         the receiver in it)."""
         scrub = _scrubber(url)
-        request_headers = [(b"User-Agent", self._user_agent)]
+        try:
+            target, fixed_headers = _request_target(url)
+        except (httpx.InvalidURL, ValueError, TypeError) as error:
+            raise PermanentChannelError(scrub(f"{peer} cannot be sent to: {error}")) from None
+        request_headers = [(b"User-Agent", self._user_agent), *fixed_headers]
         request_headers += [
             (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
         ]
         limits = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         try:
             with self._pool_for(url).stream(
-                "POST", url, headers=request_headers, content=content, extensions={"timeout": limits}
+                "POST", target, headers=request_headers, content=content, extensions={"timeout": limits}
             ) as response:
                 _raise_for_status(response, peer, scrub)
         except httpcore.TimeoutException as error:
             kind = type(error).__name__
             raise TransientChannelError(f"{peer} timed out after {timeout:g}s ({kind})") from None
-        except (httpcore.UnsupportedProtocol, httpcore.LocalProtocolError, ValueError) as error:
+        except (httpcore.UnsupportedProtocol, httpcore.LocalProtocolError, ValueError, TypeError) as error:
             raise PermanentChannelError(scrub(f"{peer} cannot be sent to: {error}")) from None
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.ProxyError) as error:
             raise TransientChannelError(scrub(f"{peer} could not be reached: {error}")) from None
+
+
+@lru_cache(maxsize=1024)
+def _request_target(url: str) -> tuple[httpcore.URL, tuple[tuple[bytes, bytes], ...]]:
+    """The URL as httpx sends it (an IDNA host, the path and query percent-encoded, an IPv6 host
+    in brackets in the Host header) and the headers it implies: Host, and Basic credentials for
+    the user and password it carries. Parsed once per target: parsing costs more than a send."""
+    parsed = httpx.URL(url)
+    target = httpcore.URL(
+        scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path
+    )
+    headers: list[tuple[bytes, bytes]] = [(b"Host", parsed.netloc)]
+    if parsed.username or parsed.password:
+        credentials = f"{parsed.username}:{parsed.password}".encode()
+        headers.append((b"Authorization", b"Basic " + base64.b64encode(credentials)))
+    return target, tuple(headers)
 
 
 def trusted_ssl_context() -> ssl.SSLContext:
@@ -164,6 +183,8 @@ def trusted_ssl_context() -> ssl.SSLContext:
 def _proxy(url: str) -> httpcore.Proxy:
     """A proxy URL's credentials go in Proxy-Authorization, not in the URL it connects to."""
     parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme.lower().startswith("socks") and find_spec("socksio") is None:
+        raise ValueError("the proxy the environment names is a SOCKS proxy, which needs the socksio package")
     auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
     host = parts.hostname or ""
     netloc = f"[{host}]" if ":" in host else host
@@ -172,6 +193,7 @@ def _proxy(url: str) -> httpcore.Proxy:
     return httpcore.Proxy(url=f"{parts.scheme}://{netloc}", auth=auth)
 
 
+@lru_cache(maxsize=1024)
 def _scrubber(url: str) -> Callable[[str], str]:
     """`redact`, and also masks every longer piece of `url`'s path, query and password, in case a
     receiver echoes the URL (or its token alone) in its answer."""

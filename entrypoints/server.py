@@ -30,9 +30,10 @@ def build_runtime(settings: ServeSettings) -> Runtime:
     Raises ValueError for a malformed setting, SchemaError for a schema this code cannot use, and
     the driver's error when the database cannot be reached.
     """
-    # A connection for every thread that may be in the store at once: the HTTP side's, the
-    # worker's claimer and recorder, and the ticker (senders never touch the store).
-    store = open_store(settings, migrate=settings.migrate, pool_size=HTTP_STORE_THREADS + 3)
+    # A connection for every thread that is usually in the store at once: the HTTP side's, the
+    # worker's claimer and recorder, the ticker, and a sender recording a run of host-less
+    # claims (more such senders at once borrow from the pool's overflow).
+    store = open_store(settings, migrate=settings.migrate, pool_size=HTTP_STORE_THREADS + 4)
     try:
         runtime = bootstrap_runtime(settings, store)
     except BaseException:

@@ -91,9 +91,10 @@ class ServiceClient:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
         request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
+        if self._api_key:
+            # Never carried along a redirect, to whichever host it names.
+            request.add_unredirected_header("Authorization", f"Bearer {self._api_key}")
         try:
             with self._opener.open(request, timeout=self._timeout) as response:
                 raw = response.read()

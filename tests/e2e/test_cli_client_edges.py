@@ -7,6 +7,7 @@ import json
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -35,12 +36,20 @@ class Peer:
     status: int = 200
     body: bytes = json.dumps(EMPTY_PAGE).encode()
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
 
 
 @pytest.fixture
 def peer(monkeypatch: pytest.MonkeyPatch) -> Iterator[Peer]:
-    scripted = Peer()
+    with serving(Peer()) as scripted:
+        monkeypatch.setenv("REMINDERS_URL", scripted.url + "/")
+        monkeypatch.delenv("REMINDERS_API_KEY", raising=False)
+        yield scripted
+
+
+@contextmanager
+def serving(scripted: Peer) -> Iterator[Peer]:
 
     class Handler(BaseHTTPRequestHandler):
         def answer(self) -> None:
@@ -48,6 +57,8 @@ def peer(monkeypatch: pytest.MonkeyPatch) -> Iterator[Peer]:
             self.send_response(scripted.status)
             self.send_header("Content-Type", scripted.content_type)
             self.send_header("Content-Length", str(len(scripted.body)))
+            for name, value in scripted.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(scripted.body)
 
@@ -60,8 +71,6 @@ def peer(monkeypatch: pytest.MonkeyPatch) -> Iterator[Peer]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     scripted.url = f"http://127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setenv("REMINDERS_URL", scripted.url + "/")
-    monkeypatch.delenv("REMINDERS_API_KEY", raising=False)
     try:
         yield scripted
     finally:
@@ -168,3 +177,14 @@ def test_weekdays_are_read_as_names_or_numbers_and_anything_else_is_refused(
                   "--frequency", "weekly", "--weekdays", "mon,funday"])  # fmt: skip
     assert exit_.value.code == 2
     assert "'funday' is not a weekday" in capsys.readouterr().err
+
+
+def test_the_api_key_is_not_carried_along_a_redirect(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REMINDERS_API_KEY", "s3cret")
+    with serving(Peer()) as elsewhere:
+        peer.status, peer.headers = 307, {"Location": f"{elsewhere.url}/users/"}
+        cli.main(["users", "list"])
+
+    assert peer.requests[0][2]["Authorization"] == "Bearer s3cret"
+    assert elsewhere.requests, "the redirect was not followed"
+    assert "Authorization" not in elsewhere.requests[0][2]

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import json
 import logging
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -300,3 +302,54 @@ def test_hosts_in_no_proxy_are_reached_directly(
 
     assert outcome.error is None
     assert receiver.requests[0].path == "/hook"
+
+
+@pytest.mark.parametrize(
+    ("path", "sent_as"),
+    [
+        ("/café/hook", "/caf%C3%A9/hook"),
+        ("/a b?x=1 2", "/a%20b?x=1%202"),
+        ("/hook;v=1?x=1", "/hook;v=1?x=1"),
+        ("/hook?token=a%2Fb", "/hook?token=a%2Fb"),
+    ],
+)
+def test_a_target_is_sent_to_as_httpx_would_encode_it(
+    channel: WebhookChannel, receiver: HttpReceiver, path: str, sent_as: str
+) -> None:
+    outcome = Sending("webhook", channel).send(make_notification("webhook", receiver.url(path)))
+
+    assert outcome.error is None
+    assert receiver.requests[0].path == sent_as
+    assert receiver.requests[0].headers["host"] == f"127.0.0.1:{receiver.port}"
+
+
+def test_credentials_in_a_target_go_as_basic_auth(channel: WebhookChannel, receiver: HttpReceiver) -> None:
+    target = receiver.url("/hook").replace("http://", "http://hook-user:p%40ss@")
+
+    outcome = Sending("webhook", channel).send(make_notification("webhook", target))
+
+    assert outcome.error is None
+    assert receiver.requests[0].headers["authorization"] == "Basic aG9vay11c2VyOnBAc3M="  # hook-user:p@ss
+    assert receiver.requests[0].path == "/hook"
+
+
+def test_an_ipv6_target_names_its_host_in_brackets(channel: WebhookChannel) -> None:
+    seen: list[bytes] = []
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as server:
+        server.bind(("::1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def answer() -> None:
+            connection, _ = server.accept()
+            with connection:
+                seen.append(connection.recv(65536))
+                connection.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        outcome = Sending("webhook", channel).send(make_notification("webhook", f"http://[::1]:{port}/hook"))
+        thread.join(timeout=5)
+
+    assert outcome.error is None
+    assert f"\r\nHost: [::1]:{port}\r\n".encode() in seen[0]
