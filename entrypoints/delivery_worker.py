@@ -228,18 +228,20 @@ class DeliveryWorker:
             if isinstance(item, _Run):
                 self._send_run(item)
                 continue
-            outcomes: list[AttemptOutcome] = []
-            seconds = self._send(item, outcomes)
-            if outcomes:
-                self._outbox.put(outcomes)
-            # The host's slot is handed on at once: its next claim must not wait for the recorder.
-            with self._lock:
-                following, cut = self._limiter.done(item.peer, seconds)
-            if following is not None:
-                self._ready.put(following)
-            if cut:
-                claims = [HeldClaim(held.job.delivery_id, held.job.token) for held in cut]
-                self._outbox.put(_Release(claims, _BUSY_DELAY_SECONDS, "busy_peer"))
+            held: _Held | None = item
+            while held is not None:
+                outcomes: list[AttemptOutcome] = []
+                seconds = self._send(held, outcomes)
+                if outcomes:
+                    self._outbox.put(outcomes)
+                with self._lock:
+                    following, cut = self._limiter.done(held.peer, seconds)
+                if cut:
+                    claims = [HeldClaim(c.job.delivery_id, c.job.token) for c in cut]
+                    self._outbox.put(_Release(claims, _BUSY_DELAY_SECONDS, "busy_peer"))
+                # The host's next claim takes over its slot on this thread at once: waking another
+                # sender for it would cost more than the send.
+                held = following
 
     def _send_run(self, run: _Run) -> None:
         """A claim batch's claims to host-less channels (the log, email written to the log), sent
@@ -318,10 +320,9 @@ class DeliveryWorker:
                 left = until - time.monotonic()
                 if count >= _RECORD_ENOUGH or left <= 0:
                     break
-                try:
-                    item = self._outbox.get(timeout=left)
-                except Empty:
-                    break
+                # One sleep for the rest of the linger rather than a wake-up for every outcome.
+                time.sleep(left)
+                continue
             items.append(item)
             count += _size(item)
         return items
