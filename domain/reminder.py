@@ -45,7 +45,8 @@ def _next_run(
         return None
     upcoming = schedule.next_unsent_occurrence(now, last_slot=last_slot)
     if upcoming is None:
-        raise InvalidSchedule("date", "a once reminder must be scheduled in the future")
+        message = "a once reminder must be scheduled in the future; send a date and time_of_day still to come"
+        raise InvalidSchedule("date", message)
     return upcoming
 
 
