@@ -32,6 +32,11 @@ from domain.events import (
 from domain.ids import new_id
 
 
+def lateness_seconds(scheduled_for: datetime | None, first_attempt_at: datetime) -> float | None:
+    """How late a slot's delivery started: from the slot to its first attempt; None without a slot."""
+    return None if scheduled_for is None else (first_attempt_at - scheduled_for).total_seconds()
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
@@ -111,10 +116,10 @@ class Delivery(Aggregate):
     @property
     def lateness_seconds(self) -> float | None:
         """From the slot to the start of the first attempt, once sent; None for an on-demand send."""
-        if self.sent_at is None or self.scheduled_for is None:
+        if self.sent_at is None:
             return None
         # A delivery recorded as sent without an attempt (before attempts were kept) counts to sent_at.
-        return ((self.first_attempt_at or self.sent_at) - self.scheduled_for).total_seconds()
+        return lateness_seconds(self.scheduled_for, self.first_attempt_at or self.sent_at)
 
     @property
     def round_attempts(self) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from application.metrics import Metrics
 from application.unit_of_work import UnitOfWork
+from domain.delivery import lateness_seconds
 from domain.events import (
     ClaimExpired,
     DeliveryCancelled,
@@ -52,7 +53,7 @@ def _log_outcome(
 
 def record_sent(event: DeliverySucceeded, uow: UnitOfWork, *, metrics: Metrics) -> None:
     """Every sent delivery is logged and counted, with its lateness: from the slot to its first attempt."""
-    lateness = (event.first_attempt_at - event.scheduled_for).total_seconds() if event.scheduled_for else None
+    lateness = lateness_seconds(event.scheduled_for, event.first_attempt_at)
     metrics.delivery_finished(channel=event.channel, outcome="sent", attempts=1, lateness_seconds=lateness)
     _log_outcome(
         logging.INFO,
