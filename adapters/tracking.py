@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from application.audit import Change
 from domain.aggregate import Aggregate
 
 A = TypeVar("A", bound=Aggregate)
@@ -116,3 +117,25 @@ class Tracker:
                     Write(entry.aggregate, entry.version, changed=changed if fields else frozenset())
                 )
         return writes
+
+    def changes(self) -> list[Change]:
+        """What `writes()` would write, with each field's value before and after, for the audit."""
+        found = []
+        for entry in self.entries.values():
+            now = vars(entry.aggregate)
+            if entry.removed:
+                if entry.version is not None:
+                    found.append(Change(entry.aggregate, "deleted", {}))
+            elif entry.snapshot is None:
+                fields = {name: (None, value) for name, value in now.items() if name not in _NOT_STATE}
+                found.append(Change(entry.aggregate, "created", fields))
+            else:
+                then = vars(entry.snapshot)
+                fields = {
+                    name: (then[name], value)
+                    for name, value in now.items()
+                    if name not in _NOT_STATE and value != then[name]
+                }
+                if fields:
+                    found.append(Change(entry.aggregate, "updated", fields))
+        return found

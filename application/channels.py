@@ -34,6 +34,8 @@ class Notification:
     target: str | None
     # The same on every attempt of one delivery, so receivers can drop duplicates.
     idempotency_key: str
+    # The owner's team's webhook signing secrets, newest first (two during a rotation).
+    signing_secrets: tuple[str, ...] = ()
 
 
 class ChannelError(Exception):

@@ -9,7 +9,9 @@ from zoneinfo import available_timezones
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from domain.actor import SYSTEM, Actor
 from domain.delivery import Attempt
+from domain.roles import Role
 from domain.schedule import Frequency
 from domain.user import EMAIL_PATTERN
 
@@ -68,8 +70,20 @@ Weekday = Annotated[int, Field(ge=0, le=6, description="0=Monday .. 6=Sunday"), 
 Id = Annotated[str, Field(min_length=1)]
 
 
-class Command(BaseModel):
+class Body(BaseModel):
+    """What a client sends: frozen, unknown fields refused."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", regex_engine="python-re")
+
+
+class Command(Body):
+    pass
+
+
+class ActorCommand(Command):
+    """A command someone gives: the actor is who, and the policy decides whether they may."""
+
+    actor: Actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +130,16 @@ class Patch(BaseModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-class CreateUser(Command):
+class NewUser(Body):
     name: Name
     email: Email
+    role: Role = Role.MEMBER
+    timezone: Timezone = Field(default="UTC", description="New reminders of this user default to it.")
     active: bool = True
+
+
+class CreateUser(NewUser, ActorCommand):
+    pass
 
 
 _UNSENT: Any = None
@@ -128,20 +148,22 @@ _UNSENT: Any = None
 class UserPatch(Patch):
     name: Name = _UNSENT
     email: Email = _UNSENT
+    role: Role = _UNSENT
+    timezone: Timezone = _UNSENT
     active: bool = _UNSENT
 
 
-class UpdateUser(Command):
+class UpdateUser(ActorCommand):
     user_id: Id
     changes: UserPatch
 
 
-class DeleteUser(Command):
+class DeleteUser(ActorCommand):
     user_id: Id
 
 
-class CreateReminder(Command):
-    owner_id: Id
+class NewReminder(Body):
+    owner_id: Id | None = Field(default=None, description="Defaults to the caller.")
     title: Title
     message: Message
     channel: ChannelName = "log"
@@ -150,8 +172,12 @@ class CreateReminder(Command):
     frequency: Frequency
     weekdays: list[Weekday] = Field(default_factory=list, max_length=7)
     date: dt.date | None = None
-    timezone: Timezone = "UTC"
+    timezone: Timezone | None = Field(default=None, description="Defaults to the owner's time zone.")
     active: bool = True
+
+
+class CreateReminder(NewReminder, ActorCommand):
+    pass
 
 
 class ReminderPatch(Patch):
@@ -173,24 +199,56 @@ class ReminderPatch(Patch):
     active: bool = _UNSENT
 
 
-class UpdateReminder(Command):
+class UpdateReminder(ActorCommand):
     reminder_id: Id
     changes: ReminderPatch
 
 
-class DeleteReminder(Command):
+class DeleteReminder(ActorCommand):
     reminder_id: Id
 
 
-class SendReminderNow(Command):
+class SendReminderNow(ActorCommand):
     reminder_id: Id
+
+
+class NewKey(Body):
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=_NOT_BLANK)]
+
+
+class CreateApiKey(NewKey, ActorCommand):
+    user_id: Id
+
+
+class RevokeApiKey(ActorCommand):
+    key_id: Id
+
+
+class RotateWebhookSecret(ActorCommand):
+    """A new signing secret for the actor's team; the old one keeps signing for a day."""
+
+
+class CreateTeam(ActorCommand):
+    """A team with its first admin and an API key for them (the operator's command line)."""
+
+    actor: Actor = SYSTEM
+    name: Name
+    admin_name: Name
+    admin_email: Email
+    webhook_secret: str | None = None
+
+
+class StartFirstTeam(Command):
+    """On first start: the default team and an admin with a key, unless the store already has an admin."""
+
+    webhook_secret: str | None = None
 
 
 class CheckDueReminders(Command):
     now: AwareDatetime
 
 
-class RetryDelivery(Command):
+class RetryDelivery(ActorCommand):
     delivery_id: Id
 
 

@@ -17,7 +17,9 @@ from typing import Any, cast
 from blinker import ANY, Namespace
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
-from application.commands import Command
+from application import context
+from application.clock import Clock
+from application.commands import ActorCommand, Command
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import StaleVersion
 from domain.events import Event
@@ -62,9 +64,11 @@ class MessageBus:
         uow_factory: UnitOfWorkFactory,
         command_handlers: Mapping[type[Command], Handler],
         event_handlers: Mapping[type[Event], Sequence[Handler]],
+        clock: Clock,
         event_attempts: int = 3,
     ) -> None:
         self._uow_factory = uow_factory
+        self._clock = clock
         self._signals = Namespace()
         self._event_attempts = event_attempts
         # Every receiver is connected here, so each message type's receivers are looked up once.
@@ -82,10 +86,19 @@ class MessageBus:
         work released), or EventHandlersFailed when any event handler failed.
         """
         queue: deque[Event] = deque()
+        # A command someone gave is audited: every commit it leads to, its events' included.
+        token = None
+        if isinstance(command, ActorCommand):
+            acting = context.Acting(command.actor, context.request_id.get(), self._clock.now())
+            token = context.acting.set(acting)
         try:
             result = self._run_command(command, queue)
         finally:
-            failures = self._drain(queue)
+            try:
+                failures = self._drain(queue)
+            finally:
+                if token is not None:
+                    context.acting.reset(token)
         if failures:
             raise EventHandlersFailed(failures, result)
         return result

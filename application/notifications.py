@@ -16,7 +16,14 @@ def idempotency_key(delivery: Delivery) -> str:
     return f"{delivery.reminder_id}:{slot}"
 
 
-def build_notification(delivery: Delivery, reminder: Reminder, owner: User, *, now: datetime) -> Notification:
+def build_notification(
+    delivery: Delivery,
+    reminder: Reminder,
+    owner: User,
+    *,
+    now: datetime,
+    signing_secrets: tuple[str, ...] = (),
+) -> Notification:
     moment = (delivery.scheduled_for or now).astimezone(reminder.schedule.zone)
     values = {
         "owner_name": owner.name,
@@ -39,4 +46,5 @@ def build_notification(delivery: Delivery, reminder: Reminder, owner: User, *, n
         owner_email=owner.email,
         target=reminder.target,
         idempotency_key=idempotency_key(delivery),
+        signing_secrets=signing_secrets,
     )

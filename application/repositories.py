@@ -15,9 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from domain.api_key import ApiKey
+from domain.audit import AuditEntry
 from domain.delivery import Delivery, DeliveryStatus
 from domain.reminder import Reminder
+from domain.roles import Role
 from domain.schedule import Frequency
+from domain.team import Team
 from domain.user import User
 
 T = TypeVar("T")
@@ -39,6 +43,20 @@ class QueueStats:
     oldest_due_at: datetime | None
 
 
+class TeamRepository(Protocol):
+    def add(self, team: Team) -> None: ...
+
+    def get(self, team_id: str) -> Team | None: ...
+
+    def get_many(self, team_ids: Collection[str]) -> dict[str, Team]:
+        """The teams of those ids that exist, by id."""
+        ...
+
+    def list(self, *, limit: int, offset: int) -> Page[Team]:
+        """Teams in creation order."""
+        ...
+
+
 class UserRepository(Protocol):
     def add(self, user: User) -> None: ...
 
@@ -50,8 +68,47 @@ class UserRepository(Protocol):
 
     def remove(self, user: User) -> None: ...
 
-    def list(self, *, limit: int, offset: int, active: bool | None = None) -> Page[User]:
-        """Users in creation order."""
+    def list(
+        self,
+        *,
+        team_id: str,
+        limit: int,
+        offset: int,
+        active: bool | None = None,
+        role: Role | None = None,
+    ) -> Page[User]:
+        """A team's users in creation order."""
+        ...
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, key: ApiKey) -> None: ...
+
+    def get(self, key_id: str) -> ApiKey | None: ...
+
+    def get_by_prefix(self, prefix: str) -> ApiKey | None: ...
+
+    def list_by_user(self, user_id: str, *, limit: int, offset: int) -> Page[ApiKey]:
+        """A user's keys in creation order, revoked ones included."""
+        ...
+
+
+class AuditRepository(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+
+    def list(
+        self,
+        *,
+        team_id: str,
+        limit: int,
+        offset: int,
+        actor_id: str | None = None,
+        target_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Page[AuditEntry]:
+        """A team's entries newest first; `since` inclusive, `until` exclusive."""
         ...
 
 
@@ -119,6 +176,8 @@ class DeliveryRepository(Protocol):
         *,
         limit: int,
         offset: int,
+        team_id: str | None = None,
+        owner_id: str | None = None,
         reminder_id: str | None = None,
         status: DeliveryStatus | None = None,
         channel: str | None = None,

@@ -13,7 +13,16 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Self
 
-from application.repositories import DeliveryRepository, ReminderRepository, UserRepository
+from application import context
+from application.audit import Change, audit_entries
+from application.repositories import (
+    ApiKeyRepository,
+    AuditRepository,
+    DeliveryRepository,
+    ReminderRepository,
+    TeamRepository,
+    UserRepository,
+)
 from domain.aggregate import Aggregate
 from domain.events import Event
 
@@ -23,9 +32,12 @@ class StoreUnavailable(Exception):
 
 
 class UnitOfWork(abc.ABC):
+    teams: TeamRepository
     users: UserRepository
+    keys: ApiKeyRepository
     reminders: ReminderRepository
     deliveries: DeliveryRepository
+    audit: AuditRepository
 
     def __init__(self) -> None:
         self._released: list[Event] = []
@@ -43,6 +55,12 @@ class UnitOfWork(abc.ABC):
         self.rollback()
 
     def commit(self) -> None:
+        """Write every change at once; a change made on someone's behalf (a command carrying an
+        actor) writes its audit entries in the same commit."""
+        acting = context.acting.get()
+        if acting is not None:
+            for entry in audit_entries(self._changes(), acting):
+                self.audit.add(entry)
         touched = list(self._touched())
         self._commit()
         for aggregate in touched:
@@ -68,6 +86,10 @@ class UnitOfWork(abc.ABC):
     @abc.abstractmethod
     def _touched(self) -> Iterable[Aggregate]:
         """Every aggregate read or added since the last commit or rollback."""
+
+    @abc.abstractmethod
+    def _changes(self) -> Iterable[Change]:
+        """What a commit now would write, aggregate by aggregate."""
 
     @abc.abstractmethod
     def _commit(self) -> None: ...

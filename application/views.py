@@ -1,39 +1,55 @@
-"""Read-side queries for the entrypoints: no commands, no events, just answers."""
+"""Read-side queries for the entrypoints: no commands, no events, just answers, each for an actor
+and only what the policy lets them see."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from application import policy
 from application.handlers.deliveries import load_delivery
 from application.handlers.reminders import load_reminder
 from application.handlers.users import load_user
 from application.repositories import Page, QueueStats
 from application.unit_of_work import UnitOfWorkFactory
+from domain.actor import Actor
+from domain.api_key import ApiKey
+from domain.audit import AuditEntry
 from domain.delivery import Delivery, DeliveryStatus
 from domain.reminder import Reminder
+from domain.roles import Role
 from domain.schedule import Frequency
+from domain.team import Team
 from domain.user import User
 
 
-def get_user(uow_factory: UnitOfWorkFactory, user_id: str) -> User:
+def get_user(uow_factory: UnitOfWorkFactory, actor: Actor, user_id: str) -> User:
     with uow_factory() as uow:
-        return load_user(uow, user_id)
+        return load_user(uow, user_id, actor)
 
 
 def list_users(
-    uow_factory: UnitOfWorkFactory, *, limit: int, offset: int, active: bool | None = None
+    uow_factory: UnitOfWorkFactory,
+    actor: Actor,
+    *,
+    limit: int,
+    offset: int,
+    active: bool | None = None,
+    role: Role | None = None,
 ) -> Page[User]:
     with uow_factory() as uow:
-        return uow.users.list(limit=limit, offset=offset, active=active)
+        return uow.users.list(
+            team_id=actor.team_id or "", limit=limit, offset=offset, active=active, role=role
+        )
 
 
-def get_reminder(uow_factory: UnitOfWorkFactory, reminder_id: str) -> Reminder:
+def get_reminder(uow_factory: UnitOfWorkFactory, actor: Actor, reminder_id: str) -> Reminder:
     with uow_factory() as uow:
-        return load_reminder(uow, reminder_id)
+        return load_reminder(uow, reminder_id, actor)
 
 
 def list_reminders_of(
     uow_factory: UnitOfWorkFactory,
+    actor: Actor,
     owner_id: str,
     *,
     limit: int,
@@ -43,7 +59,8 @@ def list_reminders_of(
     active: bool | None = None,
 ) -> Page[Reminder]:
     with uow_factory() as uow:
-        load_user(uow, owner_id)
+        owner = load_user(uow, owner_id, actor)
+        policy.act_for(actor, owner.id, "reminders")
         return uow.reminders.list_by_owner(
             owner_id,
             limit=limit,
@@ -54,13 +71,14 @@ def list_reminders_of(
         )
 
 
-def get_delivery(uow_factory: UnitOfWorkFactory, delivery_id: str) -> Delivery:
+def get_delivery(uow_factory: UnitOfWorkFactory, actor: Actor, delivery_id: str) -> Delivery:
     with uow_factory() as uow:
-        return load_delivery(uow, delivery_id)
+        return load_delivery(uow, delivery_id, actor)
 
 
 def list_deliveries(
     uow_factory: UnitOfWorkFactory,
+    actor: Actor,
     *,
     limit: int,
     offset: int,
@@ -68,12 +86,65 @@ def list_deliveries(
     status: DeliveryStatus | None = None,
     channel: str | None = None,
 ) -> Page[Delivery]:
+    """A reminder's deliveries, or the team's (an admin) or the caller's own reminders' (a member)."""
     with uow_factory() as uow:
         if reminder_id is not None:
-            load_reminder(uow, reminder_id)
+            load_reminder(uow, reminder_id, actor)
         return uow.deliveries.list(
-            limit=limit, offset=offset, reminder_id=reminder_id, status=status, channel=channel
+            limit=limit,
+            offset=offset,
+            team_id=actor.team_id or "",
+            owner_id=None if reminder_id is not None else policy.deliveries_owner_filter(actor),
+            reminder_id=reminder_id,
+            status=status,
+            channel=channel,
         )
+
+
+def list_keys_of(
+    uow_factory: UnitOfWorkFactory, actor: Actor, user_id: str, *, limit: int, offset: int
+) -> Page[ApiKey]:
+    with uow_factory() as uow:
+        user = load_user(uow, user_id, actor)
+        policy.act_for(actor, user.id, "API keys")
+        return uow.keys.list_by_user(user.id, limit=limit, offset=offset)
+
+
+def list_audit(
+    uow_factory: UnitOfWorkFactory,
+    actor: Actor,
+    *,
+    limit: int,
+    offset: int,
+    actor_id: str | None = None,
+    target_id: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Page[AuditEntry]:
+    policy.require_admin(actor, "read the audit trail")
+    with uow_factory() as uow:
+        return uow.audit.list(
+            team_id=actor.team_id or "",
+            limit=limit,
+            offset=offset,
+            actor_id=actor_id,
+            target_id=target_id,
+            action=action,
+            since=since,
+            until=until,
+        )
+
+
+def list_teams(uow_factory: UnitOfWorkFactory, *, limit: int, offset: int) -> Page[Team]:
+    """Every team: for the operator's command line only."""
+    with uow_factory() as uow:
+        return uow.teams.list(limit=limit, offset=offset)
+
+
+def get_team(uow_factory: UnitOfWorkFactory, actor: Actor) -> Team | None:
+    with uow_factory() as uow:
+        return uow.teams.get(actor.team_id or "")
 
 
 def count_pending_deliveries(uow_factory: UnitOfWorkFactory) -> int:

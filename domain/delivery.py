@@ -65,6 +65,10 @@ class Attempt:
 class Delivery(Aggregate):
     id: str
     reminder_id: str
+    # The reminder's team and owner when the delivery was opened: its history outlives the reminder,
+    # and lists are scoped by these.
+    team_id: str
+    owner_id: str | None
     channel: str
     status: DeliveryStatus
     # None for a delivery sent on demand rather than for a scheduled slot.
@@ -94,6 +98,8 @@ class Delivery(Aggregate):
         cls,
         *,
         reminder_id: str,
+        team_id: str,
+        owner_id: str | None,
         channel: str,
         scheduled_for: datetime | None,
         now: datetime,
@@ -102,6 +108,8 @@ class Delivery(Aggregate):
         delivery = cls(
             id=new_id(),
             reminder_id=reminder_id,
+            team_id=team_id,
+            owner_id=owner_id,
             channel=channel,
             status=DeliveryStatus.MISSED if missed else DeliveryStatus.PENDING,
             scheduled_for=scheduled_for,

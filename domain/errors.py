@@ -89,3 +89,25 @@ class ClaimLost(Conflict):
     def __init__(self, delivery_id: str) -> None:
         super().__init__(f"the claim on delivery {delivery_id!r} is no longer held")
         self.delivery_id = delivery_id
+
+
+class Unauthorized(DomainError):
+    """No valid API key: missing, malformed, unknown or revoked, or its user is deactivated."""
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this (a member acting on another member's things)."""
+
+
+class LastAdmin(Conflict):
+    """A team must keep at least one active admin."""
+
+    def __init__(self) -> None:
+        super().__init__("a team must keep at least one active admin; make another user admin first")
+
+
+class InactiveUser(Conflict):
+    """The user is deactivated: their reminders are not sent."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"user {user_id!r} is deactivated; reactivate them to send their reminders")

@@ -9,6 +9,24 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class TeamCreated(Event):
+    team_id: str
+
+
+class WebhookSecretRotated(Event):
+    team_id: str
+
+
+class ApiKeyCreated(Event):
+    key_id: str
+    user_id: str
+
+
+class ApiKeyRevoked(Event):
+    key_id: str
+    user_id: str
+
+
 class UserCreated(Event):
     user_id: str
 

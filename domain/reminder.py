@@ -53,6 +53,8 @@ def _next_run(
 @dataclass(eq=False, kw_only=True)
 class Reminder(Aggregate):
     id: str
+    # The owner's team: fixed for a reminder's life, kept here so no query needs the owner to scope it.
+    team_id: str
     owner_id: str
     title: str
     message: str
@@ -69,6 +71,7 @@ class Reminder(Aggregate):
     def create(
         cls,
         *,
+        team_id: str,
         owner_id: str,
         title: str,
         message: str,
@@ -80,6 +83,7 @@ class Reminder(Aggregate):
     ) -> Reminder:
         reminder = cls(
             id=new_id(),
+            team_id=team_id,
             owner_id=owner_id,
             title=_check_text("title", title),
             message=_check_text("message", message),
@@ -157,9 +161,39 @@ class Reminder(Aggregate):
         self.updated_at = now
         return deliveries
 
+    def skip(self, now: datetime) -> None:
+        """Pass over every slot due by `now` without recording any (the owner is deactivated), so
+        a reactivated owner's reminder resumes from its next slot, never with the ones it missed."""
+        if not self.active or self.next_run_at is None or self.next_run_at > now:
+            return
+        upcoming: datetime | None = self.next_run_at
+        while upcoming is not None and upcoming <= now:
+            upcoming = self.schedule.next_occurrence(upcoming)
+        self.next_run_at = upcoming
+        if upcoming is None:
+            self.active = False
+        self.updated_at = now
+
+    def open_delivery(self, now: datetime) -> Delivery:
+        """A delivery of this reminder on demand: for no slot, due at once; the schedule stays."""
+        return Delivery.open(
+            reminder_id=self.id,
+            team_id=self.team_id,
+            owner_id=self.owner_id,
+            channel=self.channel,
+            scheduled_for=None,
+            now=now,
+        )
+
     def _open(self, slot: datetime, now: datetime, *, missed: bool) -> Delivery:
         delivery = Delivery.open(
-            reminder_id=self.id, channel=self.channel, scheduled_for=slot, now=now, missed=missed
+            reminder_id=self.id,
+            team_id=self.team_id,
+            owner_id=self.owner_id,
+            channel=self.channel,
+            scheduled_for=slot,
+            now=now,
+            missed=missed,
         )
         if missed:
             self._record(

@@ -53,6 +53,12 @@ def load_zone(name: str) -> ZoneInfo:
         raise InvalidSchedule("timezone", f"unknown time zone {name!r}") from None
 
 
+def check_timezone(name: str) -> str:
+    """The name itself, once known to be a time zone this service accepts."""
+    load_zone(name)
+    return name
+
+
 def require_aware(moment: datetime) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("datetimes in the domain must be timezone-aware")

@@ -1,4 +1,4 @@
-"""The User aggregate: someone who owns reminders."""
+"""The User aggregate: a member of one team, who owns reminders."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from domain.aggregate import Aggregate
 from domain.errors import InvalidInput
 from domain.events import UserCreated, UserDeleted, UserUpdated
 from domain.ids import new_id
+from domain.roles import Role
+from domain.schedule import check_timezone
+from domain.text import clean_name
 
 # The HTML standard's definition of a valid email address: strict enough to catch typos, and the
 # same pattern the API documents, so clients and the service agree on every address.
@@ -18,6 +21,7 @@ EMAIL_PATTERN = (
     r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$"
 )
 _EMAIL = re.compile(EMAIL_PATTERN)
+EDITABLE = ("name", "email", "role", "timezone", "active")
 
 
 def normalise_email(raw: str) -> str:
@@ -28,30 +32,38 @@ def normalise_email(raw: str) -> str:
     return email.lower()
 
 
-def _clean_name(raw: str) -> str:
-    name = raw.strip()
-    if not name:
-        raise InvalidInput("name", "name must not be blank")
-    if "\x00" in name:
-        raise InvalidInput("name", "name must not contain NUL characters")
-    return name
-
-
 @dataclass(eq=False, kw_only=True)
 class User(Aggregate):
     id: str
+    team_id: str
     name: str
     email: str
+    role: Role
+    # New reminders of this user default to this IANA zone.
+    timezone: str
     active: bool
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def create(cls, *, name: str, email: str, active: bool, now: datetime) -> User:
+    def create(
+        cls,
+        *,
+        team_id: str,
+        name: str,
+        email: str,
+        active: bool,
+        now: datetime,
+        role: Role = Role.MEMBER,
+        timezone: str = "UTC",
+    ) -> User:
         user = cls(
             id=new_id(),
-            name=_clean_name(name),
+            team_id=team_id,
+            name=clean_name("name", name),
             email=normalise_email(email),
+            role=role,
+            timezone=check_timezone(timezone),
             active=active,
             created_at=now,
             updated_at=now,
@@ -59,27 +71,37 @@ class User(Aggregate):
         user._record(UserCreated(user_id=user.id))
         return user
 
+    @property
+    def is_active_admin(self) -> bool:
+        return self.active and self.role is Role.ADMIN
+
     def update(
         self,
         *,
         now: datetime,
         name: str | None = None,
         email: str | None = None,
+        role: Role | None = None,
+        timezone: str | None = None,
         active: bool | None = None,
-    ) -> None:
-        changed: list[str] = []
-        if name is not None and _clean_name(name) != self.name:
-            self.name = _clean_name(name)
-            changed.append("name")
-        if email is not None and normalise_email(email) != self.email:
-            self.email = normalise_email(email)
-            changed.append("email")
-        if active is not None and active != self.active:
-            self.active = active
-            changed.append("active")
+    ) -> tuple[str, ...]:
+        """Apply the fields given; returns the names of those that changed."""
+        wanted = {
+            "name": None if name is None else clean_name("name", name),
+            "email": None if email is None else normalise_email(email),
+            "role": role,
+            "timezone": None if timezone is None else check_timezone(timezone),
+            "active": active,
+        }
+        changed = tuple(
+            field for field in EDITABLE if wanted[field] is not None and wanted[field] != getattr(self, field)
+        )
+        for field in changed:
+            setattr(self, field, wanted[field])
         if changed:
             self.updated_at = now
-            self._record(UserUpdated(user_id=self.id, changed=tuple(changed)))
+            self._record(UserUpdated(user_id=self.id, changed=changed))
+        return changed
 
     def delete(self) -> None:
         self._record(UserDeleted(user_id=self.id))

@@ -27,7 +27,7 @@ from adapters.webhook_channel import WebhookChannel
 from application import commands
 from application.channels import Channels, NotificationChannel
 from application.clock import Clock
-from application.handlers import deliveries, outcomes, queue, reminders, scheduling, users
+from application.handlers import deliveries, keys, outcomes, queue, reminders, scheduling, teams, users
 from application.messagebus import MessageBus
 from application.metrics import Metrics
 from application.retry_policy import RetryPolicy
@@ -69,7 +69,13 @@ def bootstrap(
     telling = partial(deliveries.tell_waiters, signals=signals)
     bus = MessageBus(
         uow_factory=uow_factory,
+        clock=clock,
         command_handlers={
+            commands.CreateTeam: partial(teams.create_team, clock=clock),
+            commands.StartFirstTeam: partial(teams.start_first_team, clock=clock),
+            commands.RotateWebhookSecret: partial(teams.rotate_webhook_secret, clock=clock),
+            commands.CreateApiKey: partial(keys.create_api_key, clock=clock),
+            commands.RevokeApiKey: partial(keys.revoke_api_key, clock=clock),
             commands.CreateUser: partial(users.create_user, clock=clock),
             commands.UpdateUser: partial(users.update_user, clock=clock),
             commands.DeleteUser: users.delete_user,

@@ -27,7 +27,7 @@ import uvicorn
 from pydantic import BaseModel
 
 from domain.redaction import redact
-from entrypoints import client
+from entrypoints import client, teams_cli
 from entrypoints import settings as config
 from entrypoints.gc_tuning import tune_garbage_collector
 from entrypoints.logging_setup import configure_logging
@@ -54,7 +54,9 @@ def parser() -> argparse.ArgumentParser:
         command.settings.add_flags(subparser)
         subparser.set_defaults(start=command.start)
     # Its parsers are _CommandParsers too, which take whatever an ArgumentParser takes.
-    client.register(cast("argparse._SubParsersAction[argparse.ArgumentParser]", commands))
+    subcommands = cast("argparse._SubParsersAction[argparse.ArgumentParser]", commands)
+    client.register(subcommands)
+    teams_cli.register(subcommands)
     return root
 
 

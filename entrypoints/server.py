@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -14,7 +15,8 @@ from typing import Any, Self
 from starlette.applications import Starlette
 
 from adapters.prometheus_metrics import PrometheusMetrics
-from entrypoints.bootstrap import Runtime, Service, bootstrap_runtime, open_store
+from application.commands import StartFirstTeam
+from entrypoints.bootstrap import Runtime, Service, bootstrap_runtime, close_runtime, open_store
 from entrypoints.delivery_worker import DeliveryWorker, WorkerConfig
 from entrypoints.http.app import HTTP_STORE_THREADS, create_app
 from entrypoints.http.routes_ops import observe_queue, queue_check
@@ -91,8 +93,22 @@ class RunningWorker:
             await self._watch
 
 
+def start_first_team(service: Service, settings: ServeSettings) -> None:
+    """On a store with no team: the `default` team and its admin, whose key is printed on stderr
+    once (never logged), so a newcomer can call the API within seconds of the first start."""
+    created = service.bus.handle(StartFirstTeam(webhook_secret=settings.webhook_secret))
+    if created is not None:
+        log.info("created the default team and its admin", extra={"team_id": created.team.id})
+        print(f"admin API key (shown once): {created.issued.plain}", file=sys.stderr, flush=True)
+
+
 def build_app(settings: ServeSettings, *, stopping: threading.Event | None = None) -> Starlette:
     runtime = build_runtime(settings)
+    try:
+        start_first_team(runtime.service, settings)
+    except BaseException:
+        close_runtime(runtime)
+        raise
     return app_for(
         runtime.service,
         runtime.metrics,

@@ -10,11 +10,13 @@ from adapters.log_channel import LogChannel
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from application.channels import Channels, Notification, NotificationChannel
 from application.clock import Clock
-from application.commands import AttemptOutcome, ClaimDeliveries, RecordOutcomes
+from application.commands import AttemptOutcome, ClaimDeliveries, CreateTeam, RecordOutcomes
+from application.handlers.teams import NewTeam
 from application.handlers.queue import Job
 from application.metrics import Metrics, NoMetrics
 from application.retry_policy import RetryPolicy
 from application.unit_of_work import UnitOfWorkFactory
+from domain.actor import Actor
 from domain.delivery import Delivery
 from domain.errors import InvalidTarget
 from domain.events import Event
@@ -179,3 +181,36 @@ def run_queue(service: Service, *, worker: str = "test-worker") -> list[Delivery
     while jobs := claim(service, worker=worker):
         recorded += attempt_all(service, jobs)
     return recorded
+
+
+def actor_of(created: NewTeam) -> Actor:
+    """The actor of a new team's first admin, using the key they were given."""
+    return Actor(
+        user_id=created.admin.id,
+        team_id=created.team.id,
+        role=created.admin.role,
+        key_id=created.issued.key.id,
+    )
+
+
+def new_team(service: Service, name: str = "Test team", admin_email: str = "admin@example.com") -> NewTeam:
+    created: NewTeam = service.bus.handle(
+        CreateTeam(name=name, admin_name="Team Admin", admin_email=admin_email)
+    )
+    return created
+
+
+_TEAMS: dict[int, tuple[Service, NewTeam]] = {}
+
+
+def team_of(service: Service) -> NewTeam:
+    """The test team of this service, made on first use: an admin and their key."""
+    found = _TEAMS.get(id(service))
+    if found is None or found[0] is not service:
+        found = _TEAMS[id(service)] = (service, new_team(service))
+    return found[1]
+
+
+def admin(service: Service) -> Actor:
+    """The actor of the test team's admin (see team_of): for tests that drive commands directly."""
+    return actor_of(team_of(service))

@@ -10,9 +10,13 @@ from adapters.memory.store import MemoryStore
 from adapters.tracking import Tracker
 from application.repositories import Page, QueueStats
 from domain.aggregate import Aggregate
+from domain.api_key import ApiKey
+from domain.audit import AuditEntry
 from domain.delivery import Delivery, DeliveryStatus
 from domain.reminder import Reminder
+from domain.roles import Role
 from domain.schedule import Frequency
+from domain.team import Team
 from domain.user import User
 
 A = TypeVar("A", bound=Aggregate)
@@ -47,6 +51,69 @@ class _Repository:
         return Page(items=items, total=len(selected), limit=limit, offset=offset)
 
 
+class MemoryTeamRepository(_Repository):
+    def add(self, team: Team) -> None:
+        self._tracker.added(team)
+
+    def get(self, team_id: str) -> Team | None:
+        return self._get(self._store.teams, Team, team_id)
+
+    def get_many(self, team_ids: Collection[str]) -> dict[str, Team]:
+        return self._get_many(self._store.teams, Team, team_ids)
+
+    def list(self, *, limit: int, offset: int) -> Page[Team]:
+        with self._store.lock:
+            return self._page(self._store.teams.values(), limit=limit, offset=offset)
+
+
+class MemoryApiKeyRepository(_Repository):
+    def add(self, key: ApiKey) -> None:
+        self._tracker.added(key)
+
+    def get(self, key_id: str) -> ApiKey | None:
+        return self._get(self._store.keys, ApiKey, key_id)
+
+    def get_by_prefix(self, prefix: str) -> ApiKey | None:
+        key_id = self._store.key_by_prefix.get(prefix)
+        return None if key_id is None else self.get(key_id)
+
+    def list_by_user(self, user_id: str, *, limit: int, offset: int) -> Page[ApiKey]:
+        with self._store.lock:
+            keys = self._store.keys
+            rows = (keys[i] for i in self._store.keys_by_user.get(user_id, {}))
+            return self._page(rows, limit=limit, offset=offset)
+
+
+class MemoryAuditRepository(_Repository):
+    def add(self, entry: AuditEntry) -> None:
+        self._tracker.added(entry)
+
+    def list(
+        self,
+        *,
+        team_id: str,
+        limit: int,
+        offset: int,
+        actor_id: str | None = None,
+        target_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Page[AuditEntry]:
+        with self._store.lock:
+            rows = (
+                e
+                for e in reversed(self._store.audit.values())
+                if e.team_id == team_id
+                and (actor_id is None or e.actor_user_id == actor_id)
+                and (target_id is None or e.target_id == target_id)
+                and (action is None or e.action == action)
+                and (since is None or e.at >= since)
+                and (until is None or e.at < until)
+            )
+            return self._page(rows, limit=limit, offset=offset)
+
+
 class MemoryUserRepository(_Repository):
     def add(self, user: User) -> None:
         self._tracker.added(user)
@@ -60,10 +127,24 @@ class MemoryUserRepository(_Repository):
     def remove(self, user: User) -> None:
         self._tracker.removed(user)
 
-    def list(self, *, limit: int, offset: int, active: bool | None = None) -> Page[User]:
+    def list(
+        self,
+        *,
+        team_id: str,
+        limit: int,
+        offset: int,
+        active: bool | None = None,
+        role: Role | None = None,
+    ) -> Page[User]:
         with self._store.lock:
             users = self._store.users.values()
-            rows = (u for u in users if active is None or u.active == active)
+            rows = (
+                u
+                for u in users
+                if u.team_id == team_id
+                and (active is None or u.active == active)
+                and (role is None or u.role == role)
+            )
             return self._page(rows, limit=limit, offset=offset)
 
 
@@ -161,6 +242,8 @@ class MemoryDeliveryRepository(_Repository):
         *,
         limit: int,
         offset: int,
+        team_id: str | None = None,
+        owner_id: str | None = None,
         reminder_id: str | None = None,
         status: DeliveryStatus | None = None,
         channel: str | None = None,
@@ -169,7 +252,10 @@ class MemoryDeliveryRepository(_Repository):
             rows = (
                 d
                 for d in self._newest_first(reminder_id)
-                if (status is None or d.status == status) and (channel is None or d.channel == channel)
+                if (team_id is None or d.team_id == team_id)
+                and (owner_id is None or d.owner_id == owner_id)
+                and (status is None or d.status == status)
+                and (channel is None or d.channel == channel)
             )
             return self._page(rows, limit=limit, offset=offset)
 

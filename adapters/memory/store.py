@@ -19,6 +19,8 @@ from sortedcontainers import SortedList
 from adapters.memory.locking import YieldingLock
 from adapters.tracking import Write, detached
 from domain.aggregate import Aggregate
+from domain.api_key import ApiKey
+from domain.audit import AuditEntry
 from domain.delivery import Delivery, DeliveryStatus
 from domain.errors import (
     Conflict,
@@ -28,6 +30,7 @@ from domain.errors import (
     StaleVersion,
 )
 from domain.reminder import Reminder
+from domain.team import Team
 from domain.user import User
 
 A = TypeVar("A", bound=Aggregate)
@@ -41,8 +44,14 @@ class MemoryStore:
     # Every dict here keeps creation order: updates replace values in place, so pages are stable.
     def __init__(self) -> None:
         self.lock = YieldingLock()
+        self.teams: dict[str, Team] = {}
         self.users: dict[str, User] = {}
-        self.user_by_email: dict[str, str] = {}
+        # Emails are unique within a team: (team id, email) -> user id.
+        self.user_by_email: dict[tuple[str, str], str] = {}
+        self.keys: dict[str, ApiKey] = {}
+        self.key_by_prefix: dict[str, str] = {}
+        self.keys_by_user: dict[str, dict[str, None]] = {}
+        self.audit: dict[str, AuditEntry] = {}
         self.reminders: dict[str, Reminder] = {}
         self.reminders_by_owner: dict[str, dict[str, None]] = {}
         # (next_run_at, id) of every active reminder with a next run: the scheduler's index.
@@ -94,6 +103,12 @@ class MemoryStore:
     # -- checks: nothing changes until every write has passed -----------------------------------
 
     def _table(self, aggregate: Aggregate) -> dict[str, Aggregate]:
+        if isinstance(aggregate, Team):
+            return self.teams  # type: ignore[return-value]
+        if isinstance(aggregate, ApiKey):
+            return self.keys  # type: ignore[return-value]
+        if isinstance(aggregate, AuditEntry):
+            return self.audit  # type: ignore[return-value]
         if isinstance(aggregate, User):
             return self.users  # type: ignore[return-value]
         if isinstance(aggregate, Reminder):
@@ -117,15 +132,20 @@ class MemoryStore:
         if write.delete:
             return
         if isinstance(aggregate, User):
-            holder = self.user_by_email.get(aggregate.email)
+            self._check_parent(self.teams, Team, aggregate.team_id, batch, deleted, "team")
+            holder = self.user_by_email.get((aggregate.team_id, aggregate.email))
             twins = [
                 w.aggregate
                 for w in batch
                 if isinstance(w.aggregate, User) and w is not write and not w.delete
             ]
             taken = holder not in (None, aggregate.id) and holder not in deleted
-            if taken or any(twin.email == aggregate.email for twin in twins):
+            if taken or any(
+                (twin.team_id, twin.email) == (aggregate.team_id, aggregate.email) for twin in twins
+            ):
                 raise DuplicateEmail()
+        elif isinstance(aggregate, ApiKey):
+            self._check_parent(self.users, User, aggregate.user_id, batch, deleted, "user")
         elif isinstance(aggregate, Reminder):
             owner = aggregate.owner_id
             added_with_it = owner not in self.users and any(
@@ -137,6 +157,23 @@ class MemoryStore:
             slot = aggregate.scheduled_for
             if slot is not None and (aggregate.reminder_id, slot) in self.ledger:
                 raise DuplicateOccurrence(aggregate.reminder_id)
+
+    def _check_parent(
+        self,
+        table: dict[str, A],
+        kind: type[A],
+        parent_id: str,
+        batch: list[Write],
+        deleted: set[str],
+        name: str,
+    ) -> None:
+        """A row's parent exists, or is added in the same commit (the SQL store's foreign key)."""
+        added_with_it = parent_id not in table and any(
+            isinstance(w.aggregate, kind) and w.aggregate.id == parent_id and not w.delete  # type: ignore[attr-defined]
+            for w in batch
+        )
+        if (parent_id not in table and not added_with_it) or parent_id in deleted:
+            raise NotFound(name, parent_id)
 
     # -- applying ---------------------------------------------------------------------------------
 
@@ -157,7 +194,10 @@ class MemoryStore:
 
     def _index(self, aggregate: Aggregate, *, new: bool) -> None:
         if isinstance(aggregate, User):
-            self.user_by_email[aggregate.email] = aggregate.id
+            self.user_by_email[(aggregate.team_id, aggregate.email)] = aggregate.id
+        elif isinstance(aggregate, ApiKey):
+            self.key_by_prefix[aggregate.prefix] = aggregate.id
+            self.keys_by_user.setdefault(aggregate.user_id, {})[aggregate.id] = None
         elif isinstance(aggregate, Reminder):
             self.reminders_by_owner.setdefault(aggregate.owner_id, {})[aggregate.id] = None
             if aggregate.active and aggregate.next_run_at is not None:
@@ -175,7 +215,11 @@ class MemoryStore:
 
     def _unindex(self, aggregate: Aggregate, *, deleting: bool) -> None:
         if isinstance(aggregate, User):
-            self.user_by_email.pop(aggregate.email, None)
+            self.user_by_email.pop((aggregate.team_id, aggregate.email), None)
+            if deleting:  # the SQL store's ON DELETE CASCADE
+                for key_id in self.keys_by_user.pop(aggregate.id, {}):
+                    key = self.keys.pop(key_id)
+                    self.key_by_prefix.pop(key.prefix, None)
         elif isinstance(aggregate, Reminder):
             if deleting:
                 self.reminders_by_owner.get(aggregate.owner_id, {}).pop(aggregate.id, None)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from adapters.memory.repositories import (
+    MemoryApiKeyRepository,
+    MemoryAuditRepository,
     MemoryDeliveryRepository,
     MemoryReminderRepository,
+    MemoryTeamRepository,
     MemoryUserRepository,
 )
 from adapters.memory.store import MemoryStore
 from adapters.tracking import Tracker
+from application.audit import Change
 from application.unit_of_work import UnitOfWork
 from domain.aggregate import Aggregate
 
@@ -20,7 +24,10 @@ class MemoryUnitOfWork(UnitOfWork):
         super().__init__()
         self._store = store
         self._tracker = Tracker()
+        self.teams = MemoryTeamRepository(store, self._tracker)
         self.users = MemoryUserRepository(store, self._tracker)
+        self.keys = MemoryApiKeyRepository(store, self._tracker)
+        self.audit = MemoryAuditRepository(store, self._tracker)
         self.reminders = MemoryReminderRepository(store, self._tracker)
         self.deliveries = MemoryDeliveryRepository(store, self._tracker)
 
@@ -34,6 +41,9 @@ class MemoryUnitOfWork(UnitOfWork):
 
     def _touched(self) -> Iterable[Aggregate]:
         return self._tracker.aggregates()
+
+    def _changes(self) -> Iterable[Change]:
+        return self._tracker.changes()
 
     def _commit(self) -> None:
         self._store.apply(self._tracker.writes(fields=False))

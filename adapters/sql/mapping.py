@@ -10,15 +10,25 @@ from sqlalchemy import Table
 
 from adapters.sql import tables
 from domain.aggregate import Aggregate
+from domain.api_key import ApiKey
+from domain.audit import AuditEntry
 from domain.delivery import Attempt, Delivery, DeliveryStatus
 from domain.reminder import Reminder
+from domain.roles import Role
 from domain.schedule import Frequency, Schedule
+from domain.team import Team
 from domain.user import User
 
 Row = Mapping[Any, Any]
 
 
 def table_of(aggregate: Aggregate) -> Table:
+    if isinstance(aggregate, Team):
+        return tables.teams
+    if isinstance(aggregate, ApiKey):
+        return tables.api_keys
+    if isinstance(aggregate, AuditEntry):
+        return tables.audit_entries
     if isinstance(aggregate, User):
         return tables.users
     if isinstance(aggregate, Reminder):
@@ -40,6 +50,8 @@ def columns_of(fields: frozenset[str]) -> tuple[str, ...]:
 
 def to_row(aggregate: Aggregate) -> dict[str, Any]:
     """Every column but `seq`, which the database assigns."""
+    if isinstance(aggregate, Team | ApiKey | AuditEntry):
+        return _plain_row(aggregate)
     if isinstance(aggregate, User):
         return _user_row(aggregate)
     if isinstance(aggregate, Reminder):
@@ -49,11 +61,35 @@ def to_row(aggregate: Aggregate) -> dict[str, Any]:
     raise TypeError(f"not stored here: {type(aggregate).__name__}")
 
 
+def _plain_row(aggregate: Team | ApiKey | AuditEntry) -> dict[str, Any]:
+    """Aggregates whose every field is the column of its name."""
+    return {name: value for name, value in vars(aggregate).items() if name != "_events"}
+
+
+def team_from(row: Row) -> Team:
+    return Team(**_plain_fields(tables.teams, row))
+
+
+def api_key_from(row: Row) -> ApiKey:
+    return ApiKey(**_plain_fields(tables.api_keys, row))
+
+
+def audit_entry_from(row: Row) -> AuditEntry:
+    return AuditEntry(**_plain_fields(tables.audit_entries, row))
+
+
+def _plain_fields(table: Table, row: Row) -> dict[str, Any]:
+    return {column.name: row[column.name] for column in table.c if column.name != "seq"}
+
+
 def _user_row(user: User) -> dict[str, Any]:
     return {
         "id": user.id,
+        "team_id": user.team_id,
         "name": user.name,
         "email": user.email,
+        "role": user.role.value,
+        "timezone": user.timezone,
         "active": user.active,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
@@ -64,8 +100,11 @@ def _user_row(user: User) -> dict[str, Any]:
 def user_from(row: Row) -> User:
     return User(
         id=row["id"],
+        team_id=row["team_id"],
         name=row["name"],
         email=row["email"],
+        role=Role(row["role"]),
+        timezone=row["timezone"],
         active=row["active"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -77,6 +116,7 @@ def _reminder_row(reminder: Reminder) -> dict[str, Any]:
     schedule = reminder.schedule
     return {
         "id": reminder.id,
+        "team_id": reminder.team_id,
         "owner_id": reminder.owner_id,
         "title": reminder.title,
         "message": reminder.message,
@@ -106,6 +146,7 @@ def reminder_from(row: Row) -> Reminder:
     )
     return Reminder(
         id=row["id"],
+        team_id=row["team_id"],
         owner_id=row["owner_id"],
         title=row["title"],
         message=row["message"],
@@ -145,6 +186,8 @@ def _delivery_row(delivery: Delivery) -> dict[str, Any]:
     return {
         "id": delivery.id,
         "reminder_id": delivery.reminder_id,
+        "team_id": delivery.team_id,
+        "owner_id": delivery.owner_id,
         "channel": delivery.channel,
         "status": delivery.status.value,
         "scheduled_for": delivery.scheduled_for,
@@ -168,6 +211,8 @@ def delivery_from(row: Row) -> Delivery:
     return Delivery(
         id=row["id"],
         reminder_id=row["reminder_id"],
+        team_id=row["team_id"],
+        owner_id=row["owner_id"],
         channel=row["channel"],
         status=DeliveryStatus(row["status"]),
         scheduled_for=row["scheduled_for"],

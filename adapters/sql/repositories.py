@@ -20,13 +20,25 @@ from sqlalchemy import (
 )
 
 from adapters.sql import tables
-from adapters.sql.mapping import Row, delivery_from, reminder_from, user_from
+from adapters.sql.mapping import (
+    Row,
+    api_key_from,
+    audit_entry_from,
+    delivery_from,
+    reminder_from,
+    team_from,
+    user_from,
+)
 from adapters.tracking import Tracker
 from application.repositories import Page, QueueStats
 from domain.aggregate import Aggregate
+from domain.api_key import ApiKey
+from domain.audit import AuditEntry
 from domain.delivery import Delivery, DeliveryStatus
 from domain.reminder import Reminder
+from domain.roles import Role
 from domain.schedule import Frequency
+from domain.team import Team
 from domain.user import User
 
 A = TypeVar("A", bound=Aggregate)
@@ -141,9 +153,100 @@ class SqlUserRepository(_Repository):
     def remove(self, user: User) -> None:
         self._session.tracker.removed(user)
 
-    def list(self, *, limit: int, offset: int, active: bool | None = None) -> Page[User]:
-        conditions = [] if active is None else [self.table.c.active == active]
+    def list(
+        self,
+        *,
+        team_id: str,
+        limit: int,
+        offset: int,
+        active: bool | None = None,
+        role: Role | None = None,
+    ) -> Page[User]:
+        if _unstorable(team_id):
+            return _nothing(limit, offset)
+        c = self.table.c
+        conditions = [c.team_id == team_id]
+        if active is not None:
+            conditions.append(c.active == active)
+        if role is not None:
+            conditions.append(c.role == role.value)
         return self._page(conditions, user_from, limit=limit, offset=offset)
+
+
+class SqlTeamRepository(_Repository):
+    table = tables.teams
+
+    def add(self, team: Team) -> None:
+        self._session.tracker.added(team)
+
+    def get(self, team_id: str) -> Team | None:
+        return self._get(Team, team_id, team_from)
+
+    def get_many(self, team_ids: Collection[str]) -> dict[str, Team]:
+        return self._get_many(Team, team_ids, team_from)
+
+    def list(self, *, limit: int, offset: int) -> Page[Team]:
+        return self._page([], team_from, limit=limit, offset=offset)
+
+
+class SqlApiKeyRepository(_Repository):
+    table = tables.api_keys
+    _by_prefix_query: ClassVar[Select[Any] | None] = None
+
+    def add(self, key: ApiKey) -> None:
+        self._session.tracker.added(key)
+
+    def get(self, key_id: str) -> ApiKey | None:
+        return self._get(ApiKey, key_id, api_key_from)
+
+    def get_by_prefix(self, prefix: str) -> ApiKey | None:
+        if _unstorable(prefix):
+            return None
+        cls = type(self)
+        if cls._by_prefix_query is None:
+            cls._by_prefix_query = select(self.table).where(self.table.c.prefix == bindparam("prefix"))
+        row = self._session.execute(cls._by_prefix_query, {"prefix": prefix}).first()
+        return None if row is None else self._loaded(row, api_key_from)
+
+    def list_by_user(self, user_id: str, *, limit: int, offset: int) -> Page[ApiKey]:
+        if _unstorable(user_id):
+            return _nothing(limit, offset)
+        return self._page([self.table.c.user_id == user_id], api_key_from, limit=limit, offset=offset)
+
+
+class SqlAuditRepository(_Repository):
+    table = tables.audit_entries
+
+    def add(self, entry: AuditEntry) -> None:
+        self._session.tracker.added(entry)
+
+    def list(
+        self,
+        *,
+        team_id: str,
+        limit: int,
+        offset: int,
+        actor_id: str | None = None,
+        target_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Page[AuditEntry]:
+        if _unstorable(team_id, actor_id, target_id, action):
+            return _nothing(limit, offset)
+        c = self.table.c
+        conditions = [c.team_id == team_id]
+        if actor_id is not None:
+            conditions.append(c.actor_user_id == actor_id)
+        if target_id is not None:
+            conditions.append(c.target_id == target_id)
+        if action is not None:
+            conditions.append(c.action == action)
+        if since is not None:
+            conditions.append(c.at >= since)
+        if until is not None:
+            conditions.append(c.at < until)
+        return self._page(conditions, audit_entry_from, limit=limit, offset=offset, newest_first=True)
 
 
 class SqlReminderRepository(_Repository):
@@ -276,14 +379,20 @@ class SqlDeliveryRepository(_Repository):
         *,
         limit: int,
         offset: int,
+        team_id: str | None = None,
+        owner_id: str | None = None,
         reminder_id: str | None = None,
         status: DeliveryStatus | None = None,
         channel: str | None = None,
     ) -> Page[Delivery]:
-        if _unstorable(reminder_id, channel):
+        if _unstorable(team_id, owner_id, reminder_id, channel):
             return _nothing(limit, offset)
         c = self.table.c
         conditions = []
+        if team_id is not None:
+            conditions.append(c.team_id == team_id)
+        if owner_id is not None:
+            conditions.append(c.owner_id == owner_id)
         if reminder_id is not None:
             conditions.append(c.reminder_id == reminder_id)
         if status is not None:

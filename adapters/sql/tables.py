@@ -71,26 +71,83 @@ def _seq() -> Column[int]:
     return Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
 
 
+teams = Table(
+    "teams",
+    metadata,
+    _seq(),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("webhook_secret", Text, nullable=False),
+    Column("previous_webhook_secret", Text),
+    Column("previous_secret_expires_at", UtcDateTime),
+    Column("roster", Integer, nullable=False, server_default="0"),
+    Column("version", Integer, nullable=False),
+)
+
 users = Table(
     "users",
     metadata,
     _seq(),
     Column("id", String(32), nullable=False, unique=True),
+    Column("team_id", String(32), ForeignKey("teams.id"), nullable=False),
     Column("name", Text, nullable=False),
     Column("email", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("timezone", String(64), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
 )
-Index("uq_users_email_lower", func.lower(users.c.email), unique=True)
-Index("ix_users_active_seq", users.c.active, users.c.seq)
+# Emails are unique within a team: the same person may belong to two teams with one address.
+Index("uq_users_team_id_email_lower", users.c.team_id, func.lower(users.c.email), unique=True)
+Index("ix_users_team_id_seq", users.c.team_id, users.c.seq)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _seq(),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("team_id", String(32), nullable=False),
+    # Deleting a user deletes their keys in the same transaction.
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("prefix", String(32), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Column("version", Integer, nullable=False),
+)
+Index("ix_api_keys_user_id_seq", api_keys.c.user_id, api_keys.c.seq)
+
+# Only ever inserted: no statement of the service updates or deletes an entry.
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    _seq(),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("team_id", String(32), nullable=False),
+    Column("actor_user_id", String(32)),
+    Column("actor_key_id", String(32)),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(32), nullable=False),
+    Column("target_id", String(32), nullable=False),
+    Column("request_id", String(128)),
+    Column("changes", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+Index("ix_audit_entries_team_id_seq", audit_entries.c.team_id, audit_entries.c.seq)
 
 reminders = Table(
     "reminders",
     metadata,
     _seq(),
     Column("id", String(32), nullable=False, unique=True),
+    Column("team_id", String(32), nullable=False),
     # Deleting a user deletes their reminders in the same transaction.
     Column("owner_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("title", Text, nullable=False),
@@ -131,6 +188,8 @@ deliveries = Table(
     _seq(),
     Column("id", String(32), nullable=False, unique=True),
     Column("reminder_id", String(32), nullable=False),
+    Column("team_id", String(32), nullable=False),
+    Column("owner_id", String(32)),
     Column("channel", String(50), nullable=False),
     Column("status", String(16), nullable=False),
     Column("scheduled_for", UtcDateTime),
@@ -156,6 +215,8 @@ deliveries = Table(
 Index("ix_deliveries_reminder_id_seq", deliveries.c.reminder_id, deliveries.c.seq)
 Index("ix_deliveries_status_seq", deliveries.c.status, deliveries.c.seq)
 Index("ix_deliveries_channel_seq", deliveries.c.channel, deliveries.c.seq)
+Index("ix_deliveries_team_id_seq", deliveries.c.team_id, deliveries.c.seq)
+Index("ix_deliveries_owner_id_seq", deliveries.c.owner_id, deliveries.c.seq)
 # Workers claim by (status, next_attempt_at) and recover expired claims by (status, lease_expires_at);
 # retention prunes by created_at.
 Index("ix_deliveries_queue", deliveries.c.status, deliveries.c.next_attempt_at)

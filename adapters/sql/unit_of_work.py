@@ -18,9 +18,17 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from adapters.sql.engine import SqlStore
-from adapters.sql.repositories import SqlDeliveryRepository, SqlReminderRepository, SqlUserRepository
+from adapters.sql.repositories import (
+    SqlApiKeyRepository,
+    SqlAuditRepository,
+    SqlDeliveryRepository,
+    SqlReminderRepository,
+    SqlTeamRepository,
+    SqlUserRepository,
+)
 from adapters.sql.writes import apply_writes, bump_versions
 from adapters.tracking import Tracker
+from application.audit import Change
 from application.unit_of_work import StoreUnavailable, UnitOfWork
 from domain.aggregate import Aggregate
 
@@ -41,7 +49,10 @@ class SqlUnitOfWork(UnitOfWork):
         self.tracker = Tracker()
         self._connection: Connection | None = None
         self._writing = False
+        self.teams = SqlTeamRepository(self)
         self.users = SqlUserRepository(self)
+        self.keys = SqlApiKeyRepository(self)
+        self.audit = SqlAuditRepository(self)
         self.reminders = SqlReminderRepository(self)
         self.deliveries = SqlDeliveryRepository(self)
 
@@ -80,6 +91,9 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _touched(self) -> Iterable[Aggregate]:
         return self.tracker.aggregates()
+
+    def _changes(self) -> Iterable[Change]:
+        return self.tracker.changes()
 
     def _commit(self) -> None:
         writes = self.tracker.writes()

@@ -34,9 +34,28 @@ from adapters.sql.mapping import columns_of, table_of, to_row
 from adapters.tracking import Write
 from domain.errors import Conflict, DuplicateEmail, DuplicateOccurrence, NotFound, StaleVersion
 
-_ORDER = {tables.users.name: 0, tables.reminders.name: 1, tables.deliveries.name: 2}
+_ORDER = {
+    table.name: rank
+    for rank, table in enumerate(
+        [
+            tables.teams,
+            tables.users,
+            tables.api_keys,
+            tables.reminders,
+            tables.deliveries,
+            tables.audit_entries,
+        ]
+    )
+}
 # What the domain calls a row of each table, in errors.
-_KIND = {tables.users.name: "user", tables.reminders.name: "reminder", tables.deliveries.name: "delivery"}
+_KIND = {
+    tables.teams.name: "team",
+    tables.users.name: "user",
+    tables.api_keys.name: "key",
+    tables.reminders.name: "reminder",
+    tables.deliveries.name: "delivery",
+    tables.audit_entries.name: "audit entry",
+}
 
 
 def apply_writes(connection: Connection, writes: Iterable[Write]) -> None:
@@ -167,8 +186,12 @@ def _translate(table: Table, run: list[Write], error: IntegrityError) -> Excepti
     text = str(error.orig)
     aggregate = _culprit(run, text)
     # SQLite names an expression index; PostgreSQL names every constraint.
-    if table is tables.users and "uq_users_email_lower" in text:
+    if table is tables.users and "uq_users_team_id_email_lower" in text:
         return DuplicateEmail()
+    if table is tables.users and "foreign" in text.lower():
+        return NotFound("team", aggregate.team_id)  # type: ignore[attr-defined]
+    if table is tables.api_keys and "foreign" in text.lower():
+        return NotFound("user", aggregate.user_id)  # type: ignore[attr-defined]
     if table is tables.reminders and "foreign" in text.lower():
         return NotFound("user", aggregate.owner_id)  # type: ignore[attr-defined]
     if table is tables.deliveries and ("uq_deliveries_slot" in text or "deliveries.scheduled_for" in text):
@@ -177,12 +200,15 @@ def _translate(table: Table, run: list[Write], error: IntegrityError) -> Excepti
     return Conflict(f"{kind} {aggregate.id!r} already exists")  # type: ignore[attr-defined]
 
 
+_REFERENCES = ("reminder_id", "owner_id", "team_id", "user_id")
+
+
 def _culprit(run: list[Write], text: str) -> object:
     """The write an integrity error names (PostgreSQL quotes the key); the first when it does not."""
     key = re.search(r"=\((\w+)", text)
     for write in run:
         aggregate = write.aggregate
-        named = (getattr(aggregate, "reminder_id", None), getattr(aggregate, "owner_id", None), _id_of(write))
+        named = {getattr(aggregate, name, None) for name in _REFERENCES} | {_id_of(write)}
         if key is not None and key.group(1) in named:
             return aggregate
     return run[0].aggregate

@@ -3,13 +3,16 @@ that tell local workers and waiters about them."""
 
 from __future__ import annotations
 
+from application import policy
 from application.clock import Clock
 from application.commands import RetryDelivery, SendReminderNow
 from application.handlers.reminders import load_reminder
+from application.handlers.users import load_user
 from application.queue_signals import QueueSignals
 from application.unit_of_work import UnitOfWork
+from domain.actor import Actor
 from domain.delivery import Delivery
-from domain.errors import NotFound
+from domain.errors import InactiveUser
 from domain.events import (
     DeliveryCancelled,
     DeliveryFailed,
@@ -20,20 +23,19 @@ from domain.events import (
 )
 
 
-def load_delivery(uow: UnitOfWork, delivery_id: str) -> Delivery:
-    delivery = uow.deliveries.get(delivery_id)
-    if delivery is None:
-        raise NotFound("delivery", delivery_id)
-    return delivery
+def load_delivery(uow: UnitOfWork, delivery_id: str, actor: Actor) -> Delivery:
+    return policy.see_delivery(actor, uow.deliveries.get(delivery_id), delivery_id)
 
 
 def send_reminder_now(command: SendReminderNow, uow: UnitOfWork, *, clock: Clock) -> Delivery:
-    """Sending on demand queues a delivery for no slot, due at once, and leaves the schedule alone."""
+    """Sending on demand queues a delivery for no slot, due at once, and leaves the schedule alone;
+    a deactivated user's reminders are not sent."""
     with uow:
-        reminder = load_reminder(uow, command.reminder_id)
-        delivery = Delivery.open(
-            reminder_id=reminder.id, channel=reminder.channel, scheduled_for=None, now=clock.now()
-        )
+        reminder = load_reminder(uow, command.reminder_id, command.actor)
+        owner = load_user(uow, reminder.owner_id, command.actor)
+        if not owner.active:
+            raise InactiveUser(owner.id)
+        delivery = reminder.open_delivery(clock.now())
         uow.deliveries.add(delivery)
         uow.commit()
     return delivery
@@ -42,7 +44,7 @@ def send_reminder_now(command: SendReminderNow, uow: UnitOfWork, *, clock: Clock
 def retry_delivery(command: RetryDelivery, uow: UnitOfWork, *, clock: Clock) -> Delivery:
     """Only a failed delivery is queued again, for a new round; its earlier attempts stay on record."""
     with uow:
-        delivery = load_delivery(uow, command.delivery_id)
+        delivery = load_delivery(uow, command.delivery_id, command.actor)
         delivery.reopen(clock.now())
         uow.commit()
     return delivery

@@ -32,6 +32,7 @@ from domain.errors import Conflict, NotFound
 log = logging.getLogger(__name__)
 
 REMINDER_GONE = "the reminder was deleted before it could be sent"
+OWNER_INACTIVE = "the reminder's owner was deactivated before it could be sent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ def claim_deliveries(
             return []
         reminders = uow.reminders.get_many({delivery.reminder_id for delivery in due})
         owners = uow.users.get_many({reminder.owner_id for reminder in reminders.values()})
+        teams = uow.teams.get_many({owner.team_id for owner in owners.values()})
         jobs = []
         waits = [(now - (delivery.next_attempt_at or now)).total_seconds() for delivery in due]
         for delivery in due:
@@ -66,8 +68,13 @@ def claim_deliveries(
             if reminder is None or owner is None:
                 delivery.cancel(REMINDER_GONE, token=token, now=now)
                 continue
+            if not owner.active:
+                delivery.cancel(OWNER_INACTIVE, token=token, now=now)
+                continue
+            team = teams.get(owner.team_id)
+            secrets = team.signing_secrets(now) if team is not None else ()
             try:
-                notification = build_notification(delivery, reminder, owner, now=now)
+                notification = build_notification(delivery, reminder, owner, now=now, signing_secrets=secrets)
             except Exception as error:
                 # One reminder that cannot be rendered must not hold up the rest of the queue.
                 log.exception("a delivery could not be rendered", extra={"delivery_id": delivery.id})

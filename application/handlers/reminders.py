@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from application import policy
 from application.channels import Channels
 from application.clock import Clock
 from application.commands import CreateReminder, DeleteReminder, ReminderPatch, UpdateReminder
 from application.handlers.users import load_user
 from application.unit_of_work import UnitOfWork
+from domain.actor import Actor
 from domain.delivery import DeliveryStatus
-from domain.errors import InactiveOwner, NotFound, UnknownChannel
+from domain.errors import InactiveOwner, InvalidInput, UnknownChannel
 from domain.reminder import Reminder
 from domain.schedule import Schedule
 
@@ -26,11 +28,8 @@ _SCHEDULE_FIELDS = {
 _LEDGER_PAGE = 20
 
 
-def load_reminder(uow: UnitOfWork, reminder_id: str) -> Reminder:
-    reminder = uow.reminders.get(reminder_id)
-    if reminder is None:
-        raise NotFound("reminder", reminder_id)
-    return reminder
+def load_reminder(uow: UnitOfWork, reminder_id: str, actor: Actor) -> Reminder:
+    return policy.see_reminder(actor, uow.reminders.get(reminder_id), reminder_id)
 
 
 def check_channel(channels: Channels, name: str, target: str | None) -> None:
@@ -44,22 +43,29 @@ def check_channel(channels: Channels, name: str, target: str | None) -> None:
 def create_reminder(
     command: CreateReminder, uow: UnitOfWork, *, clock: Clock, channels: Channels
 ) -> Reminder:
-    """A reminder belongs to an existing, active user and goes out through a configured channel."""
+    """A reminder belongs to an active user of the actor's team (the actor, unless an admin says
+    otherwise), goes out through a configured channel, and keeps its owner's time zone unless told."""
     now = clock.now()
+    actor = command.actor
+    owner_id = command.owner_id or actor.user_id
+    if owner_id is None:
+        raise InvalidInput("owner_id", "owner_id is required")
     with uow:
-        owner = load_user(uow, command.owner_id)
+        owner = load_user(uow, owner_id, actor)
+        policy.act_for(actor, owner.id, "reminders")
         if not owner.active:
             raise InactiveOwner(owner.id)
         check_channel(channels, command.channel, command.target)
         schedule = Schedule.build(
             time_of_day=command.time_of_day,
             frequency=command.frequency,
-            timezone=command.timezone,
+            timezone=command.timezone or owner.timezone,
             weekdays=command.weekdays,
             on_date=command.date,
             now=now,
         )
         reminder = Reminder.create(
+            team_id=owner.team_id,
             owner_id=owner.id,
             title=command.title,
             message=command.message,
@@ -80,7 +86,7 @@ def update_reminder(
     """Only the fields sent change; a schedule edit never sends a reminder twice on one local date."""
     now = clock.now()
     with uow:
-        reminder = load_reminder(uow, command.reminder_id)
+        reminder = load_reminder(uow, command.reminder_id, command.actor)
         changes = _reminder_changes(reminder, command.changes, now)
         if "channel" in changes or "target" in changes:
             check_channel(
@@ -98,7 +104,7 @@ def update_reminder(
 def delete_reminder(command: DeleteReminder, uow: UnitOfWork) -> None:
     """A deleted reminder never fires again; its delivery record stays."""
     with uow:
-        reminder = load_reminder(uow, command.reminder_id)
+        reminder = load_reminder(uow, command.reminder_id, command.actor)
         reminder.delete()
         uow.reminders.remove(reminder)
         uow.commit()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from application.commands import CheckDueReminders
 from application.unit_of_work import UnitOfWork
 from domain.errors import Conflict, NotFound
+from domain.reminder import Reminder
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,12 @@ def check_due_reminders(
         # in one commit. When that commit is refused, one reminder at a time finds which.
         batch = uow.reminders.due(command.now, limit=batch_size)
         due = [reminder.id for reminder in batch]
+        inactive = _inactive_owners(uow, batch)
         fired = 0
         for reminder in batch:
+            if reminder.owner_id in inactive:
+                reminder.skip(command.now)
+                continue
             deliveries = reminder.fire(command.now, grace=grace)
             for delivery in deliveries:
                 uow.deliveries.add(delivery)
@@ -55,7 +60,11 @@ def _fire_one_by_one(
             reminder = uow.reminders.get(reminder_id)
             if reminder is None:
                 continue
-            deliveries = reminder.fire(command.now, grace=grace)
+            if _inactive_owners(uow, [reminder]):
+                reminder.skip(command.now)
+                deliveries = []
+            else:
+                deliveries = reminder.fire(command.now, grace=grace)
             for delivery in deliveries:
                 uow.deliveries.add(delivery)
             try:
@@ -70,6 +79,12 @@ def _fire_one_by_one(
                 continue
             fired += bool(deliveries)
     return TickResult(due=len(due), fired=fired, more=len(due) == batch_size and fired > 0)
+
+
+def _inactive_owners(uow: UnitOfWork, reminders: list[Reminder]) -> set[str]:
+    """Owners who are deactivated: their reminders pass their slots without sending anything."""
+    owners = uow.users.get_many({reminder.owner_id for reminder in reminders})
+    return {owner.id for owner in owners.values() if not owner.active}
 
 
 def _discard_orphan(uow: UnitOfWork, reminder_id: str) -> None:

@@ -1,50 +1,92 @@
-"""Handlers for users."""
+"""Handlers for users: created, changed and deleted within the actor's team."""
 
 from __future__ import annotations
 
+from application import policy
 from application.clock import Clock
 from application.commands import CreateUser, DeleteUser, UpdateUser
 from application.unit_of_work import UnitOfWork
-from domain.errors import NotFound
+from domain.actor import Actor
+from domain.errors import LastAdmin, NotFound
 from domain.events import UserDeleted
 from domain.reminder import Reminder
+from domain.roles import Role
+from domain.team import Team
 from domain.user import User
 
 _PAGE = 500
 
 
-def load_user(uow: UnitOfWork, user_id: str) -> User:
-    user = uow.users.get(user_id)
-    if user is None:
-        raise NotFound("user", user_id)
-    return user
+def load_user(uow: UnitOfWork, user_id: str, actor: Actor) -> User:
+    return policy.see_user(actor, uow.users.get(user_id), user_id)
+
+
+def load_team(uow: UnitOfWork, team_id: str) -> Team:
+    team = uow.teams.get(team_id)
+    if team is None:
+        raise NotFound("team", team_id)
+    return team
 
 
 def create_user(command: CreateUser, uow: UnitOfWork, *, clock: Clock) -> User:
-    """A user's email is unique, compared case-insensitively."""
+    """Only an admin adds users; an email is unique within the team, compared case-insensitively."""
+    actor = command.actor
+    policy.require_admin(actor, "create users")
     with uow:
-        user = User.create(name=command.name, email=command.email, active=command.active, now=clock.now())
+        team = load_team(uow, actor.team_id or "")
+        user = User.create(
+            team_id=team.id,
+            name=command.name,
+            email=command.email,
+            role=command.role,
+            timezone=command.timezone,
+            active=command.active,
+            now=clock.now(),
+        )
+        if user.is_active_admin:
+            team.admins_changing()
         uow.users.add(user)
         uow.commit()
     return user
 
 
 def update_user(command: UpdateUser, uow: UnitOfWork, *, clock: Clock) -> User:
-    """Name, email and active flag can change; the email stays unique."""
+    """A member changes their own name, email and time zone; an admin anything of anyone in the
+    team, except leaving it without an active admin."""
+    changes = command.changes.changes()
     with uow:
-        user = load_user(uow, command.user_id)
-        user.update(now=clock.now(), **command.changes.changes())
+        user = load_user(uow, command.user_id, command.actor)
+        policy.change_user(command.actor, user, changes)
+        was_admin = user.is_active_admin
+        user.update(now=clock.now(), **changes)
+        if was_admin and not user.is_active_admin:
+            _keep_an_admin(uow, user)
+        elif user.is_active_admin and not was_admin:
+            load_team(uow, user.team_id).admins_changing()
         uow.commit()
     return user
 
 
 def delete_user(command: DeleteUser, uow: UnitOfWork) -> None:
-    """Deleting a user deletes their reminders too (see delete_reminders_of_deleted_user)."""
+    """Only an admin deletes users; their reminders and keys go with them (see
+    delete_reminders_of_deleted_user); a team's last active admin stays."""
+    policy.require_admin(command.actor, "delete users")
     with uow:
-        user = load_user(uow, command.user_id)
+        user = load_user(uow, command.user_id, command.actor)
+        if user.is_active_admin:
+            _keep_an_admin(uow, user)
         user.delete()
         uow.users.remove(user)
         uow.commit()
+
+
+def _keep_an_admin(uow: UnitOfWork, leaving: User) -> None:
+    """Refuse when `leaving` is the team's last active admin. The team's roster moves in the same
+    commit, so two admins demoting each other at once cannot both succeed."""
+    admins = uow.users.list(team_id=leaving.team_id, limit=2, offset=0, active=True, role=Role.ADMIN)
+    if not any(admin.id != leaving.id for admin in admins.items):
+        raise LastAdmin()
+    load_team(uow, leaving.team_id).admins_changing()
 
 
 def delete_reminders_of_deleted_user(event: UserDeleted, uow: UnitOfWork) -> None:

@@ -12,11 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from application.commands import Command
+from application.commands import ActorCommand, Body, Command
+from domain.actor import Actor
 from entrypoints.bootstrap import Service
 from entrypoints.http.problems import ApiError, from_validation_error, invalid
 
 M = TypeVar("M", bound=BaseModel)
+C = TypeVar("C", bound=ActorCommand)
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -38,6 +40,8 @@ class Operation:
     # Error statuses whose body extends the one error shape (with all of its fields).
     error_models: tuple[tuple[int, type[BaseModel]], ...] = ()
     media_type: str = "application/json"
+    # Answers without an API key (health, metrics, the documentation).
+    public: bool = False
 
     @property
     def route_path(self) -> str:
@@ -68,6 +72,18 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
 def service(request: Request) -> Service:
     found: Service = request.state.service
     return found
+
+
+def actor(request: Request) -> Actor:
+    """Who is calling: set by the authentication middleware for every route that is not public."""
+    found: Actor = request.state.actor
+    return found
+
+
+def given(request: Request, command_type: type[C], body: Body | None = None, **fields: Any) -> C:
+    """The command a request gives: the body's fields, the path's, and the caller as its actor."""
+    values = {} if body is None else {name: getattr(body, name) for name in type(body).model_fields}
+    return command_type.model_validate({**values, **fields, "actor": actor(request)})
 
 
 async def handle(request: Request, command: Command) -> Any:

@@ -13,8 +13,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from entrypoints.bootstrap import Service
-from entrypoints.http import routes_deliveries, routes_docs, routes_ops, routes_reminders, routes_users
+from entrypoints.http import (
+    routes_access,
+    routes_deliveries,
+    routes_docs,
+    routes_ops,
+    routes_reminders,
+    routes_users,
+)
 from entrypoints.http.api import routes
+from entrypoints.http.authentication import AuthenticationMiddleware
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware, TrailingSlashMiddleware
 from entrypoints.http.openapi import build_openapi
@@ -34,6 +42,7 @@ OPERATIONS = [
     *routes_users.OPERATIONS,
     *routes_reminders.OPERATIONS,
     *routes_deliveries.OPERATIONS,
+    *routes_access.OPERATIONS,
     *routes_ops.OPERATIONS,
     *routes_docs.OPERATIONS,
 ]
@@ -92,6 +101,11 @@ def create_app(
             Middleware(RequestContextMiddleware),
             Middleware(TrailingSlashMiddleware),
             Middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES),
+            Middleware(
+                AuthenticationMiddleware,
+                public=[op.route_path for op in OPERATIONS if op.public] + [routes_docs.DOCS],
+                public_prefixes=(routes_docs.ASSETS + "/",),
+            ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

@@ -1,7 +1,9 @@
-"""The request id of the request being served, for every log line and error body on its path."""
+"""The request id of the request being served, for every log line and error body on its path.
+
+It lives in the application ring, which writes it into audit entries."""
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from application.context import request_id as request_id
 
-request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+__all__ = ["request_id"]

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from application.unit_of_work import StoreUnavailable
-from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthorized
 from entrypoints.http.problems import ApiError, FieldProblem, error_response
 from entrypoints.http.validation_messages import with_example
 
@@ -44,6 +44,10 @@ def on_domain_error(request: Request, error: Exception) -> Response:
         return error_response(400, "the request is not valid", [problem])
     if isinstance(error, NotFound):
         return error_response(404, error.message)
+    if isinstance(error, Forbidden):
+        return error_response(403, error.message)
+    if isinstance(error, Unauthorized):
+        return error_response(401, error.message, None, {"WWW-Authenticate": "Bearer"})
     if isinstance(error, Conflict):
         return error_response(409, error.message)
     log.error("unmapped domain error", exc_info=error)

@@ -24,14 +24,25 @@ _DESCRIPTIONS = {
     202: "Accepted: still queued or retrying; the body is the delivery so far",
     204: "No Content",
     400: "Validation error: one entry per problem in details",
-    404: "Not found",
+    401: "No valid API key: send Authorization: Bearer <key>",
+    403: "Your role does not allow this (a member acting on another member's things)",
+    404: "Not found (also for an id of another team)",
     409: "Conflict with the current state",
     413: "Body larger than 64 KiB",
     415: "Body is not application/json",
+    429: "Too many requests with this API key; Retry-After says when to try again",
     500: "Internal error",
     502: "The delivery failed for good or was cancelled; details carry the delivery",
     503: "Unavailable",
 }
+
+BEARER = "apiKey"
+_BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key, rk_<prefix>_<secret>; it acts as its user.",
+}
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 Mode = Literal["validation", "serialization"]
 
@@ -55,7 +66,8 @@ def build_openapi(operations: Sequence[Operation], *, title: str, version: str) 
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {"schemas": schemas, "securitySchemes": {BEARER: _BEARER_SCHEME}},
+        "security": [{BEARER: []}],
     }
 
 
@@ -75,6 +87,8 @@ def _operation(op: Operation, refs: dict[Any, Any], schemas: dict[str, Any]) -> 
         "parameters": parameters,
         "responses": _responses(op, refs),
     }
+    if op.public:
+        spec["security"] = []
     if op.body is not None:
         spec["requestBody"] = {
             "required": True,
@@ -100,7 +114,8 @@ def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     responses = {str(op.status): success}
     for status in op.also_returns:
         responses[str(status)] = {**success, "description": _DESCRIPTIONS[status]}
-    models = {status: ErrorBody for status in {*op.errors, 500}} | dict(op.error_models)
+    guarded: set[int] = set() if op.public else {401} | ({429} if op.method in _WRITES else set())
+    models = {status: ErrorBody for status in {*op.errors, *guarded, 500}} | dict(op.error_models)
     for status, model in sorted(models.items()):
         responses[str(status)] = {
             "description": _DESCRIPTIONS.get(status, CODES[status]),

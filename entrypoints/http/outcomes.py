@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from application import views
 from domain.delivery import Delivery, DeliveryStatus
-from entrypoints.http.api import json_response, service
+from entrypoints.http.api import actor, json_response, service
 from entrypoints.http.problems import ApiError
 from entrypoints.http.schemas import DeliveryOut
 
@@ -34,6 +34,7 @@ async def wait_for_outcome(request: Request, delivery: Delivery, *, began: float
     threads: anyio.CapacityLimiter = request.state.waiting_threads
     stopping: threading.Event = request.state.stopping
     the_service = service(request)
+    caller = actor(request)
     loop = asyncio.get_running_loop()
     deadline = began + wait
     nudged = asyncio.Event()
@@ -51,7 +52,7 @@ async def wait_for_outcome(request: Request, delivery: Delivery, *, began: float
                 await asyncio.wait_for(nudged.wait(), timeout=min(remaining, _POLL_SECONDS))
             nudged.clear()
             delivery = await anyio.to_thread.run_sync(
-                views.get_delivery, the_service.uow_factory, delivery.id, limiter=threads
+                views.get_delivery, the_service.uow_factory, caller, delivery.id, limiter=threads
             )
     finally:
         stop_listening()

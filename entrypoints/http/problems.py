@@ -12,11 +12,14 @@ from entrypoints.http.validation_messages import describe
 
 CODES = {
     400: "validation_error",
+    401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
     500: "internal_error",
     502: "delivery_failed",
     503: "unavailable",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.delivery import DeliveryStatus
+from domain.roles import Role
 from domain.schedule import Frequency
 
 
@@ -17,6 +18,19 @@ class PageQuery(BaseModel):
 
 class UserQuery(PageQuery):
     active: bool | None = Field(default=None, description="Only active (true) or inactive (false) users.")
+    role: Role | None = Field(default=None, description="Only admins or only members.")
+
+
+class KeyQuery(PageQuery):
+    pass
+
+
+class AuditQuery(PageQuery):
+    actor_id: str | None = Field(default=None, max_length=64, description="Only what this user did.")
+    target_id: str | None = Field(default=None, max_length=64, description="Only changes to this object.")
+    action: str | None = Field(default=None, max_length=64, examples=["reminder.updated"])
+    since: AwareDatetime | None = Field(default=None, description="Entries at or after this moment.")
+    until: AwareDatetime | None = Field(default=None, description="Entries before this moment.")
 
 
 class ReminderQuery(PageQuery):

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from application import views
 from application.commands import RetryDelivery
-from entrypoints.http.api import Operation, handle, json_response, read_query, service
+from entrypoints.http.api import Operation, actor, given, handle, json_response, read_query, service
 from entrypoints.http.outcomes import outcome_response, request_began, wait_for_outcome
 from entrypoints.http.queries import DeliveryQuery
 from entrypoints.http.schemas import DeliveryOut, DeliveryPage
@@ -19,6 +19,7 @@ async def list_deliveries(request: Request) -> Response:
     page = await run_in_threadpool(
         views.list_deliveries,
         service(request).uow_factory,
+        actor(request),
         limit=query.limit,
         offset=query.offset,
         status=query.status,
@@ -29,29 +30,33 @@ async def list_deliveries(request: Request) -> Response:
 
 async def get_delivery(request: Request) -> Response:
     delivery_id = request.path_params["delivery_id"]
-    delivery = await run_in_threadpool(views.get_delivery, service(request).uow_factory, delivery_id)
+    delivery = await run_in_threadpool(
+        views.get_delivery, service(request).uow_factory, actor(request), delivery_id
+    )
     return json_response(DeliveryOut.of(delivery))
 
 
 async def retry_delivery(request: Request) -> Response:
     began = request_began()
-    delivery = await handle(request, RetryDelivery(delivery_id=request.path_params["delivery_id"]))
+    command = given(request, RetryDelivery, delivery_id=request.path_params["delivery_id"])
+    delivery = await handle(request, command)
     return outcome_response(await wait_for_outcome(request, delivery, began=began))
 
 
 OPERATIONS = [
     Operation(
-        "GET", "/deliveries/", list_deliveries, "List deliveries across reminders, newest first",
+        "GET", "/deliveries/", list_deliveries,
+        "List deliveries newest first: your reminders' (members) or the team's (admins)",
         "deliveries", query=DeliveryQuery, response=DeliveryPage, errors=(400,),
     ),
     Operation(
         "GET", "/deliveries/{delivery_id}", get_delivery, "Get a delivery", "deliveries",
-        response=DeliveryOut, errors=(404,),
+        response=DeliveryOut, errors=(403, 404),
     ),
     Operation(
         "POST", "/deliveries/{delivery_id}/retry", retry_delivery,
         "Queue a failed delivery again and wait for its outcome: 200 sent, 502 failed again, "
         "202 still retrying (409 unless it failed)", "deliveries",
-        also_returns=(202,), response=DeliveryOut, errors=(404, 409, 502),
+        also_returns=(202,), response=DeliveryOut, errors=(403, 404, 409, 502),
     ),
 ]  # fmt: skip

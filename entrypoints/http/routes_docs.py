@@ -108,7 +108,7 @@ async def asset(request: Request) -> Response:
 
 OPERATIONS = [
     Operation("GET", "/", index, "Where to start: the documentation, health and the OpenAPI document",
-              "operations", response=ServiceIndexOut),
+              "operations", response=ServiceIndexOut, public=True),
 ]  # fmt: skip
 ROUTES = [
     Route(DOCS, docs, methods=["GET"]),

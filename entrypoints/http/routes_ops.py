@@ -121,8 +121,8 @@ async def metrics(request: Request) -> Response:
 
 OPERATIONS = [
     Operation("GET", "/health", health, "Service health, with each dependency's check", "operations",
-              response=HealthOut, errors=(503,), error_models=((503, UnhealthyOut),)),
-    Operation("GET", "/openapi.json", openapi, "This document", "operations"),
+              response=HealthOut, errors=(503,), error_models=((503, UnhealthyOut),), public=True),
+    Operation("GET", "/openapi.json", openapi, "This document", "operations", public=True),
     Operation("GET", "/metrics", metrics, "Metrics in the Prometheus text format", "operations",
-              media_type="text/plain"),
+              media_type="text/plain", public=True),
 ]  # fmt: skip

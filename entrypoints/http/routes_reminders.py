@@ -10,12 +10,15 @@ from application import views
 from application.commands import (
     CreateReminder,
     DeleteReminder,
+    NewReminder,
     ReminderPatch,
     SendReminderNow,
     UpdateReminder,
 )
 from entrypoints.http.api import (
     Operation,
+    actor,
+    given,
     handle,
     json_response,
     read_body,
@@ -28,24 +31,27 @@ from entrypoints.http.schemas import DeliveryOut, DeliveryPage, ReminderOut, Rem
 
 
 async def create_reminder(request: Request) -> Response:
-    reminder = await handle(request, await read_body(request, CreateReminder))
+    body = await read_body(request, NewReminder)
+    reminder = await handle(request, given(request, CreateReminder, body))
     return json_response(ReminderOut.of(reminder), 201)
 
 
 async def get_reminder(request: Request) -> Response:
     reminder_id = request.path_params["reminder_id"]
-    reminder = await run_in_threadpool(views.get_reminder, service(request).uow_factory, reminder_id)
+    reminder = await run_in_threadpool(
+        views.get_reminder, service(request).uow_factory, actor(request), reminder_id
+    )
     return json_response(ReminderOut.of(reminder))
 
 
 async def update_reminder(request: Request) -> Response:
     changes = await read_body(request, ReminderPatch)
-    command = UpdateReminder(reminder_id=request.path_params["reminder_id"], changes=changes)
+    command = given(request, UpdateReminder, reminder_id=request.path_params["reminder_id"], changes=changes)
     return json_response(ReminderOut.of(await handle(request, command)))
 
 
 async def delete_reminder(request: Request) -> Response:
-    await handle(request, DeleteReminder(reminder_id=request.path_params["reminder_id"]))
+    await handle(request, given(request, DeleteReminder, reminder_id=request.path_params["reminder_id"]))
     return Response(status_code=204)
 
 
@@ -54,6 +60,7 @@ async def list_reminders_of_owner(request: Request) -> Response:
     page = await run_in_threadpool(
         views.list_reminders_of,
         service(request).uow_factory,
+        actor(request),
         request.path_params["owner_id"],
         limit=query.limit,
         offset=query.offset,
@@ -66,7 +73,8 @@ async def list_reminders_of_owner(request: Request) -> Response:
 
 async def send_now(request: Request) -> Response:
     began = request_began()
-    delivery = await handle(request, SendReminderNow(reminder_id=request.path_params["reminder_id"]))
+    command = given(request, SendReminderNow, reminder_id=request.path_params["reminder_id"])
+    delivery = await handle(request, command)
     return outcome_response(await wait_for_outcome(request, delivery, began=began))
 
 
@@ -75,6 +83,7 @@ async def list_deliveries_of_reminder(request: Request) -> Response:
     page = await run_in_threadpool(
         views.list_deliveries,
         service(request).uow_factory,
+        actor(request),
         reminder_id=request.path_params["reminder_id"],
         limit=query.limit,
         offset=query.offset,
@@ -85,36 +94,37 @@ async def list_deliveries_of_reminder(request: Request) -> Response:
 
 OPERATIONS = [
     Operation(
-        "POST", "/notifications/", create_reminder, "Create a reminder", "reminders",
-        status=201, body=CreateReminder, response=ReminderOut, errors=(400, 404, 409, 413, 415),
+        "POST", "/notifications/", create_reminder,
+        "Create a reminder: yours, or (admins) anyone's in the team", "reminders",
+        status=201, body=NewReminder, response=ReminderOut, errors=(400, 403, 404, 409, 413, 415),
     ),
     Operation(
         "GET", "/notifications/{reminder_id}", get_reminder, "Get a reminder", "reminders",
-        response=ReminderOut, errors=(404,),
+        response=ReminderOut, errors=(403, 404),
     ),
     Operation(
         "PATCH", "/notifications/{reminder_id}", update_reminder,
         "Change a reminder; a schedule change recomputes next_run_at", "reminders",
-        body=ReminderPatch, response=ReminderOut, errors=(400, 404, 409, 413, 415),
+        body=ReminderPatch, response=ReminderOut, errors=(400, 403, 404, 409, 413, 415),
     ),
     Operation(
         "DELETE", "/notifications/{reminder_id}", delete_reminder, "Delete a reminder", "reminders",
-        status=204, errors=(404, 409),
+        status=204, errors=(403, 404, 409),
     ),
     Operation(
         "GET", "/notifications/user/{owner_id}/", list_reminders_of_owner,
         "List a user's reminders in creation order", "reminders",
-        query=ReminderQuery, response=ReminderPage, errors=(400, 404),
+        query=ReminderQuery, response=ReminderPage, errors=(400, 403, 404),
     ),
     Operation(
         "POST", "/notifications/send/{reminder_id}", send_now,
         "Queue a reminder to be sent now, without moving its schedule, and wait for the outcome: "
         "200 sent, 502 failed, 202 still retrying", "reminders",
-        also_returns=(202,), response=DeliveryOut, errors=(404, 409, 502),
+        also_returns=(202,), response=DeliveryOut, errors=(403, 404, 409, 502),
     ),
     Operation(
         "GET", "/notifications/{reminder_id}/deliveries", list_deliveries_of_reminder,
         "List a reminder's deliveries, newest first", "deliveries",
-        query=ReminderDeliveryQuery, response=DeliveryPage, errors=(400, 404),
+        query=ReminderDeliveryQuery, response=DeliveryPage, errors=(400, 403, 404),
     ),
 ]  # fmt: skip

@@ -12,6 +12,7 @@ from application.repositories import Page
 from domain.delivery import Delivery, DeliveryStatus
 from domain.redaction import redact
 from domain.reminder import Reminder
+from domain.roles import Role
 from domain.schedule import Frequency
 from domain.user import User
 from entrypoints.http.problems import ErrorBody
@@ -32,8 +33,11 @@ class Out(BaseModel):
 
 class UserOut(Out):
     id: str
+    team_id: str
     name: str
     email: str
+    role: Role
+    timezone: str = Field(description="New reminders of this user default to this IANA time zone.")
     active: bool
     created_at: Timestamp
     updated_at: Timestamp
@@ -42,8 +46,11 @@ class UserOut(Out):
     def of(cls, user: User) -> UserOut:
         return cls(
             id=user.id,
+            team_id=user.team_id,
             name=user.name,
             email=user.email,
+            role=user.role,
+            timezone=user.timezone,
             active=user.active,
             created_at=user.created_at,
             updated_at=user.updated_at,

@@ -15,7 +15,7 @@ from application.retry_policy import RetryPolicy
 from entrypoints.bootstrap import Service
 from entrypoints.server import app_for
 from entrypoints.settings import ServeSettings
-from tests.fakes import FixedClock, RecordingChannel, make_service
+from tests.fakes import FixedClock, RecordingChannel, make_service, team_of
 from tests.stores import MakeStore, StoreUnderTest
 
 
@@ -52,10 +52,17 @@ def service(
 
 @pytest.fixture
 def client(service: Service, metrics: PrometheusMetrics, store: StoreUnderTest) -> Iterator[TestClient]:
-    """The app with the scheduler off: tests drive time through the fixed clock and commands."""
+    """The app with the scheduler off, called as the test team's admin (tests.fakes.team_of): tests
+    drive time through the fixed clock and commands."""
     app = app_for(service, metrics, ServeSettings(scheduler_enabled=False), store_kind=store.kind)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(
+        app, raise_server_exceptions=False, headers=bearer(team_of(service).issued.plain)
+    ) as test_client:
         yield test_client
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 class StartApp(Protocol):
@@ -88,6 +95,8 @@ def start_app(clock: FixedClock, metrics: PrometheusMetrics, store: StoreUnderTe
                 retry_policy=retry_policy,
             )
             app = app_for(service, metrics, settings, store_kind=store.kind)
-            return stack.enter_context(TestClient(app, raise_server_exceptions=False)), service
+            headers = bearer(team_of(service).issued.plain)
+            client = TestClient(app, raise_server_exceptions=False, headers=headers)
+            return stack.enter_context(client), service
 
         yield start

@@ -12,13 +12,23 @@ LEASE = timedelta(seconds=60)
 
 
 def pending(*, scheduled_for: datetime | None = SLOT) -> Delivery:
-    delivery = Delivery.open(reminder_id="r-1", channel="log", scheduled_for=scheduled_for, now=NOW)
+    delivery = Delivery.open(
+        reminder_id="r-1", team_id="t-1", owner_id="u-1", channel="log", scheduled_for=scheduled_for, now=NOW
+    )
     delivery.pull_events()
     return delivery
 
 
 def missed() -> Delivery:
-    return Delivery.open(reminder_id="r-1", channel="log", scheduled_for=SLOT, now=NOW, missed=True)
+    return Delivery.open(
+        reminder_id="r-1",
+        team_id="t-1",
+        owner_id="u-1",
+        channel="log",
+        scheduled_for=SLOT,
+        now=NOW,
+        missed=True,
+    )
 
 
 def attempt(number: int = 1, error: str | None = None, *, at: datetime = NOW) -> Attempt:

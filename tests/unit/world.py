@@ -25,14 +25,14 @@ from domain.reminder import Reminder
 from domain.schedule import Frequency
 from domain.user import User
 from entrypoints.bootstrap import Service
-from tests.fakes import FixedClock, MetricsRecorder, RecordingChannel, make_service, run_queue
+from tests.fakes import FixedClock, MetricsRecorder, RecordingChannel, admin, make_service, run_queue
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
 SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the first slot of a daily 09:00 UTC reminder
 
 
 def add_owner(service: Service, email: str = "ann@example.com") -> User:
-    user: User = service.bus.handle(CreateUser(name="Ann", email=email))
+    user: User = service.bus.handle(CreateUser(actor=admin(service), name="Ann", email=email))
     return user
 
 
@@ -46,7 +46,7 @@ def create_reminder(service: Service, owner: User, **fields: Any) -> Reminder:
         "frequency": Frequency.DAILY,
         **fields,
     }
-    reminder: Reminder = service.bus.handle(CreateReminder(owner_id=owner.id, **values))
+    reminder: Reminder = service.bus.handle(CreateReminder(actor=admin(service), owner_id=owner.id, **values))
     return reminder
 
 
@@ -64,23 +64,23 @@ def tick_and_send(service: Service, clock: FixedClock, now: datetime) -> TickRes
 
 
 def send_now(service: Service, reminder: Reminder) -> Delivery:
-    delivery: Delivery = service.bus.handle(SendReminderNow(reminder_id=reminder.id))
+    delivery: Delivery = service.bus.handle(SendReminderNow(actor=admin(service), reminder_id=reminder.id))
     return delivery
 
 
 def retry(service: Service, delivery_id: str) -> Delivery:
-    delivery: Delivery = service.bus.handle(RetryDelivery(delivery_id=delivery_id))
+    delivery: Delivery = service.bus.handle(RetryDelivery(actor=admin(service), delivery_id=delivery_id))
     return delivery
 
 
 def stored(service: Service, delivery_id: str) -> Delivery:
     """The delivery as the store holds it now."""
-    return views.get_delivery(service.uow_factory, delivery_id)
+    return views.get_delivery(service.uow_factory, admin(service), delivery_id)
 
 
 def ledger(service: Service) -> list[Delivery]:
     """Every delivery, oldest first."""
-    page = views.list_deliveries(service.uow_factory, limit=10_000, offset=0)
+    page = views.list_deliveries(service.uow_factory, admin(service), limit=10_000, offset=0)
     return list(reversed(page.items))
 
 

@@ -1,0 +1,55 @@
+"""Bearer-key authentication: every request but the public ones acts as the user of a valid key.
+
+A pure ASGI middleware, so everything after it (the rate limits, every route) finds the caller in
+`scope["state"]["actor"]`. Routes only read that actor and put it in their commands; what the
+actor may do is the application's policy, never decided here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from application.authentication import authenticate
+from application.unit_of_work import StoreUnavailable
+from domain.errors import Unauthorized
+from entrypoints.bootstrap import Service
+from entrypoints.http.problems import error_response
+
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+class AuthenticationMiddleware:
+    def __init__(self, app: ASGIApp, *, public: Collection[str], public_prefixes: tuple[str, ...]) -> None:
+        self.app = app
+        self.public = frozenset(public)
+        self.public_prefixes = public_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._is_public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        scheme, _, presented = Headers(scope=scope).get("authorization", "").partition(" ")
+        service: Service = scope["state"]["service"]
+        try:
+            if scheme.lower() != "bearer" or not presented.strip():
+                raise Unauthorized("a valid API key is required: send Authorization: Bearer <key>")
+            actor = await run_in_threadpool(
+                authenticate, service.uow_factory, presented.strip(), now=service.clock.now()
+            )
+        except Unauthorized as refused:
+            await error_response(401, refused.message, None, CHALLENGE)(scope, receive, send)
+            return
+        except StoreUnavailable:
+            message = "the store is unavailable; try again shortly"
+            await error_response(503, message, None, {"Retry-After": "1"})(scope, receive, send)
+            return
+        scope["state"]["actor"] = actor
+        await self.app(scope, receive, send)
+
+    def _is_public(self, path: str) -> bool:
+        trimmed = path.rstrip("/") or "/"
+        return trimmed in self.public or trimmed.startswith(self.public_prefixes)

@@ -1,0 +1,89 @@
+"""`reminders teams create|list`: the operator's commands for teams, run against the store itself.
+
+`create` makes a team, its first admin and an API key for them, and prints the key once: the last
+line of its output is the key alone, for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from application import views
+from application.commands import CreateTeam
+from application.handlers.teams import NewTeam
+from domain.errors import DomainError
+from domain.redaction import redact
+
+if TYPE_CHECKING:
+    from entrypoints.bootstrap import Service
+
+DATABASE_HELP = "the store to use (env REMINDERS_DATABASE_URL; default memory://, which keeps nothing)"
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    teams = commands.add_parser("teams", help="Create and list teams (operators).", description="Teams.")
+    actions = teams.add_subparsers(dest="teams_command", required=True)
+    create = actions.add_parser(
+        "create",
+        help="Create a team with its first admin and print the admin's API key once.",
+        description="Create a team with its first admin; the last line printed is the admin's API key.",
+    )
+    create.add_argument("--name", required=True, help="the team's name")
+    create.add_argument("--admin-name", required=True, help="the first admin's name")
+    create.add_argument("--admin-email", required=True, help="the first admin's email address")
+    create.add_argument("--database-url", help=DATABASE_HELP)
+    create.set_defaults(start=_create)
+    listing = actions.add_parser("list", help="List every team.", description="List every team.")
+    listing.add_argument("--database-url", help=DATABASE_HELP)
+    listing.set_defaults(start=_list)
+
+
+def _create(args: argparse.Namespace) -> int:
+    command = CreateTeam(name=args.name, admin_name=args.admin_name, admin_email=args.admin_email)
+    with _service(args) as service:
+        try:
+            created: NewTeam = service.bus.handle(command)
+        except DomainError as refused:
+            raise SystemExit(f"reminders teams create: {refused.message}") from None
+    print(f"team {created.team.id} {created.team.name!r} created")
+    print(f"admin {created.admin.id} {created.admin.email}")
+    print("the admin's API key follows, shown once; keep it safe:")
+    print(created.issued.plain)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        offset = 0
+        while page := views.list_teams(service.uow_factory, limit=100, offset=offset).items:
+            for team in page:
+                print(f"{team.id}\t{team.name}\t{team.created_at.isoformat()}")
+            offset += len(page)
+    if offset == 0:
+        print("no teams yet", file=sys.stderr)
+    return 0
+
+
+@contextmanager
+def _service(args: argparse.Namespace) -> Iterator[Service]:
+    from entrypoints.bootstrap import StoreConfigError, bootstrap_runtime, close_runtime, open_store
+    from entrypoints.settings import ServeSettings
+
+    url = args.database_url or os.environ.get("REMINDERS_DATABASE_URL") or "memory://"
+    try:
+        settings = ServeSettings(database_url=url)
+        store = open_store(settings, migrate=True, pool_size=1)
+    except (StoreConfigError, ValueError) as error:
+        raise SystemExit(f"reminders teams: {redact(str(error))}") from None
+    except Exception as error:
+        raise SystemExit(f"reminders teams: cannot open the store ({type(error).__name__})") from None
+    runtime = bootstrap_runtime(settings, store)
+    try:
+        yield runtime.service
+    finally:
+        close_runtime(runtime)
