@@ -105,10 +105,11 @@ def _as_json(fields: dict[str, tuple[Any, Any]]) -> Changes:
 
 
 def _json(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
+    # Before the plain types: a StrEnum is a str too, and would be kept as the enum itself.
     if isinstance(value, Enum):
         return value.value
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, list | tuple | set | frozenset):

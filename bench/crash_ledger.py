@@ -1,9 +1,10 @@
 """The crash benchmark's database side: 1,000 reminders due at one slot, and what the ledger says after.
 
 The reminders are real aggregates (`Reminder.create`, half once and half daily, on the `log`
-channel) inserted with SQLAlchemy Core through the SQL adapter's own row mapping, after the schema
-is migrated the way `reminders serve` migrates it. Every one comes due at the same whole second,
-a few seconds before the service starts, well inside the default grace period.
+channel, their owners all of one team) inserted with SQLAlchemy Core through the SQL adapter's own
+row mapping, after the schema is migrated the way `reminders serve` migrates it. Every one comes due
+at the same whole second, a few seconds before the service starts, well inside the default grace
+period.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from adapters.sql import schema as sql_schema
 from adapters.sql.mapping import to_row
 from domain.reminder import Reminder
 from domain.schedule import Frequency, Schedule
+from domain.team import Team
 from domain.user import User
 
 REMINDERS_PER_USER = 100
@@ -38,14 +40,18 @@ def populate(database_url: str, *, reminders: int, slot_age: float = 5.0) -> Pop
     store = connect(database_url, pool_size=1)
     try:
         sql_schema.upgrade(store)
+        team = Team.create(name="Crash", now=created)
         owners = [
-            User.create(name=f"Crash {n}", email=f"crash{n}@example.com", active=True, now=created)
+            User.create(
+                team_id=team.id, name=f"Crash {n}", email=f"crash{n}@example.com", active=True, now=created
+            )
             for n in range(max(1, reminders // REMINDERS_PER_USER))
         ]
         once = Schedule(slot.time(), Frequency.ONCE, date=slot.date())
         daily = Schedule(slot.time(), Frequency.DAILY)
         batch = [
             Reminder.create(
+                team_id=team.id,
                 owner_id=owners[n % len(owners)].id,
                 title=f"Crash {n}",
                 message="Hi {owner_name}, due at {scheduled_for_local}",
@@ -59,6 +65,7 @@ def populate(database_url: str, *, reminders: int, slot_age: float = 5.0) -> Pop
         ]
         assert all(reminder.next_run_at == slot for reminder in batch)
         with store.writing() as connection:
+            connection.execute(insert(tables.teams), [to_row(team)])
             connection.execute(insert(tables.users), [to_row(owner) for owner in owners])
             connection.execute(insert(tables.reminders), [to_row(reminder) for reminder in batch])
     finally:

@@ -1,11 +1,11 @@
 """The delivery benchmarks' data: a queue of N pending deliveries due now, or webhook reminders due at one
 second.
 
-Every row is a domain aggregate first (`User.create`, `Reminder.create`, `Delivery.open`), so the
-queue holds exactly what a tick leaves in it. The in-memory store takes them through its unit of
-work, 500 to a commit; a SQL store through the SQL adapter's own row mapping (`to_row`), in bulk
-and in ONE transaction, so a worker already polling the queue sees none of the deliveries or all of
-them, at the moment the transaction commits.
+Every row is a domain aggregate first (`Team.create`, `User.create`, `Reminder.create`,
+`Delivery.open`), so the queue holds exactly what a tick leaves in it. The in-memory store takes
+them through its unit of work, 500 to a commit; a SQL store through the SQL adapter's own row
+mapping (`to_row`), in bulk and in ONE transaction, so a worker already polling the queue sees none
+of the deliveries or all of them, at the moment the transaction commits.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from domain.aggregate import Aggregate
 from domain.delivery import Delivery, DeliveryStatus
 from domain.reminder import Reminder
 from domain.schedule import Frequency, Schedule
+from domain.team import Team
 from domain.user import User
 
 # The template is the one the store benchmarks render, so a delivery renders real placeholders.
@@ -47,15 +48,19 @@ class Queue:
     fill_seconds: float
 
 
-def _owners_and_reminders(channel: str, now: datetime) -> tuple[list[User], list[Reminder]]:
+def _owners_and_reminders(channel: str, now: datetime) -> tuple[Team, list[User], list[Reminder]]:
     created = now - timedelta(days=1)
+    team = Team.create(name="Bench", now=created)
     owners = [
-        User.create(name=f"Bench {n}", email=f"bench{n}@example.com", active=True, now=created)
+        User.create(
+            team_id=team.id, name=f"Bench {n}", email=f"bench{n}@example.com", active=True, now=created
+        )
         for n in range(USERS)
     ]
     daily = Schedule(datetime.min.time(), Frequency.DAILY)
     reminders = [
         Reminder.create(
+            team_id=team.id,
             owner_id=owners[n % USERS].id,
             title=f"Standup {n}",
             message=MESSAGE,
@@ -67,7 +72,7 @@ def _owners_and_reminders(channel: str, now: datetime) -> tuple[list[User], list
         )
         for n in range(REMINDERS)
     ]
-    return owners, reminders
+    return team, owners, reminders
 
 
 def _deliveries(reminders: Sequence[Reminder], channel: str, count: int, now: datetime) -> list[Delivery]:
@@ -77,6 +82,8 @@ def _deliveries(reminders: Sequence[Reminder], channel: str, count: int, now: da
     return [
         Delivery.open(
             reminder_id=reminders[n % len(reminders)].id,
+            team_id=reminders[n % len(reminders)].team_id,
+            owner_id=reminders[n % len(reminders)].owner_id,
             channel=channel,
             scheduled_for=base - timedelta(seconds=n),
             now=now,
@@ -88,9 +95,9 @@ def _deliveries(reminders: Sequence[Reminder], channel: str, count: int, now: da
 def fill_memory(store: MemoryStore, *, channel: str, deliveries: int) -> Queue:
     began = time.perf_counter()
     now = datetime.now(UTC)
-    owners, reminders = _owners_and_reminders(channel, now)
+    team, owners, reminders = _owners_and_reminders(channel, now)
     queue = _deliveries(reminders, channel, deliveries, now)
-    for group in (owners, reminders, queue):
+    for group in ([team], owners, reminders, queue):
         for start in range(0, len(group), CHUNK):
             with MemoryUnitOfWork(store) as uow:
                 for aggregate in group[start : start + CHUNK]:
@@ -100,7 +107,9 @@ def fill_memory(store: MemoryStore, *, channel: str, deliveries: int) -> Queue:
 
 
 def _add(uow: MemoryUnitOfWork, aggregate: Aggregate) -> None:
-    if isinstance(aggregate, User):
+    if isinstance(aggregate, Team):
+        uow.teams.add(aggregate)
+    elif isinstance(aggregate, User):
         uow.users.add(aggregate)
     elif isinstance(aggregate, Reminder):
         uow.reminders.add(aggregate)
@@ -116,12 +125,13 @@ def stored_row(aggregate: Aggregate) -> dict[str, Any]:
 
 
 def fill_sql(store: SqlStore, *, channel: str, deliveries: int) -> Queue:
-    """Owners, reminders and the pending deliveries, all in one transaction."""
+    """The team, owners, reminders and the pending deliveries, all in one transaction."""
     began = time.perf_counter()
     now = datetime.now(UTC)
-    owners, reminders = _owners_and_reminders(channel, now)
+    team, owners, reminders = _owners_and_reminders(channel, now)
     queue = [stored_row(delivery) for delivery in _deliveries(reminders, channel, deliveries, now)]
     with store.writing() as connection:
+        connection.execute(insert(tables.teams), [stored_row(team)])
         connection.execute(insert(tables.users), [stored_row(owner) for owner in owners])
         connection.execute(insert(tables.reminders), [stored_row(reminder) for reminder in reminders])
         for start in range(0, len(queue), SQL_CHUNK):
@@ -132,13 +142,15 @@ def fill_sql(store: SqlStore, *, channel: str, deliveries: int) -> Queue:
 def add_webhook_reminders(store: SqlStore, *, count: int, target: str, slot: datetime) -> list[str]:
     """`count` once-only webhook reminders, all due at `slot` (a whole second), in one transaction."""
     created = slot - timedelta(minutes=10)
+    team = Team.create(name="Hooks", now=created)
     owners = [
-        User.create(name=f"Hook {n}", email=f"hook{n}@example.com", active=True, now=created)
+        User.create(team_id=team.id, name=f"Hook {n}", email=f"hook{n}@example.com", active=True, now=created)
         for n in range(max(1, count // 100))
     ]
     once = Schedule(slot.time(), Frequency.ONCE, date=slot.date())
     reminders = [
         Reminder.create(
+            team_id=team.id,
             owner_id=owners[n % len(owners)].id,
             title=f"Hook {n}",
             message=MESSAGE,
@@ -153,6 +165,7 @@ def add_webhook_reminders(store: SqlStore, *, count: int, target: str, slot: dat
     if any(reminder.next_run_at != slot for reminder in reminders):
         raise ValueError(f"the reminders do not come due at {slot.isoformat()}")
     with store.writing() as connection:
+        connection.execute(insert(tables.teams), [stored_row(team)])
         connection.execute(insert(tables.users), [stored_row(owner) for owner in owners])
         connection.execute(insert(tables.reminders), [stored_row(reminder) for reminder in reminders])
     return [reminder.id for reminder in reminders]

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.process.processes import EXECUTABLE, clean_environment
+from tests.process.processes import EXECUTABLE, SERVICE_ENVIRONMENT, clean_environment
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 READY_SECONDS = 30.0
@@ -90,7 +90,9 @@ class Process:
 
 
 def reminders(command: str, flags: Sequence[str], *, name: str, directory: Path) -> Process:
-    return Process([str(EXECUTABLE), command, *flags], name=name, directory=directory)
+    return Process(
+        [str(EXECUTABLE), command, *flags], name=name, directory=directory, env=SERVICE_ENVIRONMENT
+    )
 
 
 def python_module(module: str, args: Sequence[str], *, name: str, directory: Path) -> Process:

@@ -5,7 +5,8 @@ answering the same bytes, endpoint by endpoint, measured in one run.
                          [--quiet-wait 10] [--logs DIR] [--check]
 
 The service runs with its defaults (SQLite in a temporary directory, JSON logs at INFO, written to a
-file) on a free port; a user and 50 reminders are created through the API. The bare app
+file) on a free port; a user and 50 reminders are created through the API, and every request
+carries the API key of the admin the service created on its first start. The bare app
 (bench/http_bare.py) runs on the same uvicorn settings and answers each benchmarked path with the
 bytes the service answered. Each endpoint is loaded with wrk (bench/http_load.py) for `--seconds`,
 first briefly to warm both apps, then `--rounds` times alternating the two apps (which goes first
@@ -41,7 +42,7 @@ from bench.delivery_processes import (
     wait_for_quiet,
 )
 from bench.http_load import Load, Request, generate, wrk_available
-from tests.process.processes import free_port
+from tests.process.processes import ADMIN_KEY_LINE, free_port
 
 READY_SECONDS = 30.0
 WARM_SECONDS = 2.0
@@ -107,9 +108,21 @@ def wait_until_answers(process: Process, url: str) -> None:
         time.sleep(0.05)
 
 
-def seed(base: str) -> tuple[str, list[dict[str, object]]]:
+def printed_key(process: Process) -> str:
+    """The admin API key `reminders serve` printed on creating the first team of its new store."""
+    for line in process.log_path.read_text(errors="replace").splitlines():
+        if line.startswith(ADMIN_KEY_LINE):
+            return line.removeprefix(ADMIN_KEY_LINE).strip()
+    raise RuntimeError(f"the service printed no admin API key: {process.describe()}")
+
+
+def authorization(key: str) -> tuple[tuple[str, str], ...]:
+    return (("Authorization", f"Bearer {key}"),)
+
+
+def seed(base: str, key: str) -> tuple[str, list[dict[str, object]]]:
     """The user's id, and what the service answered on each benchmarked path (for the bare app)."""
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with httpx.Client(base_url=base, headers=dict(authorization(key)), timeout=30) as client:
         user = client.post("/users/", json={"name": "Bench User", "email": "bench@example.com"})
         user.raise_for_status()
         user_id = str(user.json()["id"])
@@ -136,14 +149,17 @@ def seed(base: str) -> tuple[str, list[dict[str, object]]]:
 def measure(
     endpoint: Endpoint,
     user_id: str,
+    key: str,
     apps: dict[str, tuple[str, Process]],
     args: argparse.Namespace,
     work: Path,
 ) -> list[Round]:
+    # The bare app is sent the same bytes, key included, and ignores it.
     request = Request(
         endpoint.method,
         endpoint.path.format(user=user_id),
         reminder_body(user_id, 0) if endpoint.method == "POST" else b"",
+        authorization(key),
     )
 
     profiled: list[Path] = []
@@ -229,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             processes.append(service)
             ours = f"http://127.0.0.1:{port}"
             wait_until_answers(service, f"{ours}/health")
-            user_id, responses = seed(ours)
+            key = printed_key(service)
+            user_id, responses = seed(ours, key)
             (work / "responses.json").write_text(json.dumps(responses))
             bare_port = free_port()
             bare_args = ["--port", str(bare_port), "--responses", str(work / "responses.json")]
@@ -241,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             results = {}
             for endpoint in selected(args.only):
                 print(f"{endpoint.name} (target: {endpoint.target:.0%} of bare Starlette)", flush=True)
-                results[endpoint.name] = measure(endpoint, user_id, apps, args, work)
+                results[endpoint.name] = measure(endpoint, user_id, key, apps, args, work)
         if args.logs is not None:
             args.logs.mkdir(parents=True, exist_ok=True)
             for log in work.glob("*.log"):

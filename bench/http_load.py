@@ -8,6 +8,7 @@ fast apps: its ratios understate the gap. Figures of the two are not comparable.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ class Request:
     method: str
     path: str  # with the query string
     body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()  # beyond Host, and Content-Type with a body
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +63,13 @@ def with_wrk(
     body = request.body.decode()
     if "]]" in body:
         raise LoadFailed("the body cannot be written as a Lua long string")
+    headers = "".join(
+        f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n" for name, value in request.headers
+    )
     script.write_text(
         f'wrk.method = "{request.method}"\n'
         f"wrk.body = [[{body}]]\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n' + headers
     )
     argv = [
         "wrk",
@@ -98,6 +103,7 @@ async def _keepalive(base_url: str, request: Request, seconds: float, connection
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     head = f"{request.method} {request.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in request.headers)
     if request.body:
         head += f"Content-Type: application/json\r\nContent-Length: {len(request.body)}\r\n"
     raw = (head + "\r\n").encode() + request.body

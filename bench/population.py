@@ -1,7 +1,8 @@
 """A MemoryStore filled with N active reminders, laid out so that every tick finds exactly `due` of them due.
 
 Every reminder is a daily one, created through the domain's factory at T0 (midnight UTC) and
-committed through the memory unit of work, chunk by chunk, like any other write. Tier k (k = 0,
+committed through the memory unit of work, chunk by chunk, like any other write; every user belongs
+to one team. Tier k (k = 0,
 1, ...) holds `due` reminders at 08:00 + k minutes, so the tick at that minute fires exactly that
 tier; the rest are spread over 12:00:00 to 23:59:59, after every tick. A fired reminder moves to
 the next day, so the store keeps N active reminders throughout.
@@ -19,6 +20,7 @@ from bench.doubles import NOOP
 from domain.delivery import Delivery
 from domain.reminder import Reminder
 from domain.schedule import Frequency, Schedule
+from domain.team import Team
 from domain.user import User
 
 T0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)  # a Monday
@@ -48,8 +50,10 @@ def populate(*, reminders: int, due: int, ticks: int, pending: int, seed: int = 
         raise ValueError("at most 240 ticks: the due tiers must stay before 12:00")
     began = time.perf_counter()
     store = MemoryStore()
+    team = Team.create(name="Bench", now=T0)
+    _commit(store, [team])
     users = [
-        User.create(name=f"User {i}", email=f"user{i}@example.com", active=True, now=T0)
+        User.create(team_id=team.id, name=f"User {i}", email=f"user{i}@example.com", active=True, now=T0)
         for i in range(max(1, reminders // REMINDERS_PER_USER))
     ]
     _commit(store, users)
@@ -58,6 +62,8 @@ def populate(*, reminders: int, due: int, ticks: int, pending: int, seed: int = 
         # Past slots, so they never clash in the ledger with the slots the ticks record.
         Delivery.open(
             reminder_id=reminder_ids[i % len(reminder_ids)],
+            team_id=team.id,
+            owner_id=_owner_of(users, i % len(reminder_ids)).id,
             channel=NOOP,
             scheduled_for=T0 - timedelta(minutes=i + 1),
             now=T0,
@@ -84,6 +90,11 @@ def _times_of_day(reminders: int, due: int, ticks: int, seed: int) -> list[timed
     return times
 
 
+def _owner_of(owners: list[User], number: int) -> User:
+    """The owner of the `number`th reminder `_add_reminders` creates."""
+    return owners[number % len(owners)]
+
+
 def _add_reminders(store: MemoryStore, owners: list[User], times: list[timedelta]) -> list[str]:
     schedules: dict[timedelta, Schedule] = {}
     ids: list[str] = []
@@ -94,9 +105,11 @@ def _add_reminders(store: MemoryStore, owners: list[User], times: list[timedelta
             if schedule is None:
                 at = (datetime.min + offset).time()
                 schedule = schedules[offset] = Schedule(at, Frequency.DAILY)
+            owner = _owner_of(owners, i)
             chunk.append(
                 Reminder.create(
-                    owner_id=owners[i % len(owners)].id,
+                    team_id=owner.team_id,
+                    owner_id=owner.id,
                     title="Standup",
                     message="Hi {owner_name}, {title} at {scheduled_for_local} ({timezone})",
                     channel=NOOP,
@@ -111,11 +124,15 @@ def _add_reminders(store: MemoryStore, owners: list[User], times: list[timedelta
     return ids
 
 
-def _commit(store: MemoryStore, aggregates: list[User] | list[Reminder] | list[Delivery]) -> None:
+def _commit(
+    store: MemoryStore, aggregates: list[Team] | list[User] | list[Reminder] | list[Delivery]
+) -> None:
     for start in range(0, len(aggregates), CHUNK):
         with MemoryUnitOfWork(store) as uow:
             for aggregate in aggregates[start : start + CHUNK]:
-                if isinstance(aggregate, User):
+                if isinstance(aggregate, Team):
+                    uow.teams.add(aggregate)
+                elif isinstance(aggregate, User):
                     uow.users.add(aggregate)
                 elif isinstance(aggregate, Reminder):
                     uow.reminders.add(aggregate)

@@ -1,15 +1,16 @@
 """A SQL store filled in bulk with N active reminders, laid out so that every tick finds exactly `due` due.
 
-The layout is bench.population's: one user per 100 reminders, every reminder daily and created at
-T0; tier k (`due` reminders) fires at 08:00 + k minutes, the rest between 12:00:00 and 23:59:59,
-inserted in shuffled order. A fired reminder moves to the next day, so N stay active.
+The layout is bench.population's: one user per 100 reminders, all of one team, every reminder daily
+and created at T0; tier k (`due` reminders) fires at 08:00 + k minutes, the rest between 12:00:00
+and 23:59:59, inserted in shuffled order. A fired reminder moves to the next day, so N stay active.
 
 A million reminders one unit of work at a time would take minutes per store, so the rows go
 straight into the tables, in bulk. They are still the domain's rows: for every distinct time of day
 one `Reminder.create` makes the aggregate (so `next_run_at` is the domain's own), `to_row` turns it
 into a row and each column's bind processor into database values, as SQLAlchemy does on a write;
 each stored row is a copy of its time's row with an id of its own and its owner. SQLite takes them
-through one executemany per chunk, PostgreSQL through COPY. The users go through a Core insert.
+through one executemany per chunk, PostgreSQL through COPY. The team and the users go through a Core
+insert.
 Then the statistics are gathered (ANALYZE; on PostgreSQL also VACUUM, so autovacuum does not start
 on the new rows in the middle of the timed ticks) and the write-ahead log is checkpointed.
 """
@@ -32,6 +33,7 @@ from bench.population import FIRST_TICK, REMINDERS_PER_USER, REST_FROM, REST_SEC
 from domain.ids import new_id
 from domain.reminder import Reminder
 from domain.schedule import Frequency, Schedule
+from domain.team import Team
 from domain.user import User
 
 # Rows per executemany or COPY: big enough to amortise each call, small enough to keep memory flat.
@@ -56,15 +58,17 @@ def fill(store: SqlStore, *, reminders: int, due: int, ticks: int, seed: int = 1
     if ticks > 4 * 60:
         raise ValueError("at most 240 ticks: the due tiers must stay before 12:00")
     began = time.perf_counter()
+    team = Team.create(name="Bench", now=T0)
     users = [
-        User.create(name=f"User {i}", email=f"user{i}@example.com", active=True, now=T0)
+        User.create(team_id=team.id, name=f"User {i}", email=f"user{i}@example.com", active=True, now=T0)
         for i in range(max(1, reminders // REMINDERS_PER_USER))
     ]
     with store.writing() as connection:
+        connection.execute(insert(tables.teams), [stored_row(team)])
         connection.execute(insert(tables.users), [stored_row(user) for user in users])
     owners = [user.id for user in users]
     offsets = _times_of_day(reminders, due, ticks, seed)
-    columns, templates = _templates(store, owners[0], set(offsets))
+    columns, templates = _templates(store, team.id, owners[0], set(offsets))
     for start in range(0, reminders, CHUNK):
         rows = [
             (new_id(), owners[i % len(owners)], *templates[offset])
@@ -82,7 +86,7 @@ def fill(store: SqlStore, *, reminders: int, due: int, ticks: int, seed: int = 1
     )
 
 
-def stored_row(aggregate: User | Reminder) -> dict[str, Any]:
+def stored_row(aggregate: Team | User | Reminder) -> dict[str, Any]:
     """The row a unit of work's commit inserts: `to_row`, at the version a first write gives it."""
     return to_row(aggregate) | {"version": 1}
 
@@ -97,10 +101,10 @@ def _times_of_day(reminders: int, due: int, ticks: int, seed: int) -> list[timed
 
 
 def _templates(
-    store: SqlStore, owner: str, offsets: set[timedelta]
+    store: SqlStore, team_id: str, owner: str, offsets: set[timedelta]
 ) -> tuple[list[str], dict[timedelta, tuple[Any, ...]]]:
     """The reminders table's columns (but `seq`), and each time of day's row after `id` and `owner_id`,
-    as the values the database driver receives."""
+    as the values the database driver receives: every owner is of team `team_id`."""
     dialect = store.engine.dialect
     table = tables.reminders
     rest = [column.name for column in table.columns if column.name not in ("seq", *_LEADING)]
@@ -108,6 +112,7 @@ def _templates(
     templates: dict[timedelta, tuple[Any, ...]] = {}
     for offset in offsets:
         reminder = Reminder.create(
+            team_id=team_id,
             owner_id=owner,
             title="Standup",
             message="Hi {owner_name}, {title} at {scheduled_for_local} ({timezone})",

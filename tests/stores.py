@@ -18,12 +18,13 @@ import pytest
 from sqlalchemy import text
 
 from adapters.memory import MemoryStore, MemoryUnitOfWork
-from adapters.sql import SqlStore, SqlUnitOfWork, connect
+from adapters.sql import SqlStore, SqlUnitOfWork, connect, tables
 from adapters.sql import schema as sql_schema
 from application.unit_of_work import UnitOfWorkFactory
 from tests.databases import postgres_admin_url, postgres_database
 
 KINDS = ("memory", "sqlite", "postgresql")
+EVERY_TABLE = ", ".join(table.name for table in tables.metadata.sorted_tables)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeS
         opened.append(sql)
         if kind == "postgresql":
             with sql.writing() as connection:
-                connection.execute(text("TRUNCATE deliveries, reminders, users RESTART IDENTITY"))
+                connection.execute(text(f"TRUNCATE {EVERY_TABLE} RESTART IDENTITY"))
         return StoreUnderTest(kind, lambda: SqlUnitOfWork(sql), url)
 
     yield make

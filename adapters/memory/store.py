@@ -34,6 +34,15 @@ from domain.team import Team
 from domain.user import User
 
 A = TypeVar("A", bound=Aggregate)
+# What the domain calls each kind of aggregate in errors, as the SQL store does.
+_KIND: dict[type[Aggregate], str] = {
+    Team: "team",
+    User: "user",
+    ApiKey: "key",
+    AuditEntry: "audit entry",
+    Reminder: "reminder",
+    Delivery: "delivery",
+}
 
 
 class StoreUnavailable(RuntimeError):
@@ -121,7 +130,7 @@ class MemoryStore:
         aggregate = write.aggregate
         entity_id: str = aggregate.id  # type: ignore[attr-defined]
         current = self._table(aggregate).get(entity_id)
-        kind = type(aggregate).__name__.lower()
+        kind = _KIND[type(aggregate)]
         if write.expected_version is None:
             if current is not None:
                 raise Conflict(f"{kind} {entity_id!r} already exists")
@@ -146,6 +155,16 @@ class MemoryStore:
                 raise DuplicateEmail()
         elif isinstance(aggregate, ApiKey):
             self._check_parent(self.users, User, aggregate.user_id, batch, deleted, "user")
+            prefix_holder = self.key_by_prefix.get(aggregate.prefix)
+            other_keys = [
+                w.aggregate
+                for w in batch
+                if isinstance(w.aggregate, ApiKey) and w is not write and not w.delete
+            ]
+            if prefix_holder not in (None, aggregate.id) or any(
+                other.prefix == aggregate.prefix for other in other_keys
+            ):
+                raise Conflict(f"a key with prefix {aggregate.prefix!r} already exists")
         elif isinstance(aggregate, Reminder):
             owner = aggregate.owner_id
             added_with_it = owner not in self.users and any(

@@ -33,10 +33,11 @@ def check_due_reminders(
         batch = uow.reminders.due(command.now, limit=batch_size)
         due = [reminder.id for reminder in batch]
         inactive = _inactive_owners(uow, batch)
-        fired = 0
+        fired = skipped = 0
         for reminder in batch:
             if reminder.owner_id in inactive:
                 reminder.skip(command.now)
+                skipped += 1
                 continue
             deliveries = reminder.fire(command.now, grace=grace)
             for delivery in deliveries:
@@ -47,20 +48,23 @@ def check_due_reminders(
         except (Conflict, NotFound):
             log.info("a batch of due reminders was refused; firing them one by one", extra={"due": len(due)})
         else:
-            return TickResult(due=len(due), fired=fired, more=len(due) == batch_size and fired > 0)
+            # Passing a deactivated owner's slots is progress too: those reminders are no longer due.
+            more = len(due) == batch_size and fired + skipped > 0
+            return TickResult(due=len(due), fired=fired, more=more)
     return _fire_one_by_one(command, uow, due, grace=grace, batch_size=batch_size)
 
 
 def _fire_one_by_one(
     command: CheckDueReminders, uow: UnitOfWork, due: list[str], *, grace: timedelta, batch_size: int
 ) -> TickResult:
-    fired = 0
+    fired = skipped = 0
     for reminder_id in due:
         with uow:
             reminder = uow.reminders.get(reminder_id)
             if reminder is None:
                 continue
-            if _inactive_owners(uow, [reminder]):
+            passing = bool(_inactive_owners(uow, [reminder]))
+            if passing:
                 reminder.skip(command.now)
                 deliveries = []
             else:
@@ -78,7 +82,8 @@ def _fire_one_by_one(
                 log.info("reminder changed while firing", extra={"reminder_id": reminder_id})
                 continue
             fired += bool(deliveries)
-    return TickResult(due=len(due), fired=fired, more=len(due) == batch_size and fired > 0)
+            skipped += passing
+    return TickResult(due=len(due), fired=fired, more=len(due) == batch_size and fired + skipped > 0)
 
 
 def _inactive_owners(uow: UnitOfWork, reminders: list[Reminder]) -> set[str]:

@@ -11,7 +11,8 @@ from application.handlers.keys import IssuedKey
 from application.handlers.users import load_team
 from application.unit_of_work import UnitOfWork
 from domain.api_key import ApiKey
-from domain.errors import Conflict
+from domain.errors import Conflict, DuplicateEmail
+from domain.ids import new_id
 from domain.roles import Role
 from domain.team import DEFAULT_TEAM_ID, DEFAULT_TEAM_NAME, Team
 from domain.user import User
@@ -42,6 +43,15 @@ def start_first_team(command: StartFirstTeam, uow: UnitOfWork, *, clock: Clock) 
     """On a store with no team, the `default` team and its admin; on one whose `default` team has
     no admin (users from before teams existed), an admin for it. Otherwise nothing: the key is
     given once. Two processes starting at once: one commit wins, the other finds it done."""
+    for email in (FIRST_ADMIN_EMAIL, f"admin-{new_id()[:8]}@localhost"):
+        try:
+            return _first_admin(command, uow, clock, email)
+        except DuplicateEmail:
+            continue  # a user from before teams has that address: the admin gets another
+    return None
+
+
+def _first_admin(command: StartFirstTeam, uow: UnitOfWork, clock: Clock, email: str) -> NewTeam | None:
     with uow:
         team = uow.teams.get(DEFAULT_TEAM_ID)
         if team is None:
@@ -57,9 +67,11 @@ def start_first_team(command: StartFirstTeam, uow: UnitOfWork, *, clock: Clock) 
         elif uow.users.list(team_id=team.id, limit=1, offset=0, role=Role.ADMIN).total:
             return None
         team.admins_changing()
-        created = _with_admin(uow, team, FIRST_ADMIN_NAME, FIRST_ADMIN_EMAIL, clock)
+        created = _with_admin(uow, team, FIRST_ADMIN_NAME, email, clock)
         try:
             uow.commit()
+        except DuplicateEmail:
+            raise
         except Conflict:
             return None
     return created

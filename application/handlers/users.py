@@ -68,8 +68,8 @@ def update_user(command: UpdateUser, uow: UnitOfWork, *, clock: Clock) -> User:
 
 
 def delete_user(command: DeleteUser, uow: UnitOfWork) -> None:
-    """Only an admin deletes users; their reminders and keys go with them (see
-    delete_reminders_of_deleted_user); a team's last active admin stays."""
+    """Only an admin deletes users; their reminders and keys go with them; a team's last active
+    admin stays."""
     policy.require_admin(command.actor, "delete users")
     with uow:
         user = load_user(uow, command.user_id, command.actor)
@@ -77,6 +77,9 @@ def delete_user(command: DeleteUser, uow: UnitOfWork) -> None:
             _keep_an_admin(uow, user)
         user.delete()
         uow.users.remove(user)
+        # In the same commit, not only in the UserDeleted handler: a SQL store's cascade would
+        # delete them first, and the audit trail would not record them.
+        _delete_reminders_of(uow, user.id)
         uow.commit()
 
 
@@ -92,10 +95,14 @@ def _keep_an_admin(uow: UnitOfWork, leaving: User) -> None:
 def delete_reminders_of_deleted_user(event: UserDeleted, uow: UnitOfWork) -> None:
     """A deleted user's reminders go with them, all at once."""
     with uow:
-        owned: list[Reminder] = []
-        while page := uow.reminders.list_by_owner(event.user_id, limit=_PAGE, offset=len(owned)).items:
-            owned.extend(page)
-        for reminder in owned:
-            reminder.delete()
-            uow.reminders.remove(reminder)
+        _delete_reminders_of(uow, event.user_id)
         uow.commit()
+
+
+def _delete_reminders_of(uow: UnitOfWork, owner_id: str) -> None:
+    owned: list[Reminder] = []
+    while page := uow.reminders.list_by_owner(owner_id, limit=_PAGE, offset=len(owned)).items:
+        owned.extend(page)
+    for reminder in owned:
+        reminder.delete()
+        uow.reminders.remove(reminder)

@@ -10,7 +10,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from entrypoints.client import render
-from entrypoints.client.transport import ClientError, Reply, ServiceClient, ServiceError, segment
+from entrypoints.client.transport import (
+    KEY_VARIABLE,
+    ClientError,
+    Reply,
+    ServiceClient,
+    ServiceError,
+    segment,
+)
 
 Action = Callable[[ServiceClient, argparse.Namespace], int]
 
@@ -145,6 +152,8 @@ def _problem(error: ServiceError) -> str:
         if error.request_id:
             where += f", request {error.request_id}"
         lines[0] += f" ({where})"
+    if error.status == 401:
+        lines.append(f"  the client sends ${KEY_VARIABLE} as the key: set it to a valid API key")
     if isinstance(error.details, list):
         lines += [
             f"  {problem.get('field', '?')}: {problem.get('message', '')}"

@@ -43,6 +43,8 @@ async def wait_for_outcome(request: Request, delivery: Delivery, *, began: float
         loop.call_soon_threadsafe(nudged.set)
 
     stop_listening = the_service.signals.listen(delivery.id, nudge)
+    # The outcome may have been recorded before we listened: read it once before waiting.
+    nudged.set()
     try:
         while not delivery.status.finished and not stopping.is_set():
             remaining = deadline - loop.time()

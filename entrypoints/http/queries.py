@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+import re
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from domain.delivery import DeliveryStatus
 from domain.roles import Role
 from domain.schedule import Frequency
+
+
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
+
+
+def _written_out(value: Any) -> Any:
+    # Pydantic would read "1700000000" or "0.5" as a Unix time; the document promises a date-time.
+    if isinstance(value, str) and not _DATE_TIME.match(value):
+        raise PydanticCustomError("datetime_parsing", "Input should be a date and time")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_written_out)]
 
 
 class PageQuery(BaseModel):
@@ -29,8 +46,8 @@ class AuditQuery(PageQuery):
     actor_id: str | None = Field(default=None, max_length=64, description="Only what this user did.")
     target_id: str | None = Field(default=None, max_length=64, description="Only changes to this object.")
     action: str | None = Field(default=None, max_length=64, examples=["reminder.updated"])
-    since: AwareDatetime | None = Field(default=None, description="Entries at or after this moment.")
-    until: AwareDatetime | None = Field(default=None, description="Entries before this moment.")
+    since: Moment | None = Field(default=None, description="Entries at or after this moment.")
+    until: Moment | None = Field(default=None, description="Entries before this moment.")
 
 
 class ReminderQuery(PageQuery):

@@ -70,11 +70,11 @@ def describe(error: ErrorDetails, *, where: str) -> str:
         )
     elif kind in _SENTENCES:
         message = _SENTENCES[kind].format_map({**ctx, "name": name})
+    elif kind.startswith("datetime") or kind == "timezone_aware":
+        message = f"{name} must be a date and time with a UTC offset, for example 2030-01-31T09:00:00+00:00"
     elif kind.startswith("date"):
         reason = f" ({ctx['error']})" if "error" in ctx else ""
         message = f"{name} must be a date as YYYY-MM-DD{reason}"
-    elif kind.startswith("datetime"):
-        message = f"{name} must be a date and time with a UTC offset, for example 2030-01-31T09:00:00+00:00"
     elif kind in ("value_error", "assertion_error"):
         message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     else:

@@ -18,16 +18,20 @@ import pytest
 from application import views
 from application.commands import ClaimDeliveries
 from application.repositories import QueueStats
+from domain.actor import Actor
 from domain.aggregate import Aggregate
 from domain.delivery import Attempt, Delivery, DeliveryStatus
 from domain.errors import Conflict, NotFound
 from domain.reminder import Reminder
-from tests.builders import make_reminder, make_user, save
+from domain.roles import Role
+from tests.builders import TEAM_ID, make_reminder, make_user, save
 from tests.fakes import FixedClock, make_service
 from tests.stores import KINDS, MakeStore, StoreUnderTest
 
 T = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
+# An admin of the team the builders put users in: the views show what that team holds.
+ADMIN = Actor(user_id="contract-admin", team_id=TEAM_ID, role=Role.ADMIN)
 
 
 @pytest.fixture(params=KINDS)
@@ -58,9 +62,9 @@ def delivery(
     """A delivery created (and, while pending, due) at `at`, brought to `status` at that moment;
     each for a slot of its own."""
     slot = T - timedelta(days=next(_slots))
+    made = open_delivery(reminder, slot, now=at, missed=status is DeliveryStatus.MISSED)
     if status is DeliveryStatus.MISSED:
-        return Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=slot, now=at, missed=True)
-    made = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=slot, now=at)
+        return made
     if status is DeliveryStatus.PENDING:
         return made
     token = made.claim("worker", at, lease=LEASE)
@@ -71,6 +75,20 @@ def delivery(
     elif status is DeliveryStatus.CANCELLED:
         made.cancel("the reminder was deleted", token=token, now=at)
     return made
+
+
+def open_delivery(
+    reminder: Reminder, scheduled_for: datetime | None, *, now: datetime, missed: bool = False
+) -> Delivery:
+    return Delivery.open(
+        reminder_id=reminder.id,
+        team_id=reminder.team_id,
+        owner_id=reminder.owner_id,
+        channel="log",
+        scheduled_for=scheduled_for,
+        now=now,
+        missed=missed,
+    )
 
 
 def ids(deliveries: list[Delivery]) -> list[str]:
@@ -246,9 +264,9 @@ def test_a_removed_delivery_is_gone_and_its_slot_can_be_recorded_again(
         uow.commit()
 
     assert ask(store, lambda uow: uow.deliveries.get(old.id)) is None
-    assert ids(views.list_deliveries(store.uow_factory, limit=10, offset=0).items) == [kept.id]
+    assert ids(views.list_deliveries(store.uow_factory, ADMIN, limit=10, offset=0).items) == [kept.id]
     assert views.count_pending_deliveries(store.uow_factory) == 1
-    again = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=old.scheduled_for, now=T)
+    again = open_delivery(reminder, old.scheduled_for, now=T)
     save(store, again)
     assert ask(store, lambda uow: uow.deliveries.get(again.id)) is not None
 
@@ -295,7 +313,7 @@ def test_a_delivery_removed_by_two_units_of_work_at_once_is_removed_once_and_the
             second.commit()
 
     assert ask(store, lambda uow: uow.deliveries.get(old.id)) is None
-    assert ids(views.list_deliveries(store.uow_factory, limit=10, offset=0).items) == [kept.id]
+    assert ids(views.list_deliveries(store.uow_factory, ADMIN, limit=10, offset=0).items) == [kept.id]
 
 
 # -- queue_stats -------------------------------------------------------------------------------------------

@@ -13,17 +13,21 @@ import pytest
 
 from application import views
 from application.commands import DeleteUser
+from domain.actor import Actor
 from domain.aggregate import Aggregate
 from domain.delivery import Attempt, Delivery, DeliveryStatus
 from domain.errors import Conflict, DuplicateOccurrence, InvalidInput, NotFound, StaleVersion
 from domain.reminder import Reminder
+from domain.roles import Role
 from domain.schedule import Frequency, Schedule
 from domain.user import User
-from tests.builders import NOW, make_reminder, make_user, save
-from tests.fakes import FixedClock, make_service
+from tests.builders import NOW, TEAM_ID, make_reminder, make_user, save
+from tests.fakes import FixedClock, admin, make_service
 from tests.stores import KINDS, MakeStore, StoreUnderTest
 
 SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+# An admin of the team the builders put users in: the views show what that team holds.
+ADMIN = Actor(user_id="contract-admin", team_id=TEAM_ID, role=Role.ADMIN)
 
 
 @pytest.fixture(params=KINDS)
@@ -33,6 +37,20 @@ def store(request: pytest.FixtureRequest, make_store: MakeStore) -> StoreUnderTe
 
 def state(aggregate: Aggregate) -> dict[str, Any]:
     return {f.name: getattr(aggregate, f.name) for f in fields(aggregate) if f.name != "_events"}
+
+
+def open_delivery(
+    reminder: Reminder, scheduled_for: datetime | None, *, channel: str = "log", missed: bool = False
+) -> Delivery:
+    return Delivery.open(
+        reminder_id=reminder.id,
+        team_id=reminder.team_id,
+        owner_id=reminder.owner_id,
+        channel=channel,
+        scheduled_for=scheduled_for,
+        now=NOW,
+        missed=missed,
+    )
 
 
 # -- round trips -----------------------------------------------------------------------------------
@@ -51,6 +69,9 @@ def test_every_field_of_users_and_reminders_comes_back_unchanged(
     store: StoreUnderTest, schedule: Schedule
 ) -> None:
     owner = make_user()
+    owner.update(
+        role=Role.ADMIN, timezone="Pacific/Chatham", active=False, now=NOW + timedelta(microseconds=9)
+    )
     reminder = make_reminder(owner, schedule=schedule, channel="webhook")
     save(store, owner, reminder)
 
@@ -67,7 +88,7 @@ def test_every_field_of_users_and_reminders_comes_back_unchanged(
 def test_a_delivery_with_its_claim_and_attempts_comes_back_unchanged(store: StoreUnderTest) -> None:
     owner = make_user()
     reminder = make_reminder(owner)
-    delivery = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=SLOT, now=NOW)
+    delivery = open_delivery(reminder, SLOT)
     save(store, owner, reminder, delivery)
     attempts = [
         Attempt(1, NOW, 12.5, "connection refused"),
@@ -121,18 +142,13 @@ def test_a_moment_given_in_another_offset_is_the_same_instant_in_utc(store: Stor
     owner = make_user()
     reminder = make_reminder(owner)
     slot = datetime(2026, 1, 5, 10, 0, tzinfo=timezone(timedelta(hours=1)))  # 09:00 UTC
-    save(
-        store,
-        owner,
-        reminder,
-        Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=slot, now=NOW),
-    )
+    save(store, owner, reminder, open_delivery(reminder, slot))
 
     with store.uow_factory() as uow:
         [delivery] = uow.deliveries.list(limit=10, offset=0).items
         assert delivery.scheduled_for == SLOT
         # The same instant in another offset is the same slot.
-        uow.deliveries.add(Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=SLOT, now=NOW))
+        uow.deliveries.add(open_delivery(reminder, SLOT))
         with pytest.raises(DuplicateOccurrence):
             uow.commit()
 
@@ -142,13 +158,17 @@ def test_a_moment_given_in_another_offset_is_the_same_instant_in_utc(store: Stor
 
 def test_deleting_a_user_deletes_their_reminders_and_keeps_the_delivery_record(store: StoreUnderTest) -> None:
     service = make_service(clock=FixedClock(NOW), uow_factory=store.uow_factory)
-    ann, bob = make_user(), make_user("bob@example.com")
+    actor = admin(service)
+    ann, bob = (
+        make_user(team_id=actor.team_id or ""),
+        make_user("bob@example.com", team_id=actor.team_id or ""),
+    )
     anns = [make_reminder(ann) for _ in range(3)]
     bobs = make_reminder(bob)
-    delivery = Delivery.open(reminder_id=anns[0].id, channel="log", scheduled_for=SLOT, now=NOW)
+    delivery = open_delivery(anns[0], SLOT)
     save(store, ann, bob, *anns, bobs, delivery)
 
-    service.bus.handle(DeleteUser(user_id=ann.id))
+    service.bus.handle(DeleteUser(actor=actor, user_id=ann.id))
 
     with store.uow_factory() as uow:
         assert uow.users.get(ann.id) is None
@@ -162,7 +182,7 @@ def test_deleting_a_user_deletes_their_reminders_and_keeps_the_delivery_record(s
 def test_deleting_a_reminder_keeps_its_deliveries(store: StoreUnderTest) -> None:
     owner = make_user()
     reminder = make_reminder(owner)
-    delivery = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=SLOT, now=NOW)
+    delivery = open_delivery(reminder, SLOT)
     save(store, owner, reminder, delivery)
     with store.uow_factory() as uow:
         loaded = uow.reminders.get(reminder.id)
@@ -170,7 +190,7 @@ def test_deleting_a_reminder_keeps_its_deliveries(store: StoreUnderTest) -> None
         uow.reminders.remove(loaded)
         uow.commit()
 
-    assert views.get_delivery(store.uow_factory, delivery.id).reminder_id == reminder.id
+    assert views.get_delivery(store.uow_factory, ADMIN, delivery.id).reminder_id == reminder.id
 
 
 # -- delivery filters and counts -------------------------------------------------------------------
@@ -185,18 +205,12 @@ def test_delivery_pages_filter_on_reminder_status_and_channel_with_exact_totals(
     for day in range(6):
         reminder = first if day % 2 == 0 else second
         rows.append(
-            Delivery.open(
-                reminder_id=reminder.id,
-                channel=reminder.channel,
-                scheduled_for=SLOT + timedelta(days=day),
-                now=NOW,
-                missed=day >= 4,
-            )
+            open_delivery(reminder, SLOT + timedelta(days=day), channel=reminder.channel, missed=day >= 4)
         )
     save(store, owner, first, second, *rows)
 
     def page(**filters: Any) -> tuple[list[str], int]:
-        result = views.list_deliveries(store.uow_factory, limit=2, offset=0, **filters)
+        result = views.list_deliveries(store.uow_factory, ADMIN, limit=2, offset=0, **filters)
         return [d.id for d in result.items], result.total
 
     assert page() == ([rows[5].id, rows[4].id], 6)
@@ -224,9 +238,7 @@ def test_many_threads_recording_the_same_slot_leave_exactly_one_ledger_row(store
         start.wait()
         try:
             with store.uow_factory() as uow:
-                uow.deliveries.add(
-                    Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=SLOT, now=NOW)
-                )
+                uow.deliveries.add(open_delivery(reminder, SLOT))
                 uow.commit()
         except Conflict as refused:
             return type(refused).__name__
@@ -236,7 +248,7 @@ def test_many_threads_recording_the_same_slot_leave_exactly_one_ledger_row(store
         outcomes = sorted(pool.map(lambda _: record(), range(8)))
 
     assert outcomes == ["DuplicateOccurrence"] * 7 + ["recorded"]
-    assert views.list_deliveries(store.uow_factory, limit=10, offset=0).total == 1
+    assert views.list_deliveries(store.uow_factory, ADMIN, limit=10, offset=0).total == 1
 
 
 def test_two_schedulers_taking_due_work_at_once_get_disjoint_batches(make_store: MakeStore) -> None:
@@ -265,10 +277,11 @@ def test_a_nul_character_is_refused_on_the_way_in_and_matches_nothing_on_the_way
     store: StoreUnderTest,
 ) -> None:
     with pytest.raises(InvalidInput, match="NUL"):
-        User.create(name="A\x00n", email="ann@example.com", active=True, now=NOW)
+        User.create(team_id=TEAM_ID, name="A\x00n", email="ann@example.com", active=True, now=NOW)
     owner = make_user()
     with pytest.raises(InvalidInput, match="NUL"):
         Reminder.create(
+            team_id=owner.team_id,
             owner_id=owner.id,
             title="T\x00",
             message="m",
@@ -296,7 +309,7 @@ def test_an_offset_past_the_end_is_an_empty_page_however_large(store: StoreUnder
         for offset in (1, 2**63, 10**30):
             page = uow.reminders.list_by_owner(owner.id, limit=10, offset=offset)
             assert (page.items, page.total, page.offset) == ([], 1, offset)
-            assert uow.users.list(limit=10, offset=offset).total == 1
+            assert uow.users.list(team_id=TEAM_ID, limit=10, offset=offset).total == 1
             assert uow.deliveries.list(limit=10, offset=offset).items == []
 
 
@@ -322,7 +335,7 @@ def test_a_commit_of_many_changes_is_refused_whole_when_one_was_changed_meanwhil
     with pytest.raises(StaleVersion):
         first.commit()
 
-    names = [views.get_user(store.uow_factory, user.id).name for user in users]
+    names = [views.get_user(store.uow_factory, ADMIN, user.id).name for user in users]
     assert names == ["Ann Example", "Ann Example", "Changed meanwhile", "Ann Example"]
 
 

@@ -18,15 +18,20 @@ from application import views
 from application.commands import CreateUser, UpdateUser, UserPatch
 from application.repositories import Page
 from application.unit_of_work import UnitOfWork
+from domain.actor import Actor
 from domain.delivery import Delivery
 from domain.errors import DuplicateEmail, DuplicateOccurrence, NotFound, StaleVersion
 from domain.reminder import Reminder
+from domain.roles import Role
 from domain.schedule import Frequency, Schedule
 from domain.user import User
-from tests.fakes import FixedClock, make_service
+from tests.builders import TEAM_ID, make_team, save
+from tests.fakes import FixedClock, admin, make_service
 from tests.stores import KINDS, MakeStore, StoreUnderTest
 
 NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
+# An admin of the team the users here belong to: the views show what that team holds.
+ADMIN = Actor(user_id="contract-admin", team_id=TEAM_ID, role=Role.ADMIN)
 
 
 @pytest.fixture(params=KINDS)
@@ -38,12 +43,25 @@ def uow_of(store: StoreUnderTest) -> UnitOfWork:
     return store.uow_factory()
 
 
+def new_user(email: str, *, name: str = "Ann", active: bool = True) -> User:
+    return User.create(team_id=TEAM_ID, name=name, email=email, active=active, now=NOW)
+
+
 def add_user(store: StoreUnderTest, email: str, *, name: str = "Ann", active: bool = True) -> User:
-    with uow_of(store) as uow:
-        user = User.create(name=name, email=email, active=active, now=NOW)
-        uow.users.add(user)
-        uow.commit()
+    user = new_user(email, name=name, active=active)
+    save(store, user)
     return user
+
+
+def open_delivery(reminder: Reminder, scheduled_for: datetime | None) -> Delivery:
+    return Delivery.open(
+        reminder_id=reminder.id,
+        team_id=reminder.team_id,
+        owner_id=reminder.owner_id,
+        channel="log",
+        scheduled_for=scheduled_for,
+        now=NOW,
+    )
 
 
 def add_reminder(
@@ -58,6 +76,7 @@ def add_reminder(
 ) -> Reminder:
     with uow_of(store) as uow:
         reminder = Reminder.create(
+            team_id=owner.team_id,
             owner_id=owner.id,
             title=title,
             message="Join the call",
@@ -75,7 +94,7 @@ def add_reminder(
 
 
 def stored_user(store: StoreUnderTest, user_id: str) -> User:
-    return views.get_user(store.uow_factory, user_id)
+    return views.get_user(store.uow_factory, ADMIN, user_id)
 
 
 def due_ids(store: StoreUnderTest, now: datetime, limit: int = 100) -> list[str]:
@@ -90,13 +109,13 @@ def test_changes_not_committed_are_never_stored(store: StoreUnderTest) -> None:
 
     def add_then_fail() -> None:
         with uow_of(store) as uow:
-            uow.users.add(User.create(name="Ann", email="ann@example.com", active=True, now=NOW))
+            uow.users.add(new_user("ann@example.com"))
             raise RuntimeError("failed before commit")
 
     with pytest.raises(RuntimeError):
         add_then_fail()
 
-    assert views.list_users(store.uow_factory, limit=10, offset=0).total == 0
+    assert views.list_users(store.uow_factory, ADMIN, limit=10, offset=0).total == 0
 
 
 def test_a_batch_with_one_conflicting_write_changes_nothing(store: StoreUnderTest) -> None:
@@ -104,14 +123,14 @@ def test_a_batch_with_one_conflicting_write_changes_nothing(store: StoreUnderTes
     add_user(store, "bob@example.com", name="Bob")
 
     with uow_of(store) as uow:
-        uow.users.add(User.create(name="Cid", email="cid@example.com", active=True, now=NOW))
+        uow.users.add(new_user("cid@example.com", name="Cid"))
         renamed = uow.users.get(ann.id)
         assert renamed is not None
         renamed.update(name="Ann Renamed", email="BOB@example.com", now=NOW)
         with pytest.raises(DuplicateEmail):
             uow.commit()
 
-    page = views.list_users(store.uow_factory, limit=10, offset=0)
+    page = views.list_users(store.uow_factory, ADMIN, limit=10, offset=0)
     assert [user.email for user in page.items] == ["ann@example.com", "bob@example.com"]
     assert stored_user(store, ann.id).name == "Ann"
     assert stored_user(store, ann.id).version == 1
@@ -124,20 +143,20 @@ def test_a_refused_ledger_write_leaves_the_reminder_and_its_due_slot_unchanged(s
     reminder = add_reminder(store, owner, at="09:00")
     slot = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     with uow_of(store) as uow:
-        uow.deliveries.add(Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=slot, now=NOW))
+        uow.deliveries.add(open_delivery(reminder, slot))
         uow.commit()
 
     with uow_of(store) as uow:
         moved = uow.reminders.get(reminder.id)
         assert moved is not None
         moved.update({"schedule": Schedule(time(10, 0), Frequency.DAILY)}, now=NOW)
-        uow.deliveries.add(Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=slot, now=NOW))
+        uow.deliveries.add(open_delivery(reminder, slot))
         with pytest.raises(DuplicateOccurrence):
             uow.commit()
 
-    assert views.get_reminder(store.uow_factory, reminder.id).next_run_at == slot
+    assert views.get_reminder(store.uow_factory, ADMIN, reminder.id).next_run_at == slot
     assert due_ids(store, datetime(2026, 1, 5, 9, 0, tzinfo=UTC)) == [reminder.id]
-    assert views.list_deliveries(store.uow_factory, limit=10, offset=0).total == 1
+    assert views.list_deliveries(store.uow_factory, ADMIN, limit=10, offset=0).total == 1
 
 
 # -- optimistic versions ---------------------------------------------------------------------------
@@ -179,22 +198,23 @@ def test_a_duplicate_email_in_another_case_is_refused_at_commit(store: StoreUnde
     add_user(store, "ann@example.com")
 
     with uow_of(store) as uow:
-        uow.users.add(User.create(name="Ann Two", email="Ann@Example.COM", active=True, now=NOW))
+        uow.users.add(new_user("Ann@Example.COM", name="Ann Two"))
         with pytest.raises(DuplicateEmail):
             uow.commit()
 
-    assert views.list_users(store.uow_factory, limit=10, offset=0).total == 1
+    assert views.list_users(store.uow_factory, ADMIN, limit=10, offset=0).total == 1
 
 
 def test_two_new_users_with_the_same_email_in_one_commit_are_refused(store: StoreUnderTest) -> None:
+    save(store, make_team(team_id=TEAM_ID))
 
     with uow_of(store) as uow:
-        uow.users.add(User.create(name="Ann", email="ann@example.com", active=True, now=NOW))
-        uow.users.add(User.create(name="Ann", email="ANN@example.com", active=True, now=NOW))
+        uow.users.add(new_user("ann@example.com"))
+        uow.users.add(new_user("ANN@example.com"))
         with pytest.raises(DuplicateEmail):
             uow.commit()
 
-    assert views.list_users(store.uow_factory, limit=10, offset=0).total == 0
+    assert views.list_users(store.uow_factory, ADMIN, limit=10, offset=0).total == 0
 
 
 def test_changing_a_users_email_to_anothers_is_refused(store: StoreUnderTest) -> None:
@@ -226,7 +246,7 @@ def test_an_email_given_up_can_be_taken_by_someone_else(store: StoreUnderTest) -
     add_user(store, "ann@example.com", name="Second Ann")
     add_user(store, "bob@example.com", name="Second Bob")
 
-    emails = [u.email for u in views.list_users(store.uow_factory, limit=10, offset=0).items]
+    emails = [u.email for u in views.list_users(store.uow_factory, ADMIN, limit=10, offset=0).items]
     assert emails == ["ann.new@example.com", "ann@example.com", "bob@example.com"]
 
 
@@ -239,9 +259,7 @@ def test_the_ledger_refuses_a_second_delivery_for_the_same_slot(store: StoreUnde
 
     def record(scheduled_for: datetime | None) -> None:
         with uow_of(store) as uow:
-            uow.deliveries.add(
-                Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=scheduled_for, now=NOW)
-            )
+            uow.deliveries.add(open_delivery(reminder, scheduled_for))
             uow.commit()
 
     record(slot)
@@ -251,7 +269,7 @@ def test_the_ledger_refuses_a_second_delivery_for_the_same_slot(store: StoreUnde
     record(None)  # sent on demand: no slot, never a duplicate
     record(None)
 
-    deliveries = views.list_deliveries(store.uow_factory, limit=10, offset=0, reminder_id=reminder.id)
+    deliveries = views.list_deliveries(store.uow_factory, ADMIN, limit=10, offset=0, reminder_id=reminder.id)
     assert deliveries.total == 4
     assert sum(d.scheduled_for == slot for d in deliveries.items) == 1
 
@@ -262,6 +280,7 @@ def test_a_reminder_whose_owner_was_deleted_concurrently_is_refused(store: Store
     owner = creating.users.get(ann.id)
     assert owner is not None
     reminder = Reminder.create(
+        team_id=owner.team_id,
         owner_id=owner.id,
         title="Standup",
         message="Join",
@@ -298,7 +317,7 @@ def test_users_keep_creation_order_after_updates(store: StoreUnderTest) -> None:
         first.update(name="Renamed", now=NOW)
         uow.commit()
 
-    page = views.list_users(store.uow_factory, limit=10, offset=0)
+    page = views.list_users(store.uow_factory, ADMIN, limit=10, offset=0)
     assert [user.id for user in page.items] == [user.id for user in users]
     assert page.items[0].name == "Renamed"
 
@@ -312,7 +331,7 @@ def test_reminders_keep_creation_order_after_updates(store: StoreUnderTest) -> N
         first.update({"title": "Renamed", "schedule": Schedule(time(11, 0), Frequency.DAILY)}, now=NOW)
         uow.commit()
 
-    page = views.list_reminders_of(store.uow_factory, owner.id, limit=10, offset=0)
+    page = views.list_reminders_of(store.uow_factory, ADMIN, owner.id, limit=10, offset=0)
     assert [reminder.title for reminder in page.items] == ["Renamed", "R1", "R2"]
 
 
@@ -323,18 +342,18 @@ def test_user_pages_count_every_match_and_filter_on_active(store: StoreUnderTest
     def names(page: Page[User]) -> list[str]:
         return [user.name for user in page.items]
 
-    everyone = views.list_users(store.uow_factory, limit=2, offset=1)
+    everyone = views.list_users(store.uow_factory, ADMIN, limit=2, offset=1)
     assert (names(everyone), everyone.total, everyone.limit, everyone.offset) == (
         ["User 1", "User 2"],
         5,
         2,
         1,
     )
-    active = views.list_users(store.uow_factory, limit=2, offset=2, active=True)
+    active = views.list_users(store.uow_factory, ADMIN, limit=2, offset=2, active=True)
     assert (names(active), active.total) == (["User 4"], 3)
-    inactive = views.list_users(store.uow_factory, limit=10, offset=0, active=False)
+    inactive = views.list_users(store.uow_factory, ADMIN, limit=10, offset=0, active=False)
     assert (names(inactive), inactive.total) == (["User 1", "User 3"], 2)
-    past_the_end = views.list_users(store.uow_factory, limit=10, offset=7)
+    past_the_end = views.list_users(store.uow_factory, ADMIN, limit=10, offset=7)
     assert (past_the_end.items, past_the_end.total) == ([], 5)
 
 
@@ -352,6 +371,7 @@ def test_reminder_pages_filter_on_channel_frequency_and_active_and_owner(store: 
     ) -> tuple[list[str], int]:
         page = views.list_reminders_of(
             store.uow_factory,
+            ADMIN,
             ann.id,
             limit=2,
             offset=0,
@@ -373,17 +393,12 @@ def test_deliveries_are_listed_newest_first(store: StoreUnderTest) -> None:
     ids = []
     for day in range(3):
         with uow_of(store) as uow:
-            delivery = Delivery.open(
-                reminder_id=reminder.id,
-                channel="log",
-                scheduled_for=datetime(2026, 1, 5 + day, 9, 0, tzinfo=UTC),
-                now=NOW,
-            )
+            delivery = open_delivery(reminder, datetime(2026, 1, 5 + day, 9, 0, tzinfo=UTC))
             uow.deliveries.add(delivery)
             uow.commit()
             ids.append(delivery.id)
 
-    page = views.list_deliveries(store.uow_factory, limit=2, offset=0)
+    page = views.list_deliveries(store.uow_factory, ADMIN, limit=2, offset=0)
     assert ([d.id for d in page.items], page.total) == ([ids[2], ids[1]], 3)
 
 
@@ -447,23 +462,28 @@ def eager_thread_switching() -> Iterator[None]:
 @pytest.mark.usefixtures("eager_thread_switching")
 def test_many_threads_creating_users_through_one_bus_lose_none(store: StoreUnderTest) -> None:
     service = make_service(clock=FixedClock(NOW), uow_factory=store.uow_factory)
+    actor = admin(service)
 
     def create_many(thread: int) -> None:
         for i in range(50):
-            service.bus.handle(CreateUser(name=f"User {thread}-{i}", email=f"user{thread}-{i}@example.com"))
+            service.bus.handle(
+                CreateUser(actor=actor, name=f"User {thread}-{i}", email=f"user{thread}-{i}@example.com")
+            )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(create_many, range(8)))  # re-raises the first exception of any thread
 
-    page = views.list_users(service.uow_factory, limit=1000, offset=0)
-    assert page.total == 400
-    assert len({user.email for user in page.items}) == 400
+    page = views.list_users(service.uow_factory, actor, limit=1000, offset=0)
+    # The 400 new users and the team's admin.
+    assert page.total == 401
+    assert len({user.email for user in page.items}) == 401
 
 
 @pytest.mark.usefixtures("eager_thread_switching")
 def test_concurrent_updates_of_one_user_either_succeed_or_raise_stale_version(store: StoreUnderTest) -> None:
     service = make_service(clock=FixedClock(NOW), uow_factory=store.uow_factory)
-    user = service.bus.handle(CreateUser(name="Ann", email="ann@example.com"))
+    actor = admin(service)
+    user = service.bus.handle(CreateUser(actor=actor, name="Ann", email="ann@example.com"))
     # Every round starts all eight threads together, so they read the same version.
     round_start = threading.Barrier(8, timeout=10)
 
@@ -472,7 +492,9 @@ def test_concurrent_updates_of_one_user_either_succeed_or_raise_stale_version(st
         for i in range(25):
             round_start.wait()
             try:
-                service.bus.handle(UpdateUser(user_id=user.id, changes=UserPatch(name=f"Ann {thread}-{i}")))
+                service.bus.handle(
+                    UpdateUser(actor=actor, user_id=user.id, changes=UserPatch(name=f"Ann {thread}-{i}"))
+                )
             except StaleVersion:
                 stale += 1
             else:
@@ -484,4 +506,4 @@ def test_concurrent_updates_of_one_user_either_succeed_or_raise_stale_version(st
 
     successes = sum(succeeded for succeeded, _ in outcomes)
     assert sum(succeeded + stale for succeeded, stale in outcomes) == 8 * 25
-    assert views.get_user(service.uow_factory, user.id).version == successes + 1
+    assert views.get_user(service.uow_factory, actor, user.id).version == successes + 1

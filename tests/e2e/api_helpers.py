@@ -14,7 +14,7 @@ from application.repositories import QueueStats
 from entrypoints.bootstrap import Service
 
 ERROR_KEYS = {"code", "message", "details", "request_id"}
-USER_KEYS = {"id", "name", "email", "active", "created_at", "updated_at"}
+USER_KEYS = {"id", "team_id", "name", "email", "role", "timezone", "active", "created_at", "updated_at"}
 REMINDER_KEYS = {
     "id",
     "owner_id",

@@ -61,6 +61,12 @@ def client(service: Service, metrics: PrometheusMetrics, store: StoreUnderTest) 
         yield test_client
 
 
+@pytest.fixture
+def admin_id(service: Service) -> str:
+    """The test team's admin, whom `client` acts as: the first user of every user list."""
+    return team_of(service).admin.id
+
+
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 

@@ -1,9 +1,10 @@
-"""`reminders users|remind|deliveries` against a live service: tables by default, the service's JSON
-with --json, and the service's own message (never a traceback) on an error."""
+"""`reminders users|remind|deliveries` against a live service, as the test team's admin: tables by
+default, the service's JSON with --json, and the service's own message (never a traceback) on an error."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ from entrypoints import cli
 from entrypoints.server import app_for
 from entrypoints.settings import ServeSettings
 from tests.e2e.live_server import serve
-from tests.fakes import RecordingChannel, make_service
+from tests.fakes import RecordingChannel, make_service, team_of
 
 
 @pytest.fixture
@@ -26,12 +27,13 @@ def channel() -> RecordingChannel:
 
 @pytest.fixture
 def service_url(channel: RecordingChannel, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A live service (scheduler off, delivery worker on) named by REMINDERS_URL."""
+    """A live service (scheduler off, delivery worker on) named by REMINDERS_URL, with the key of its
+    test team's admin in REMINDERS_API_KEY."""
     metrics = PrometheusMetrics()
     service = make_service(clock=SystemClock(), channels={"recording": channel}, metrics=metrics)
     with serve(app_for(service, metrics, ServeSettings(scheduler_enabled=False))) as url:
         monkeypatch.setenv("REMINDERS_URL", url)
-        monkeypatch.delenv("REMINDERS_API_KEY", raising=False)
+        monkeypatch.setenv("REMINDERS_API_KEY", team_of(service).issued.plain)
         yield url
 
 
@@ -71,13 +73,14 @@ def test_users_are_created_and_listed_as_a_table_or_as_the_services_json(
     assert "email:    ada@example.com" in out
 
     code, out, _ = run(capsys, "users", "list")
-    header, row = out.splitlines()
+    header, admin, row = out.splitlines()
     assert header.split() == ["ID", "NAME", "EMAIL", "ACTIVE", "CREATED"]
+    assert "admin@example.com" in admin  # whose key the client sends
     assert "Ada Lovelace" in row
     assert "ada@example.com" in row
 
-    page = run_json(capsys, "users", "list", "--limit", "1")
-    assert page["total"] == 1
+    page = run_json(capsys, "users", "list", "--limit", "1", "--offset", "1")
+    assert page["total"] == 2
     assert page["limit"] == 1
     assert [user["email"] for user in page["items"]] == ["ada@example.com"]
 
@@ -197,3 +200,28 @@ def test_a_refused_request_names_each_field_the_service_refused(
     code, _, err = run(capsys, "users", "list", "--limit", "500")
     assert code == 1
     assert "  limit: " in err
+
+
+@pytest.mark.parametrize("key", [None, "rk_000000000000_not-the-secret"])
+def test_a_missing_or_wrong_key_prints_the_services_401_and_exits_non_zero(
+    service_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: str | None
+) -> None:
+    admins_key = os.environ["REMINDERS_API_KEY"]
+    if key is None:
+        monkeypatch.delenv("REMINDERS_API_KEY")
+    else:
+        monkeypatch.setenv("REMINDERS_API_KEY", key)
+
+    code, out, err = run(capsys, "users", "create", "--name", "Ada", "--email", "ada@example.com")
+
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        "reminders users create: a valid API key is required: send Authorization: Bearer <key> "
+        "(401 unauthorized, request "
+    )
+    assert "REMINDERS_API_KEY" in err
+    assert "Traceback" not in err
+    if key is not None:
+        assert key not in err
+    monkeypatch.setenv("REMINDERS_API_KEY", admins_key)
+    assert run_json(capsys, "users", "list")["total"] == 1  # only the admin: Ada was not created

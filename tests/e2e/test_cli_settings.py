@@ -21,6 +21,8 @@ from starlette.testclient import TestClient
 
 from entrypoints import cli
 from entrypoints import settings as config
+from tests.e2e.conftest import bearer
+from tests.process.processes import ADMIN_KEY_LINE
 
 
 @pytest.fixture
@@ -253,12 +255,17 @@ def test_the_shutdown_grace_bounds_how_long_the_server_waits_when_stopping(
     ],
 )
 def test_serve_sends_what_it_queues_unless_delivery_is_off(
-    servers: list[dict[str, Any]], flags: list[str], status: int, state: str
+    servers: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    flags: list[str],
+    status: int,
+    state: str,
 ) -> None:
     assert cli.main(["serve", "--database-url", "memory://", *flags]) == 0
     [options] = servers
+    key = admin_key(capsys.readouterr().err)
 
-    with TestClient(options["app"]) as http:
+    with TestClient(options["app"], headers=bearer(key)) as http:
         owner = http.post("/users/", json={"name": "Ann", "email": "ann@example.com"}).json()
         reminder = http.post(
             "/notifications/",
@@ -279,6 +286,12 @@ def test_serve_sends_what_it_queues_unless_delivery_is_off(
     assert queue["pending"] == (1 if state == "pending" else 0)
 
 
+def admin_key(stderr: str) -> str:
+    """The key `serve` prints on stderr when it creates the first team, from its one line."""
+    [key] = [line.removeprefix(ADMIN_KEY_LINE) for line in stderr.splitlines() if line.startswith(ADMIN_KEY_LINE)]
+    return key
+
+
 # -- a real server -------------------------------------------------------------------------------------
 
 
@@ -290,17 +303,18 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`reminders serve` in a subprocess, ticking every 0.2 s; yields its URL and its stdout file."""
+def server(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
+    """`reminders serve` in a subprocess on a new store, ticking every 0.2 s; yields its URL, its stdout
+    file and the admin key it printed on stderr."""
     port = free_port()
-    stdout = tmp_path / "stdout.log"
+    stdout, stderr = tmp_path / "stdout.log", tmp_path / "stderr.log"
     env = {name: value for name, value in os.environ.items() if not name.startswith("REMINDERS_")}
     executable = Path(sys.executable).parent / "reminders"
-    with stdout.open("wb") as out:
+    with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
             [str(executable), "serve", "--port", str(port), "--tick-seconds", "0.2"],
             stdout=out,
-            stderr=subprocess.PIPE,
+            stderr=err,
             env=env,
             cwd=tmp_path,
         )
@@ -309,9 +323,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             deadline = time.monotonic() + 20
             while True:
                 if process.poll() is not None:
-                    pytest.fail(
-                        f"the server exited: {process.stderr.read().decode() if process.stderr else ''}"
-                    )
+                    pytest.fail(f"the server exited: {stderr.read_text()}")
                 try:
                     if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                         break
@@ -320,7 +332,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                 if time.monotonic() > deadline:
                     pytest.fail("the server did not answer /health within 20 s")
                 time.sleep(0.1)
-            yield url, stdout
+            yield url, stdout, admin_key(stderr.read_text())
         finally:
             process.terminate()
             try:
@@ -328,13 +340,11 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            if process.stderr is not None:
-                process.stderr.close()
 
 
-def test_a_real_server_delivers_a_once_reminder_exactly_once(server: tuple[str, Path]) -> None:
-    url, stdout = server
-    with httpx.Client(base_url=url, timeout=5) as http:
+def test_a_real_server_delivers_a_once_reminder_exactly_once(server: tuple[str, Path, str]) -> None:
+    url, stdout, key = server
+    with httpx.Client(base_url=url, timeout=5, headers=bearer(key)) as http:
         user = http.post(
             "/users/",
             json={"name": "Live", "email": "live@example.com"},
@@ -383,6 +393,7 @@ def test_a_real_server_delivers_a_once_reminder_exactly_once(server: tuple[str, 
         assert health["checks"]["scheduler"]["last_tick_at"] is not None
 
     time.sleep(0.2)
+    assert key not in stdout.read_text()  # printed once on stderr, never logged
     lines = [json.loads(line) for line in stdout.read_text().splitlines() if line.strip()]
     assert lines
     assert all("request_id" in line for line in lines)

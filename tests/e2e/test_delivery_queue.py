@@ -21,8 +21,8 @@ from domain.delivery import DeliveryStatus
 from entrypoints.server import app_for
 from entrypoints.settings import ServeSettings
 from tests.e2e.api_helpers import create_reminder, create_user, wait_until_idle
-from tests.e2e.conftest import StartApp
-from tests.fakes import FixedClock, RecordingChannel, make_service
+from tests.e2e.conftest import StartApp, bearer
+from tests.fakes import FixedClock, RecordingChannel, admin, make_service, team_of
 
 GRACE = 60
 
@@ -268,7 +268,8 @@ def test_a_claim_taken_over_from_a_hung_send_of_the_same_worker_is_given_back_at
         shutdown_grace_seconds=0.5,
     )
     try:
-        with TestClient(app_for(service, metrics, settings, store_kind=store.kind)) as client:
+        app = app_for(service, metrics, settings, store_kind=store.kind)
+        with TestClient(app, headers=bearer(team_of(service).issued.plain)) as client:
             reminder = create_reminder(client, create_user(client)["id"])
             queued = client.post(f"/notifications/send/{reminder['id']}").json()
             wait_for(lambda: len(channel.tried) == 1)
@@ -277,7 +278,8 @@ def test_a_claim_taken_over_from_a_hung_send_of_the_same_worker_is_given_back_at
             channel.first.set()  # the hung send returns at last; its outcome is refused
             wait_for(lambda: any(r.getMessage().startswith("late outcome refused") for r in caplog.records))
         # Stopped while the second send still hangs: its claim goes back to the queue.
-        assert views.get_delivery(service.uow_factory, queued["delivery_id"]).status is DeliveryStatus.PENDING
+        given_back = views.get_delivery(service.uow_factory, admin(service), queued["delivery_id"])
+        assert given_back.status is DeliveryStatus.PENDING
     finally:
         channel.first.set()
         channel.later.set()

@@ -18,21 +18,27 @@ from application.channels import TransientChannelError
 from entrypoints.server import app_for
 from entrypoints.settings import ServeSettings
 from tests.e2e.live_server import serve
-from tests.fakes import RecordingChannel, make_service
+from tests.e2e.conftest import bearer
+from tests.fakes import RecordingChannel, make_service, team_of
 
 TICK = ServeSettings(tick_seconds=0.2)
 
 
 @contextmanager
 def running(channel: RecordingChannel, settings: ServeSettings = TICK) -> Iterator[httpx.Client]:
-    """The real app in a live server, its only configured channel besides "log" being `channel`."""
+    """The real app in a live server, its only configured channel besides "log" being `channel`; the
+    client acts as the test team's admin."""
     metrics = PrometheusMetrics()
     service = make_service(
         clock=SystemClock(),
         channels={"recording": channel},
         metrics=metrics,
     )
-    with serve(app_for(service, metrics, settings)) as url, httpx.Client(base_url=url, timeout=5) as client:
+    headers = bearer(team_of(service).issued.plain)
+    with (
+        serve(app_for(service, metrics, settings)) as url,
+        httpx.Client(base_url=url, timeout=5, headers=headers) as client,
+    ):
         yield client
 
 

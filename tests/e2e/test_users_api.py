@@ -17,7 +17,7 @@ from tests.fakes import FixedClock
 CREATED_AT = "2026-01-05T08:00:00+00:00"
 
 
-def test_a_created_user_is_returned_with_its_id_and_timestamps(client: TestClient) -> None:
+def test_a_created_user_is_returned_with_its_id_and_timestamps(client: TestClient, admin_id: str) -> None:
     response = client.post("/users/", json={"name": "Ada Lovelace", "email": "ada@example.com"})
 
     assert response.status_code == 201
@@ -25,6 +25,8 @@ def test_a_created_user_is_returned_with_its_id_and_timestamps(client: TestClien
     assert set(user) == USER_KEYS
     assert user["id"]
     assert (user["name"], user["email"], user["active"]) == ("Ada Lovelace", "ada@example.com", True)
+    assert (user["role"], user["timezone"]) == ("member", "UTC")
+    assert user["team_id"] == client.get(f"/users/{admin_id}").json()["team_id"]
     assert user["created_at"] == user["updated_at"] == CREATED_AT
     assert client.get(f"/users/{user['id']}").json() == user
 
@@ -40,13 +42,13 @@ def test_two_users_get_different_ids(client: TestClient) -> None:
     assert create_user(client)["id"] != create_user(client)["id"]
 
 
-def test_an_email_already_taken_in_any_letter_case_is_a_conflict(client: TestClient) -> None:
-    create_user(client, email="Grace@Example.com")
+def test_an_email_already_taken_in_any_letter_case_is_a_conflict(client: TestClient, admin_id: str) -> None:
+    grace = create_user(client, email="Grace@Example.com")
 
     response = client.post("/users/", json={"name": "Another Grace", "email": "grace@EXAMPLE.COM"})
 
     assert_error(response, 409, "conflict")
-    assert client.get("/users/").json()["total"] == 1
+    assert [u["id"] for u in client.get("/users/").json()["items"]] == [admin_id, grace["id"]]
 
 
 @pytest.mark.parametrize(
@@ -65,27 +67,27 @@ def test_an_email_already_taken_in_any_letter_case_is_a_conflict(client: TestCli
     ],
 )
 def test_an_invalid_user_is_refused_and_not_created(
-    client: TestClient, body: dict[str, object], fields: list[str]
+    client: TestClient, admin_id: str, body: dict[str, object], fields: list[str]
 ) -> None:
     response = client.post("/users/", json=body)
 
     assert_validation_error(response, *fields)
-    assert client.get("/users/").json()["total"] == 0
+    assert [u["id"] for u in client.get("/users/").json()["items"]] == [admin_id]
 
 
-def test_users_are_listed_in_creation_order_one_page_at_a_time(client: TestClient) -> None:
-    ids = [create_user(client, name=f"Member {n}")["id"] for n in range(5)]
+def test_users_are_listed_in_creation_order_one_page_at_a_time(client: TestClient, admin_id: str) -> None:
+    ids = [admin_id] + [create_user(client, name=f"Member {n}")["id"] for n in range(5)]
 
     first = client.get("/users/").json()
     page = client.get("/users/", params={"limit": 2, "offset": 1}).json()
-    beyond = client.get("/users/", params={"offset": 5}).json()
+    beyond = client.get("/users/", params={"offset": 6}).json()
 
     assert [u["id"] for u in first["items"]] == ids
-    assert (first["total"], first["limit"], first["offset"]) == (5, 50, 0)
+    assert (first["total"], first["limit"], first["offset"]) == (6, 50, 0)
     assert [u["id"] for u in page["items"]] == ids[1:3]
-    assert (page["total"], page["limit"], page["offset"]) == (5, 2, 1)
+    assert (page["total"], page["limit"], page["offset"]) == (6, 2, 1)
     assert beyond["items"] == []
-    assert beyond["total"] == 5
+    assert beyond["total"] == 6
 
 
 def test_the_largest_and_smallest_page_sizes_are_accepted(client: TestClient) -> None:
@@ -96,15 +98,15 @@ def test_the_largest_and_smallest_page_sizes_are_accepted(client: TestClient) ->
     assert client.get("/users/?limit=100").json()["limit"] == 100
 
 
-def test_users_can_be_listed_by_active_flag(client: TestClient) -> None:
+def test_users_can_be_listed_by_active_flag(client: TestClient, admin_id: str) -> None:
     active = create_user(client)
     inactive = create_user(client, active=False)
 
     only_active = client.get("/users/?active=true").json()
     only_inactive = client.get("/users/?active=false").json()
 
-    assert [u["id"] for u in only_active["items"]] == [active["id"]]
-    assert only_active["total"] == 1
+    assert [u["id"] for u in only_active["items"]] == [admin_id, active["id"]]
+    assert only_active["total"] == 2
     assert [u["id"] for u in only_inactive["items"]] == [inactive["id"]]
 
 
@@ -184,7 +186,8 @@ def test_taking_another_users_email_is_a_conflict_and_changes_nothing(client: Te
         ({"active": "false"}, ["active"]),
         ({"name": "  "}, ["name"]),
         ({"name": "Renamed", "email": "not-an-email"}, ["email"]),
-        ({"name": "Renamed", "role": "admin"}, ["role"]),
+        ({"name": "Renamed", "role": "owner"}, ["role"]),
+        ({"timezone": "Mars/Olympus"}, ["timezone"]),
     ],
 )
 def test_a_rejected_patch_leaves_the_user_unchanged(
@@ -203,7 +206,7 @@ def test_patching_an_unknown_user_is_not_found(client: TestClient) -> None:
     assert_error(client.patch("/users/no-such-user", json={"name": "X"}), 404, "not_found")
 
 
-def test_deleting_a_user_deletes_their_reminders_and_no_one_elses(client: TestClient) -> None:
+def test_deleting_a_user_deletes_their_reminders_and_no_one_elses(client: TestClient, admin_id: str) -> None:
     leaving = create_user(client)
     staying = create_user(client)
     theirs = [create_reminder(client, leaving["id"]) for _ in range(2)]
@@ -218,7 +221,7 @@ def test_deleting_a_user_deletes_their_reminders_and_no_one_elses(client: TestCl
         assert_error(client.get(f"/notifications/{reminder['id']}"), 404, "not_found")
     assert_error(client.get(f"/notifications/user/{leaving['id']}/"), 404, "not_found")
     assert client.get(f"/notifications/{kept['id']}").status_code == 200
-    assert [u["id"] for u in client.get("/users/").json()["items"]] == [staying["id"]]
+    assert [u["id"] for u in client.get("/users/").json()["items"]] == [admin_id, staying["id"]]
 
 
 def test_deleting_an_unknown_user_is_not_found(client: TestClient) -> None:

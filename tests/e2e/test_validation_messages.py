@@ -185,18 +185,19 @@ def test_no_pattern_of_a_request_schema_is_shown_to_a_person(client: TestClient)
     document = client.get("/openapi.json").json()
     fields = pattern_fields(document)
     assert {(name, field) for _, _, name, field in fields} >= {
-        ("CreateUser", "name"),
-        ("CreateUser", "email"),
-        ("CreateReminder", "title"),
-        ("CreateReminder", "message"),
-        ("CreateReminder", "time_of_day"),
-        ("CreateReminder", "channel"),
+        ("NewUser", "name"),
+        ("NewUser", "email"),
+        ("NewReminder", "title"),
+        ("NewReminder", "message"),
+        ("NewReminder", "time_of_day"),
+        ("NewReminder", "channel"),
         ("UserPatch", "email"),
         ("ReminderPatch", "time_of_day"),
+        ("NewKey", "name"),
     }, "the request schemas keep their patterns"
     owner = create_user(client)
     ids = {"user": owner["id"], "reminder": create_reminder(client, owner["id"])["id"]}
-    bases = {"CreateUser": user_body(), "CreateReminder": reminder_body(owner["id"])}
+    bases = {"NewUser": user_body(), "NewReminder": reminder_body(owner["id"])}
 
     for method, path, name, field in fields:
         url = path.format(**{param: ids[kind] for param, kind in IDS.items()})

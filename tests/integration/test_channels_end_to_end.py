@@ -21,7 +21,7 @@ from domain.delivery import DeliveryStatus
 from domain.schedule import Frequency
 from domain.user import User
 from entrypoints.bootstrap import Service
-from tests.fakes import START, FixedClock, make_service, run_queue
+from tests.fakes import START, FixedClock, admin, make_service, run_queue
 from tests.integration.conftest import TIMEOUT
 from tests.integration.peers import HOST, HttpReceiver, SmtpServer
 
@@ -60,6 +60,7 @@ def service(clock: FixedClock, channels: dict[str, NotificationChannel]) -> Serv
 def remind(service: Service, owner: User, channel: str, target: str | None = None) -> str:
     reminder = service.bus.handle(
         CreateReminder(
+            actor=admin(service),
             owner_id=owner.id,
             title=f"Standup via {channel}",
             message="Hello {owner_name}, it is {scheduled_for_local} ({timezone})",
@@ -77,7 +78,7 @@ def remind(service: Service, owner: User, channel: str, target: str | None = Non
 def test_a_due_reminder_reaches_every_real_channel_once(
     service: Service, clock: FixedClock, smtp_server: SmtpServer, receiver: HttpReceiver
 ) -> None:
-    owner: User = service.bus.handle(CreateUser(name="Ann", email="ann@example.com"))
+    owner: User = service.bus.handle(CreateUser(actor=admin(service), name="Ann", email="ann@example.com"))
     reminders = {
         "email": remind(service, owner, "email"),
         "webhook": remind(service, owner, "webhook", receiver.url("/team-hook")),
@@ -105,7 +106,7 @@ def test_a_due_reminder_reaches_every_real_channel_once(
     assert json.loads(by_path[SLACK_PATH].body)["blocks"][0]["text"]["text"].startswith("*Standup via slack*")
     assert json.loads(by_path["/apprise"].body)["title"] == "Standup via apprise"
 
-    deliveries = views.list_deliveries(service.uow_factory, limit=10, offset=0).items
+    deliveries = views.list_deliveries(service.uow_factory, admin(service), limit=10, offset=0).items
     # Every one went through its real peer (the email over SMTP), so none says it went another way.
     assert sorted(
         (d.channel, d.reminder_id, d.status, len(d.attempts), d.error, d.via) for d in deliveries

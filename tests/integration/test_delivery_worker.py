@@ -28,7 +28,7 @@ from domain.delivery import Attempt, DeliveryStatus
 from entrypoints.bootstrap import Service, build_channels
 from entrypoints.delivery_worker import DeliveryWorker, WorkerConfig
 from entrypoints.settings import ServeSettings
-from tests.fakes import claim, make_service
+from tests.fakes import admin, claim, make_service
 from tests.process.receivers import Arrival, Behaviour, Receiver, most_at_once
 from tests.stores import MakeStore
 
@@ -69,11 +69,15 @@ def webhook_service(make_store: MakeStore, kind: str, metrics: ReleasedClaims, *
 
 def queue_sends(service: Service, target: str, count: int) -> list[str]:
     """`count` webhook reminders to `target`, each with a delivery queued to be sent now."""
-    owner = service.bus.handle(CreateUser(name="Ann", email=f"ann-{time.monotonic_ns()}@example.com"))
+    actor = admin(service)
+    owner = service.bus.handle(
+        CreateUser(actor=actor, name="Ann", email=f"ann-{time.monotonic_ns()}@example.com")
+    )
     delivery_ids = []
     for number in range(count):
         reminder = service.bus.handle(
             CreateReminder(
+                actor=actor,
                 owner_id=owner.id,
                 title=f"Send {number}",
                 message="Hi {owner_name}",
@@ -83,7 +87,7 @@ def queue_sends(service: Service, target: str, count: int) -> list[str]:
                 frequency="daily",
             )
         )
-        delivery_ids.append(service.bus.handle(SendReminderNow(reminder_id=reminder.id)).id)
+        delivery_ids.append(service.bus.handle(SendReminderNow(actor=actor, reminder_id=reminder.id)).id)
     return delivery_ids
 
 
@@ -117,7 +121,9 @@ def wait_for(receiver: Receiver, count: int, timeout: float) -> list[Arrival]:
 def wait_until_sent(service: Service, delivery_ids: list[str], timeout: float) -> Counter[str]:
     deadline = time.monotonic() + timeout
     while True:
-        statuses = Counter(views.get_delivery(service.uow_factory, d).status.value for d in delivery_ids)
+        statuses = Counter(
+            views.get_delivery(service.uow_factory, admin(service), d).status.value for d in delivery_ids
+        )
         if statuses["sent"] == len(delivery_ids) or time.monotonic() > deadline:
             return statuses
         time.sleep(0.05)
@@ -166,7 +172,9 @@ def test_stop_gives_every_claim_back_within_the_grace_period(
 
     assert took < 0.5 + 1, f"stop took {took:.2f} s"
     assert released == 10
-    left = [views.get_delivery(service.uow_factory, delivery_id) for delivery_id in delivery_ids]
+    left = [
+        views.get_delivery(service.uow_factory, admin(service), delivery_id) for delivery_id in delivery_ids
+    ]
     assert {delivery.status for delivery in left} == {DeliveryStatus.PENDING}
     assert not any(delivery.attempts for delivery in left), "an attempt was recorded for a send cut off"
     now = datetime.now(UTC)
@@ -209,7 +217,9 @@ def test_a_claim_that_waits_too_long_for_its_host_is_given_back_not_sent_late(
     keys = Counter(arrival.key for arrival in slow.arrivals)
     assert len(keys) == 5
     assert max(keys.values()) == 1, "a delivery was sent twice"
-    deliveries = [views.get_delivery(service.uow_factory, delivery_id) for delivery_id in delivery_ids]
+    deliveries = [
+        views.get_delivery(service.uow_factory, admin(service), delivery_id) for delivery_id in delivery_ids
+    ]
     assert all(len(delivery.attempts) == 1 for delivery in deliveries)
     # What made that possible: the claims that would have waited too long went back to the queue.
     assert sum(metrics.released.values()) > 0, "no claim was given back"
@@ -250,7 +260,7 @@ def test_a_second_worker_takes_over_a_claim_once_its_lease_ends_and_the_late_out
         )
     assert recorded == []
     assert [r for r in caplog.records if "late outcome refused" in r.getMessage()]
-    delivery = views.get_delivery(service.uow_factory, job.delivery_id)
+    delivery = views.get_delivery(service.uow_factory, admin(service), job.delivery_id)
     assert delivery.status is DeliveryStatus.SENT
     assert len(delivery.attempts) == 1
 

@@ -14,18 +14,26 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, inspect, text
+from sqlalchemy import delete, insert, inspect, text
 
 from adapters.sql import SqlStore, SqlUnitOfWork, connect, tables
 from adapters.sql import schema as sql_schema
+from adapters.sql.mapping import to_row
 from adapters.sql.tables import metadata
+from application import views
+from application.commands import StartFirstTeam
+from application.handlers.teams import FIRST_ADMIN_EMAIL, NewTeam
 from domain.delivery import Attempt, Delivery, DeliveryStatus
+from domain.errors import NotFound
 from domain.reminder import Reminder
-from tests.builders import NOW, make_reminder, make_user
+from domain.roles import Role
+from domain.team import DEFAULT_TEAM_ID
+from domain.user import User
+from tests.builders import NOW, make_reminder, make_team, make_user
 from tests.databases import postgres_admin_url, postgres_database
-from tests.fakes import FixedClock, make_service, run_queue
+from tests.fakes import FixedClock, actor_of, make_service, run_queue
 
-TABLES = {"users", "reminders", "deliveries"}
+TABLES = {"teams", "users", "api_keys", "reminders", "deliveries", "audit_entries"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -80,6 +88,19 @@ def test_a_downgrade_and_upgrade_round_trip_restores_the_same_schema(store: SqlS
     sql_schema.upgrade(store)
     assert table_names(store) == TABLES
     assert schema_differences(store) == []
+
+
+def test_references_are_enforced_on_the_stores_connections_right_after_migrating(store: SqlStore) -> None:
+    """SQLite migrates with foreign keys off; the connection it used goes back to the pool with them on."""
+    sql_schema.upgrade(store)
+    orphan = make_reminder(make_user())  # its owner is never stored
+
+    with SqlUnitOfWork(store) as uow:
+        uow.reminders.add(orphan)
+        with pytest.raises(NotFound) as raised:
+            uow.commit()
+
+    assert (raised.value.entity, raised.value.entity_id) == ("user", orphan.owner_id)
 
 
 def test_a_schema_newer_than_the_code_is_refused_and_left_alone(store: SqlStore) -> None:
@@ -164,10 +185,42 @@ def owner_and_reminder(store: SqlStore) -> Reminder:
     owner = make_user()
     reminder = make_reminder(owner)
     with SqlUnitOfWork(store) as uow:
+        uow.teams.add(make_team(team_id=owner.team_id))
         uow.users.add(owner)
         uow.reminders.add(reminder)
         uow.commit()
     return reminder
+
+
+# Columns the releases before teams (0001 to 0003) did not have.
+BEFORE_TEAMS = {tables.users.name: {"team_id", "role", "timezone"}, tables.reminders.name: {"team_id"}}
+
+
+def rows_before_teams(store: SqlStore, *aggregates: User | Reminder) -> None:
+    """Users and reminders as the releases before teams wrote them: no team, role or time zone."""
+    with store.writing() as connection:
+        for aggregate in aggregates:
+            table = tables.users if isinstance(aggregate, User) else tables.reminders
+            row = {k: v for k, v in to_row(aggregate).items() if k not in BEFORE_TEAMS[table.name]}
+            connection.execute(insert(table).values({**row, "version": 1}))
+
+
+def owner_and_reminder_before_teams(store: SqlStore) -> Reminder:
+    owner = make_user()
+    reminder = make_reminder(owner)
+    rows_before_teams(store, owner, reminder)
+    return reminder
+
+
+def open_delivery(reminder: Reminder, scheduled_for: datetime | None, *, channel: str = "log") -> Delivery:
+    return Delivery.open(
+        reminder_id=reminder.id,
+        team_id=reminder.team_id,
+        owner_id=reminder.owner_id,
+        channel=channel,
+        scheduled_for=scheduled_for,
+        now=T0,
+    )
 
 
 def load(store: SqlStore, *ids: str) -> list[Delivery]:
@@ -182,7 +235,7 @@ def test_pending_deliveries_of_0001_claimed_or_not_are_due_at_once_and_unclaimed
     sql_schema.upgrade(store)
     sql_schema.downgrade(store, "0001")
     assert sql_schema.current(store) == "0001"
-    reminder = owner_and_reminder(store)
+    reminder = owner_and_reminder_before_teams(store)
     sent_at = T0 + timedelta(seconds=1)
     deliveries_at_0001(
         store,
@@ -221,12 +274,12 @@ def test_a_queue_full_of_work_survives_a_downgrade_to_0001_and_an_upgrade_back(s
     reminder = owner_and_reminder(store)
     later = T0 + timedelta(minutes=5)
     with SqlUnitOfWork(store) as uow:
-        claimed = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=NOW, now=T0)
+        claimed = open_delivery(reminder, NOW)
         claimed.claim("worker", T0, lease=timedelta(seconds=60))
-        retrying = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=T0, now=T0)
+        retrying = open_delivery(reminder, T0)
         token = retrying.claim("worker", T0, lease=timedelta(seconds=60))
         retrying.retry_later(token, Attempt(1, T0, 5.0, "timeout"), now=T0, at=later)
-        cancelled = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=later, now=T0)
+        cancelled = open_delivery(reminder, later)
         token = cancelled.claim("worker", T0, lease=timedelta(seconds=60))
         cancelled.cancel("the reminder was deleted", token=token, now=T0)
         for delivery in (claimed, retrying, cancelled):
@@ -260,7 +313,7 @@ def test_deliveries_attempted_before_0003_get_their_first_attempt_start_from_the
 ) -> None:
     sql_schema.upgrade(store)
     sql_schema.downgrade(store, "0002")
-    reminder = owner_and_reminder(store)
+    reminder = owner_and_reminder_before_teams(store)
     first_try = T0 + timedelta(seconds=2, microseconds=500)
     log = [
         # Written in another offset: the same instant in UTC comes back.
@@ -307,7 +360,7 @@ def test_first_attempt_and_via_come_back_from_the_attempt_log_after_a_downgrade_
     sql_schema.upgrade(store)
     reminder = owner_and_reminder(store)
     with SqlUnitOfWork(store) as uow:
-        logged = Delivery.open(reminder_id=reminder.id, channel="email", scheduled_for=T0, now=T0)
+        logged = open_delivery(reminder, T0, channel="email")
         token = logged.claim("worker", T0, lease=timedelta(seconds=60))
         logged.succeed(
             token, Attempt(1, T0 + timedelta(seconds=1), 2.0, via="log"), now=T0 + timedelta(seconds=4)
@@ -325,3 +378,101 @@ def test_first_attempt_and_via_come_back_from_the_attempt_log_after_a_downgrade_
     [back] = load(store, logged.id)
     assert (back.first_attempt_at, back.lateness_seconds, back.via) == (T0 + timedelta(seconds=1), 1.0, "log")
     assert [attempt.via for attempt in back.attempts] == ["log"]
+
+
+# -- teams, API keys and the audit trail (0004) ------------------------------------------------------
+
+
+def test_a_store_from_before_teams_becomes_the_default_team_whose_first_start_adds_an_admin(
+    store: SqlStore,
+) -> None:
+    sql_schema.upgrade(store)
+    sql_schema.downgrade(store, "0003")
+    ann, bob = make_user("ann@example.com"), make_user("Bob@Example.com")
+    ann.update(timezone="Europe/Berlin", now=NOW)  # a column 0003 had not: it comes back as UTC
+    anns, bobs, deleted = make_reminder(ann), make_reminder(bob), make_reminder(bob)
+    rows_before_teams(store, ann, bob, anns, bobs, deleted)
+    deliveries_at_0001(
+        store,
+        {"id": "of-ann", "reminder_id": anns.id, "status": "sent", "sent_at": T0},
+        {"id": "of-bob", "reminder_id": bobs.id, "scheduled_for": NOW},
+        {"id": "of-deleted", "reminder_id": deleted.id, "status": "failed", "error": "refused"},
+    )
+    with store.writing() as connection:
+        connection.execute(delete(tables.reminders).where(tables.reminders.c.id == deleted.id))
+
+    assert sql_schema.upgrade(store) == ("0003", sql_schema.head())
+
+    with SqlUnitOfWork(store) as uow:
+        teams = uow.teams.list(limit=10, offset=0)
+        users = uow.users.list(team_id=DEFAULT_TEAM_ID, limit=10, offset=0)
+        reminders = uow.reminders.get_many([anns.id, bobs.id])
+        deliveries = uow.deliveries.get_many(["of-ann", "of-bob", "of-deleted"])
+        of_bob = uow.deliveries.list(limit=10, offset=0, team_id=DEFAULT_TEAM_ID, owner_id=bob.id)
+    assert [(team.id, team.name) for team in teams.items] == [(DEFAULT_TEAM_ID, "default")]
+    [team] = teams.items
+    assert team.webhook_secret
+    assert (team.previous_webhook_secret, team.previous_secret_expires_at) == (None, None)
+    assert [(u.id, u.team_id, u.email, u.role, u.timezone, u.active) for u in users.items] == [
+        (ann.id, DEFAULT_TEAM_ID, "ann@example.com", Role.MEMBER, "UTC", True),
+        (bob.id, DEFAULT_TEAM_ID, "bob@example.com", Role.MEMBER, "UTC", True),
+    ]
+    assert users.total == 2
+    # Altering the users table must not cascade to their reminders.
+    assert {r.id: (r.team_id, r.owner_id) for r in reminders.values()} == {
+        anns.id: (DEFAULT_TEAM_ID, ann.id),
+        bobs.id: (DEFAULT_TEAM_ID, bob.id),
+    }
+    assert {d.id: (d.team_id, d.owner_id, d.status) for d in deliveries.values()} == {
+        "of-ann": (DEFAULT_TEAM_ID, ann.id, DeliveryStatus.SENT),
+        "of-bob": (DEFAULT_TEAM_ID, bob.id, DeliveryStatus.PENDING),
+        "of-deleted": (DEFAULT_TEAM_ID, None, DeliveryStatus.FAILED),
+    }
+    assert ([d.id for d in of_bob.items], of_bob.total) == (["of-bob"], 1)
+
+    service = make_service(clock=FixedClock(T0), uow_factory=lambda: SqlUnitOfWork(store))
+    created: NewTeam | None = service.bus.handle(StartFirstTeam())
+
+    assert created is not None
+    assert (created.team.id, created.admin.team_id) == (DEFAULT_TEAM_ID, DEFAULT_TEAM_ID)
+    assert (created.admin.email, created.admin.role, created.admin.active) == (
+        FIRST_ADMIN_EMAIL,
+        Role.ADMIN,
+        True,
+    )
+    actor = actor_of(created)
+    everyone = views.list_users(service.uow_factory, actor, limit=10, offset=0)
+    assert [user.id for user in everyone.items] == [ann.id, bob.id, created.admin.id]
+    admins = views.list_users(service.uow_factory, actor, limit=10, offset=0, role=Role.ADMIN)
+    assert ([user.id for user in admins.items], admins.total) == ([created.admin.id], 1)
+    # The new admin sees the team's deliveries, the one whose reminder is gone too.
+    assert views.list_deliveries(service.uow_factory, actor, limit=10, offset=0).total == 3
+    with SqlUnitOfWork(store) as uow:
+        assert uow.keys.get_by_prefix(created.issued.key.prefix) is not None
+    # The key is given once: a second start adds no other admin.
+    assert service.bus.handle(StartFirstTeam()) is None
+    assert views.list_users(service.uow_factory, actor, limit=10, offset=0).total == 3
+
+
+def test_users_and_their_reminders_survive_a_downgrade_to_0003_and_come_back_in_the_default_team(
+    store: SqlStore,
+) -> None:
+    sql_schema.upgrade(store)
+    reminder = owner_and_reminder(store)
+
+    sql_schema.downgrade(store, "0003")
+    with store.engine.connect() as connection:
+        counts = [
+            connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+            for name in ("users", "reminders")
+        ]
+    assert counts == [1, 1]
+    sql_schema.upgrade(store)
+
+    assert schema_differences(store) == []
+    with SqlUnitOfWork(store) as uow:
+        back = uow.reminders.get(reminder.id)
+        owner = uow.users.get(reminder.owner_id)
+    assert back is not None
+    assert owner is not None
+    assert (back.team_id, owner.team_id, back.title) == (DEFAULT_TEAM_ID, DEFAULT_TEAM_ID, reminder.title)

@@ -53,7 +53,14 @@ def queue_fields(delivery: Delivery) -> dict[str, Any]:
 def saved_delivery(store: StoreUnderTest) -> Delivery:
     owner = make_user()
     reminder = make_reminder(owner)
-    delivery = Delivery.open(reminder_id=reminder.id, channel="log", scheduled_for=NOW, now=NOW)
+    delivery = Delivery.open(
+        reminder_id=reminder.id,
+        team_id=reminder.team_id,
+        owner_id=reminder.owner_id,
+        channel="log",
+        scheduled_for=NOW,
+        now=NOW,
+    )
     save(store, owner, reminder, delivery)
     return delivery
 

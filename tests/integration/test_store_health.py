@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from entrypoints.server import app_for, build_runtime
 from entrypoints.settings import ServeSettings
 from tests.databases import postgres_admin_url, postgres_database
+from tests.fakes import team_of
 from tests.integration.tcp_proxy import TcpProxy
 
 PASSWORD = "s3cret-in-the-url"  # trust auth ignores it; it is here to be kept out of sight
@@ -59,7 +60,8 @@ def test_health_turns_503_when_postgresql_goes_away_and_recovers_by_itself(
         store_kind=runtime.store.kind,
         closing=(runtime.store.close,),
     )
-    with TestClient(app, raise_server_exceptions=False) as client:
+    key = team_of(runtime.service).issued.plain
+    with TestClient(app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {key}"}) as client:
         healthy = wait_for_status(client, 200)
         assert healthy["checks"]["store"]["store"] == "postgresql"
         assert client.post("/users/", json={"name": "Ann", "email": "ann@example.com"}).status_code == 201
@@ -85,7 +87,7 @@ def test_health_turns_503_when_postgresql_goes_away_and_recovers_by_itself(
 
         proxy.start()
         wait_for_status(client, 200)
-        assert client.get("/users/").json()["total"] == 1
+        assert client.get("/users/").json()["total"] == 2  # Ann and the team's admin
 
     logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
     assert "store ready" in logged

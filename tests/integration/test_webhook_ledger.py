@@ -24,7 +24,7 @@ from application.retry_policy import RetryPolicy
 from domain.delivery import Delivery, DeliveryStatus
 from domain.schedule import Frequency
 from entrypoints.bootstrap import Service
-from tests.fakes import FixedClock, claim, make_service, run_queue
+from tests.fakes import FixedClock, admin, claim, make_service, run_queue
 from tests.integration.conftest import TIMEOUT
 from tests.integration.peers import HOST, HttpReceiver, Reply, Request
 from tests.stores import KINDS, MakeStore
@@ -52,9 +52,10 @@ def service(
 
 def fire_one_slot(service: Service, clock: FixedClock, receiver: HttpReceiver) -> str:
     """A daily webhook reminder whose 08:30 slot fires; returns the id of the slot's delivery."""
-    owner = service.bus.handle(CreateUser(name="Ann", email="ann@example.com"))
+    owner = service.bus.handle(CreateUser(actor=admin(service), name="Ann", email="ann@example.com"))
     reminder = service.bus.handle(
         CreateReminder(
+            actor=admin(service),
             owner_id=owner.id,
             title="Deploy",
             message="Ship it",
@@ -66,14 +67,16 @@ def fire_one_slot(service: Service, clock: FixedClock, receiver: HttpReceiver) -
     )
     clock.advance(minutes=31)
     service.bus.handle(CheckDueReminders(now=clock.now()))
-    page = views.list_deliveries(service.uow_factory, reminder_id=reminder.id, limit=10, offset=0)
+    page = views.list_deliveries(
+        service.uow_factory, admin(service), reminder_id=reminder.id, limit=10, offset=0
+    )
     assert page.total == 1
     assert page.items[0].status is DeliveryStatus.PENDING
     return page.items[0].id
 
 
 def stored(service: Service, delivery_id: str) -> Delivery:
-    return views.get_delivery(service.uow_factory, delivery_id)
+    return views.get_delivery(service.uow_factory, admin(service), delivery_id)
 
 
 def slot_key(delivery: Delivery) -> str:
@@ -185,7 +188,9 @@ def test_a_webhook_sent_again_after_its_worker_died_keeps_its_idempotency_key(
     assert [attempt.number for attempt in delivery.attempts] == [1]
     keys = [request.headers["idempotency-key"] for request in receiver.requests]
     assert keys == [slot_key(delivery)] * 2
-    page = views.list_deliveries(service.uow_factory, reminder_id=delivery.reminder_id, limit=10, offset=0)
+    page = views.list_deliveries(
+        service.uow_factory, admin(service), reminder_id=delivery.reminder_id, limit=10, offset=0
+    )
     assert page.total == 1
 
     caplog.set_level(logging.WARNING)

@@ -1,4 +1,7 @@
-"""What the process tests do over HTTP and with the wall clock: create, read back, wait for a slot."""
+"""What the process tests do over HTTP and with the wall clock: create, read back, wait for a slot.
+
+Every call but /health acts as a user: `client()` sends that user's API key with each request.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,15 @@ def sleep_until(moment: datetime) -> None:
     remaining = (moment - datetime.now(UTC)).total_seconds()
     if remaining > 0:
         time.sleep(remaining)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def client(url: str, key: str, *, timeout: float = 10) -> httpx.Client:
+    """An HTTP client of the service at `url` that acts as the holder of `key`."""
+    return httpx.Client(base_url=url, headers=bearer(key), timeout=timeout)
 
 
 def create_user(http: httpx.Client, name: str, email: str) -> dict[str, Any]:

@@ -3,8 +3,9 @@ meanwhile does not share a GIL (or an event loop) with 120 connections.
 
     python -m tests.process.crowd --url http://127.0.0.1:8000 --out answers.json PATH [PATH ...]
 
-POSTs every path at once and writes, for each, the status (0 when it got no answer), the JSON body,
-and when it began and ended (time.time()).
+with the API key to send in the environment variable CROWD_API_KEY. POSTs every path at once and
+writes, for each, the status (0 when it got no answer), the JSON body, and when it began and ended
+(time.time()).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -20,12 +22,16 @@ from typing import Any
 
 import httpx
 
+from tests.process.api import bearer
 from tests.process.receivers import ROOT
 
+# The key travels in the environment, not on a command line anyone on the machine can read.
+KEY_VARIABLE = "CROWD_API_KEY"
 
-async def post_all(url: str, paths: list[str], timeout: float) -> list[dict[str, Any]]:
+
+async def post_all(url: str, key: str, paths: list[str], timeout: float) -> list[dict[str, Any]]:
     limits = httpx.Limits(max_connections=len(paths) + 10)
-    async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=url, headers=bearer(key), timeout=timeout, limits=limits) as http:
 
         async def post(path: str) -> dict[str, Any]:
             began = time.time()
@@ -41,13 +47,15 @@ async def post_all(url: str, paths: list[str], timeout: float) -> list[dict[str,
 
 
 def post_from_another_process(
-    url: str, paths: list[str], directory: Path, *, timeout: float = 60
+    url: str, key: str, paths: list[str], directory: Path, *, timeout: float = 60
 ) -> list[dict[str, Any]]:
-    """Runs the crowd in a process of its own and returns what it wrote; blocks until it is done."""
+    """Runs the crowd in a process of its own, sending `key`, and returns what it wrote; blocks
+    until it is done."""
     out = directory / "crowd.json"
     argv = [sys.executable, "-m", "tests.process.crowd", "--url", url, "--out", str(out), *paths]
     argv += ["--timeout", str(timeout)]
-    subprocess.run(argv, cwd=ROOT, check=True, timeout=timeout + 30)
+    env = os.environ | {KEY_VARIABLE: key}
+    subprocess.run(argv, cwd=ROOT, env=env, check=True, timeout=timeout + 30)
     answers: list[dict[str, Any]] = json.loads(out.read_text())
     return answers
 
@@ -59,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60)
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
-    answers = asyncio.run(post_all(args.url, args.paths, args.timeout))
+    answers = asyncio.run(post_all(args.url, os.environ[KEY_VARIABLE], args.paths, args.timeout))
     args.out.write_text(json.dumps(answers))
     return 0
 

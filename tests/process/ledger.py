@@ -2,8 +2,8 @@
 
 Creating a thousand reminders through HTTP takes longer than the tests should, so they are inserted
 with SQLAlchemy Core through the SQL adapter's own row mapping, as real aggregates
-(`Reminder.create`), once the processes under test have migrated the schema. Nothing here depends
-on pytest: `bench/` uses it too.
+(`Reminder.create`) of a team of their own, once the processes under test have migrated the schema.
+Nothing here depends on pytest: `bench/` uses it too.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from adapters.sql import SqlStore, tables
 from adapters.sql.mapping import to_row
 from domain.reminder import Reminder
 from domain.schedule import Frequency, Schedule
+from domain.team import Team
 from domain.user import User
 
 
@@ -35,14 +36,19 @@ class Planted:
 
 
 def plant_webhooks(store: SqlStore, targets: Sequence[str], *, slot: datetime) -> Planted:
-    """One once-reminder per target (a target may repeat), all due at the whole second `slot`."""
+    """One once-reminder per target (a target may repeat), all due at the whole second `slot`, owned
+    by the one member of a new team."""
     if slot.microsecond or slot.tzinfo is None:
         raise ValueError("a slot is a whole, timezone-aware second")
     now = datetime.now(UTC)
-    owner = User.create(name="Delivery Tester", email="delivery@example.com", active=True, now=now)
+    team = Team.create(name="Delivery tests", now=now)
+    owner = User.create(
+        team_id=team.id, name="Delivery Tester", email="delivery@example.com", active=True, now=now
+    )
     schedule = Schedule(slot.astimezone(UTC).time(), Frequency.ONCE, date=slot.astimezone(UTC).date())
     reminders = [
         Reminder.create(
+            team_id=team.id,
             owner_id=owner.id,
             title=f"Delivery {number}",
             message="Hi {owner_name}",
@@ -57,6 +63,7 @@ def plant_webhooks(store: SqlStore, targets: Sequence[str], *, slot: datetime) -
     if not all(reminder.next_run_at == slot for reminder in reminders):
         raise ValueError(f"the slot {slot.isoformat()} has passed")
     with store.writing() as connection:
+        connection.execute(insert(tables.teams), [to_row(team)])
         connection.execute(insert(tables.users), [to_row(owner)])
         connection.execute(insert(tables.reminders), [to_row(reminder) for reminder in reminders])
     return Planted(slot, {reminder.id: str(reminder.target) for reminder in reminders})

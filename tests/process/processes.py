@@ -27,6 +27,10 @@ READY_SECONDS = 30.0
 STOP_SECONDS = 20.0
 # What `tick` and `worker`, which serve no HTTP, log once they are running.
 READY_MESSAGES = {"tick": "scheduler started", "worker": "delivery worker ready"}
+# Every process may send to the receivers these tests run on loopback addresses.
+SERVICE_ENVIRONMENT = {"REMINDERS_ALLOW_PRIVATE_TARGETS": "true"}
+# What `serve` prints on stderr when it creates the first team of an empty store.
+ADMIN_KEY_LINE = "admin API key (shown once): "
 
 
 class ProcessError(RuntimeError):
@@ -69,7 +73,11 @@ class RemindersProcess:
         self.started_at = time.monotonic()
         with self.log_path.open("ab") as out:
             self.process = subprocess.Popen(  # the child keeps its own copy of the file
-                argv, stdout=out, stderr=subprocess.STDOUT, env=clean_environment(env), cwd=cwd
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=clean_environment(SERVICE_ENVIRONMENT | dict(env or {})),
+                cwd=cwd,
             )
 
     @property
@@ -99,6 +107,13 @@ class RemindersProcess:
     def logged(self, message: str) -> list[dict[str, Any]]:
         """The JSON log lines whose message starts with `message`."""
         return [line for line in self.log_lines() if str(line.get("message", "")).startswith(message)]
+
+    def printed_key(self) -> str | None:
+        """The admin API key this `serve` printed on creating the first team, if it did."""
+        for line in self.output().splitlines():
+            if line.startswith(ADMIN_KEY_LINE):
+                return line.removeprefix(ADMIN_KEY_LINE).strip()
+        return None
 
     def describe(self, tail: int = 30) -> str:
         """Who it is, how it ended, and the end of its output: for failure messages."""
@@ -149,6 +164,16 @@ class RemindersProcess:
             return
         with contextlib.suppress(ProcessError):  # stop() has killed it
             self.stop(signal.SIGTERM, timeout=10)
+
+
+def admin_key(*processes: RemindersProcess) -> str:
+    """The admin API key of the store these ready processes share: only the one that created its
+    first team printed it."""
+    for process in processes:
+        if (key := process.printed_key()) is not None:
+            return key
+    said = "\n".join(process.describe() for process in processes)
+    raise ProcessError(f"no process printed the admin API key:\n{said}")
 
 
 @contextmanager

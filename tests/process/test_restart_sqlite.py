@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.process.api import (
+    client,
     create_reminder,
     create_user,
     once_at,
@@ -25,7 +25,7 @@ from tests.process.api import (
     wait_for_delivery,
     whole_second,
 )
-from tests.process.processes import RemindersProcess, running
+from tests.process.processes import RemindersProcess, admin_key, running
 
 # What firing a reminder changes; every other field must survive a restart unchanged.
 FIRING_FIELDS = {"active", "next_run_at", "last_run_at", "updated_at"}
@@ -70,9 +70,11 @@ def test_a_restart_keeps_everything_and_slots_due_while_down_follow_the_grace_ru
 ) -> None:
     args = ["--database-url", f"sqlite:///{tmp_path / 'reminders.db'}", "--tick-seconds", "0.2"]
 
-    # First life: users, reminders, one delivery sent; a reminder comes due after the stop.
+    # First life: users, reminders, one delivery sent; a reminder comes due after the stop. Its key,
+    # printed when it created the first team, still holds in the later lives.
     with running("serve", args, name="first", cwd=tmp_path) as first:
-        with httpx.Client(base_url=first.url, timeout=10) as http:
+        key = admin_key(first)
+        with client(first.url, key) as http:
             ada = create_user(http, "Ada Lovelace", "ada@example.com")
             bob = create_user(http, "Bob Bemer", "bob@example.com")
             soon = create_reminder(http, once_at(ada["id"], "Soon", whole_second(2)))
@@ -98,7 +100,8 @@ def test_a_restart_keeps_everything_and_slots_due_while_down_follow_the_grace_ru
     sleep_until(missed_slot + timedelta(seconds=SHORT_GRACE + 0.2))
     short_grace = [*args, "--grace-seconds", str(SHORT_GRACE)]
     with running("serve", short_grace, name="second", cwd=tmp_path) as second:
-        with httpx.Client(base_url=second.url, timeout=10) as http:
+        assert second.printed_key() is None, second.describe()
+        with client(second.url, key) as http:
             missed = wait_for_delivery(http, while_down["id"], second)
             assert (missed["status"], missed["sent_at"], missed["attempts"]) == ("missed", None, 0), missed
             assert missed["scheduled_for"] == missed_slot.isoformat()
@@ -113,7 +116,7 @@ def test_a_restart_keeps_everything_and_slots_due_while_down_follow_the_grace_ru
     # Third life, with the default grace of 300 s: the slot that came due while down is sent late.
     sleep_until(late_slot + timedelta(seconds=0.2))
     with running("serve", args, name="third", cwd=tmp_path) as third:
-        with httpx.Client(base_url=third.url, timeout=10) as http:
+        with client(third.url, key) as http:
             sent = wait_for_delivery(http, late["id"], third)
             assert sent["status"] == "sent", sent
             assert sent["scheduled_for"] == late_slot.isoformat()

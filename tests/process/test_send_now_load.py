@@ -3,7 +3,8 @@
 `POST /notifications/send/{id}` queues the delivery and waits for its outcome without holding a
 thread, so 120 of them at once, to a peer that takes 3 s to answer, leave /health answering at
 once; and a webhook whose target is the service's own send URL (each send queues the next, for
-ever) can neither starve it nor keep it from stopping on SIGTERM.
+ever) can neither starve it nor keep it from stopping on SIGTERM. A webhook carries no API key, so
+that one calls the service through a relay that adds one: the loop it makes is the same.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from typing import Any
 
 import httpx
 
-from tests.process.api import create_reminder, create_user, once_at
+from tests.process.api import client, create_reminder, create_user, once_at
 from tests.process.conftest import StartReceiver
 from tests.process.crowd import post_from_another_process
-from tests.process.processes import RemindersProcess, running
+from tests.process.processes import admin_key, running
 from tests.process.receivers import most_at_once
+from tests.process.relay import Relay
 
 SLOW_SECONDS = 3.0
 SENDS = 120
@@ -86,7 +88,8 @@ def test_120_concurrent_send_now_calls_to_a_slow_peer_leave_health_answering_wit
         *("--send-wait-seconds", str(SEND_WAIT_SECONDS), "--shutdown-grace-seconds", "1"),
     ]
     with running("serve", args, name="serve", cwd=tmp_path) as serve:
-        with httpx.Client(base_url=serve.url, timeout=10) as http:
+        key = admin_key(serve)
+        with client(serve.url, key) as http:
             owner = create_user(http, "Ada Lovelace", "ada@example.com")
             at = far_future()
             reminder_ids = [
@@ -97,7 +100,7 @@ def test_120_concurrent_send_now_calls_to_a_slow_peer_leave_health_answering_wit
             ]
         paths = [f"/notifications/send/{reminder_id}" for reminder_id in reminder_ids]
         with HealthProber(serve.url) as prober:
-            answers = post_from_another_process(serve.url, paths, tmp_path)
+            answers = post_from_another_process(serve.url, key, paths, tmp_path)
         arrivals = slow.arrivals()
         seen = f"\n{serve.describe()}"
 
@@ -133,13 +136,14 @@ def test_120_concurrent_send_now_calls_to_a_slow_peer_leave_health_answering_wit
     assert latencies[-1] < OUTLIER_SECONDS, f"/health under load: {slowest}{seen}"
 
 
-def self_send_loop(http: httpx.Client, serve: RemindersProcess, owner_id: str, title: str) -> str:
-    """A webhook reminder whose target is its own send-now URL: each send queues the next."""
+def self_send_loop(http: httpx.Client, relay: Relay, owner_id: str, title: str) -> str:
+    """A webhook reminder whose target is its own send-now URL (through the relay): each send
+    queues the next."""
     reminder = create_reminder(
         http,
-        once_at(owner_id, title, far_future(), channel="webhook", target=f"{serve.url}/notifications/send/x"),
+        once_at(owner_id, title, far_future(), channel="webhook", target=f"{relay.url}/notifications/send/x"),
     )
-    own_url = f"{serve.url}/notifications/send/{reminder['id']}"
+    own_url = f"{relay.url}/notifications/send/{reminder['id']}"
     response = http.patch(f"/notifications/{reminder['id']}", json={"target": own_url})
     assert response.status_code == 200, response.text
     return str(reminder["id"])
@@ -154,26 +158,29 @@ def test_a_webhook_pointed_at_the_services_own_send_url_cannot_take_it_down(tmp_
     ]
     loops = 6
     with running("serve", args, name="serve", cwd=tmp_path) as serve:
-        with httpx.Client(base_url=serve.url, timeout=10) as http:
-            owner = create_user(http, "Ada Lovelace", "ada@example.com")
-            reminder_ids = [self_send_loop(http, serve, owner["id"], f"Loop {n}") for n in range(loops)]
-            with HealthProber(serve.url, every=0.1) as prober:
-                kicks = [
-                    threading.Thread(target=http.post, args=(f"/notifications/send/{reminder_id}",))
-                    for reminder_id in reminder_ids
-                ]
-                for kick in kicks:
-                    kick.start()
-                time.sleep(6)
-                for kick in kicks:
-                    kick.join(timeout=10)
-                totals = [
-                    http.get(f"/notifications/{reminder_id}/deliveries").json()["total"]
-                    for reminder_id in reminder_ids
-                ]
-        stopped_at = time.monotonic()
-        code = serve.stop(signal.SIGTERM, timeout=grace + 10)
-        took = time.monotonic() - stopped_at
+        key = admin_key(serve)
+        # The relay outlives the stop: the loops are still going round when SIGTERM arrives.
+        with Relay(serve.url, key) as relay:
+            with client(serve.url, key) as http:
+                owner = create_user(http, "Ada Lovelace", "ada@example.com")
+                reminder_ids = [self_send_loop(http, relay, owner["id"], f"Loop {n}") for n in range(loops)]
+                with HealthProber(serve.url, every=0.1) as prober:
+                    kicks = [
+                        threading.Thread(target=http.post, args=(f"/notifications/send/{reminder_id}",))
+                        for reminder_id in reminder_ids
+                    ]
+                    for kick in kicks:
+                        kick.start()
+                    time.sleep(6)
+                    for kick in kicks:
+                        kick.join(timeout=10)
+                    totals = [
+                        http.get(f"/notifications/{reminder_id}/deliveries").json()["total"]
+                        for reminder_id in reminder_ids
+                    ]
+            stopped_at = time.monotonic()
+            code = serve.stop(signal.SIGTERM, timeout=grace + 10)
+            took = time.monotonic() - stopped_at
         seen = f"\n{serve.describe()}"
 
     # Each loop went round several times, and the service answered throughout.

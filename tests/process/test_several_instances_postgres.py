@@ -15,15 +15,14 @@ from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
 from adapters.sql import connect, tables
 from tests.databases import postgres_admin_url, postgres_database
 from tests.integration.peers import HttpReceiver
-from tests.process.api import create_reminder, create_user, once_at, whole_second
-from tests.process.processes import RemindersProcess
+from tests.process.api import client, create_reminder, create_user, once_at, whole_second
+from tests.process.processes import RemindersProcess, admin_key
 
 REMINDERS = 500
 BATCH_SIZE = 50
@@ -47,12 +46,12 @@ def sent_by(processes: list[RemindersProcess]) -> dict[str, int]:
     }
 
 
-def create_due_reminders(urls: list[str], owner_id: str, target: str, due: datetime) -> list[str]:
+def create_due_reminders(urls: list[str], key: str, owner_id: str, target: str, due: datetime) -> list[str]:
     """REMINDERS webhook reminders for the second `due`, created through every URL in turn."""
 
     def create(index: int) -> list[str]:
         url = urls[index % len(urls)]
-        with httpx.Client(base_url=url, timeout=10) as http:
+        with client(url, key) as http:
             ids = []
             for number in range(index, REMINDERS, 4):
                 body = once_at(owner_id, f"Slot {number}", due, channel="webhook", target=target)
@@ -82,11 +81,13 @@ def test_two_servers_and_a_ticker_on_one_database_send_each_of_500_slots_exactly
         store = connect(database_url, pool_size=1)
         stack.callback(store.dispose)
 
-        with httpx.Client(base_url=processes[0].url, timeout=10) as http:
+        # The servers created the first team together; the one that did printed its admin's key.
+        key = admin_key(*processes[:2])
+        with client(processes[0].url, key) as http:
             owner = create_user(http, "Grace Hopper", "grace@example.com")
         due = whole_second(DUE_IN_SECONDS)
         reminder_ids = create_due_reminders(
-            [processes[0].url, processes[1].url], owner["id"], receiver.url("/hook"), due
+            [processes[0].url, processes[1].url], key, owner["id"], receiver.url("/hook"), due
         )
         created_by = datetime.now(due.tzinfo)
         assert created_by < due, f"creating {REMINDERS} reminders ran {created_by - due} past their slot"

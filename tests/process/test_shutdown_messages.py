@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.process.api import create_reminder, create_user, reminder_body
-from tests.process.processes import running
+from tests.process.api import client, create_reminder, create_user, reminder_body
+from tests.process.processes import admin_key, running
 
 
 def test_serve_says_how_many_requests_its_stop_waits_for_and_then_what_else(tmp_path: Path) -> None:
@@ -21,7 +21,7 @@ def test_serve_says_how_many_requests_its_stop_waits_for_and_then_what_else(tmp_
     args = ["--database-url", f"sqlite:///{tmp_path / 'reminders.db'}", "--no-delivery"]
     with (
         running("serve", [*args, "--send-wait-seconds", "30"], name="serve", cwd=tmp_path) as serve,
-        httpx.Client(base_url=serve.url, timeout=30) as http,
+        client(serve.url, admin_key(serve), timeout=30) as http,
     ):
         owner = create_user(http, "Ann", "ann@example.com")
         reminder = create_reminder(

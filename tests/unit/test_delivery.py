@@ -33,7 +33,9 @@ from tests.unit.delivery_builders import (
 
 
 def test_a_new_delivery_waits_in_the_queue_due_at_once() -> None:
-    delivery = Delivery.open(reminder_id="r-1", channel="log", scheduled_for=SLOT, now=NOW)
+    delivery = Delivery.open(
+        reminder_id="r-1", team_id="t-1", owner_id="u-1", channel="log", scheduled_for=SLOT, now=NOW
+    )
 
     assert (delivery.status, delivery.next_attempt_at, delivery.attempts) == (DeliveryStatus.PENDING, NOW, ())
     # A scheduled slot is announced by the reminder that fired it, not by the delivery.
@@ -41,7 +43,9 @@ def test_a_new_delivery_waits_in_the_queue_due_at_once() -> None:
 
 
 def test_a_delivery_sent_on_demand_announces_itself_to_the_workers() -> None:
-    delivery = Delivery.open(reminder_id="r-1", channel="log", scheduled_for=None, now=NOW)
+    delivery = Delivery.open(
+        reminder_id="r-1", team_id="t-1", owner_id="u-1", channel="log", scheduled_for=None, now=NOW
+    )
 
     assert delivery.pull_events() == [DeliveryQueued(delivery_id=delivery.id, reminder_id="r-1")]
 

@@ -227,10 +227,10 @@ def test_a_delivery_that_cannot_be_rendered_is_cancelled_and_the_rest_of_the_bat
     fine = send_now(w.service, other)
     real = build_notification
 
-    def render(delivery: Any, reminder: Any, owner: Any, *, now: Any) -> Any:
+    def render(delivery: Any, reminder: Any, owner: Any, **options: Any) -> Any:
         if reminder.id == w.reminder.id:
             raise KeyError("a placeholder this release cannot fill")
-        return real(delivery, reminder, owner, now=now)
+        return real(delivery, reminder, owner, **options)
 
     monkeypatch.setattr(queue_handlers, "build_notification", render)
 

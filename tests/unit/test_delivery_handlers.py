@@ -25,7 +25,7 @@ from domain.events import (
     DeliverySucceeded,
     ReminderDue,
 )
-from tests.fakes import run_queue
+from tests.fakes import admin, run_queue
 from tests.unit.world import SLOT, START, World, create_reminder, ledger, send_now, tick, world
 
 QUARTER_SECOND = timedelta(milliseconds=250)
@@ -108,7 +108,7 @@ def test_send_now_leaves_the_schedule_alone() -> None:
     w.send_now()
     run_queue(w.service)
 
-    after = views.get_reminder(w.service.uow_factory, w.reminder.id)
+    after = views.get_reminder(w.service.uow_factory, admin(w.service), w.reminder.id)
     assert (after.next_run_at, after.last_run_at, after.version) == (SLOT, None, w.reminder.version)
 
 
@@ -120,14 +120,14 @@ def test_send_now_sends_an_inactive_reminder_without_scheduling_it() -> None:
     run_queue(w.service)
 
     assert w.stored(delivery.id).status is DeliveryStatus.SENT
-    assert views.get_reminder(w.service.uow_factory, reminder.id).next_run_at is None
+    assert views.get_reminder(w.service.uow_factory, admin(w.service), reminder.id).next_run_at is None
 
 
 def test_send_now_of_an_unknown_reminder_is_not_found_and_queues_nothing() -> None:
     w = world()
 
     with pytest.raises(NotFound):
-        w.service.bus.handle(SendReminderNow(reminder_id="missing"))
+        w.service.bus.handle(SendReminderNow(actor=admin(w.service), reminder_id="missing"))
 
     assert ledger(w.service) == []
     assert not w.service.signals.wait_for_work(0)
@@ -200,7 +200,7 @@ def test_a_slot_fired_by_the_tick_waits_in_the_queue_and_is_sent_under_the_slots
 
 
 def delete_the_reminder(w: World) -> None:
-    w.service.bus.handle(DeleteReminder(reminder_id=w.reminder.id))
+    w.service.bus.handle(DeleteReminder(actor=admin(w.service), reminder_id=w.reminder.id))
 
 
 def remove_the_owner_only(w: World) -> None:

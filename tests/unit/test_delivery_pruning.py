@@ -13,7 +13,7 @@ from application.retry_policy import RetryPolicy
 from domain.delivery import Delivery, DeliveryStatus
 from domain.errors import DuplicateOccurrence
 from entrypoints.ticker import Ticker
-from tests.fakes import claim, run_queue
+from tests.fakes import admin, claim, run_queue
 from tests.unit.world import SLOT, World, create_reminder, ledger, send_now, tick, world
 
 YEAR = 365 * 24 * 3600.0
@@ -43,7 +43,7 @@ def one_of_each_kind(w: World) -> dict[str, str]:
     ids["missed"] = missed.id
     gone = create_reminder(w.service, w.owner, target="#team", active=False)
     ids["cancelled"] = send_now(w.service, gone).id
-    w.service.bus.handle(DeleteReminder(reminder_id=gone.id))
+    w.service.bus.handle(DeleteReminder(actor=admin(w.service), reminder_id=gone.id))
     run_queue(w.service)
     statuses = {state: w.stored(delivery_id).status.value for state, delivery_id in ids.items()}
     assert statuses == {state: state for state in ids} | {"retrying": "pending"}
@@ -84,7 +84,14 @@ def test_pruning_keeps_a_stored_slot_from_being_recorded_twice() -> None:
     for slot in (SLOT + timedelta(days=1), SLOT + timedelta(days=99)):
         with MemoryUnitOfWork(w.store) as uow:
             uow.deliveries.add(
-                Delivery.open(reminder_id=w.reminder.id, channel="team", scheduled_for=slot, now=later)
+                Delivery.open(
+                    reminder_id=w.reminder.id,
+                    team_id=w.reminder.team_id,
+                    owner_id=w.owner.id,
+                    channel="team",
+                    scheduled_for=slot,
+                    now=later,
+                )
             )
             with pytest.raises(DuplicateOccurrence):
                 uow.commit()

@@ -17,11 +17,18 @@ from application import views
 from application.commands import Command
 from application.messagebus import EventHandlersFailed, MessageBus, UnknownCommand
 from application.unit_of_work import UnitOfWork
+from domain.actor import Actor
 from domain.errors import DuplicateEmail, StaleVersion
 from domain.events import Event, UserCreated
+from domain.roles import Role
+from domain.team import Team
 from domain.user import User
+from tests.fakes import FixedClock
 
 NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+TEAM_ID = "team-1"
+# Who reads the store back in these tests: an admin of the team the handlers register users in.
+READER = Actor(user_id="reader", team_id=TEAM_ID, role=Role.ADMIN)
 
 
 class Register(Command):
@@ -49,7 +56,7 @@ class Unhandled(Command):
 
 def register(command: Register, uow: UnitOfWork) -> str:
     with uow:
-        user = User.create(name="Ann", email=command.email, active=True, now=NOW)
+        user = User.create(team_id=TEAM_ID, name="Ann", email=command.email, active=True, now=NOW)
         uow.users.add(user)
         uow.commit()
     return user.id
@@ -57,7 +64,10 @@ def register(command: Register, uow: UnitOfWork) -> str:
 
 def register_many(command: RegisterMany, uow: UnitOfWork) -> list[str]:
     with uow:
-        users = [User.create(name="Ann", email=email, active=True, now=NOW) for email in command.emails]
+        users = [
+            User.create(team_id=TEAM_ID, name="Ann", email=email, active=True, now=NOW)
+            for email in command.emails
+        ]
         for user in users:
             uow.users.add(user)
         uow.commit()
@@ -66,15 +76,19 @@ def register_many(command: RegisterMany, uow: UnitOfWork) -> list[str]:
 
 def register_then_fail(command: RegisterThenFail, uow: UnitOfWork) -> None:
     with uow:
-        uow.users.add(User.create(name="Kept", email=command.committed, active=True, now=NOW))
+        uow.users.add(
+            User.create(team_id=TEAM_ID, name="Kept", email=command.committed, active=True, now=NOW)
+        )
         uow.commit()
-        uow.users.add(User.create(name="Dropped", email=command.abandoned, active=True, now=NOW))
+        uow.users.add(
+            User.create(team_id=TEAM_ID, name="Dropped", email=command.abandoned, active=True, now=NOW)
+        )
         raise RuntimeError("failed half way")
 
 
 def register_then_roll_back(command: RegisterThenRollBack, uow: UnitOfWork) -> None:
     with uow:
-        uow.users.add(User.create(name="Ann", email=command.email, active=True, now=NOW))
+        uow.users.add(User.create(team_id=TEAM_ID, name="Ann", email=command.email, active=True, now=NOW))
         uow.rollback()
 
 
@@ -90,6 +104,15 @@ class Seen:
 
     def __call__(self, event: UserCreated, uow: UnitOfWork) -> None:
         self.user_ids.append(event.user_id)
+
+
+def new_store() -> MemoryStore:
+    """A memory store holding the team every user here joins."""
+    store = MemoryStore()
+    with MemoryUnitOfWork(store) as uow:
+        uow.teams.add(Team.create(name="Team", now=NOW, team_id=TEAM_ID))
+        uow.commit()
+    return store
 
 
 def make_bus(
@@ -108,22 +131,23 @@ def make_bus(
             RegisterThenRollBack: register_then_roll_back,
         },
         event_handlers={UserCreated: list(on_user_created)},
+        clock=FixedClock(NOW),
     )
 
 
 def emails(store: MemoryStore) -> list[str]:
-    page = views.list_users(lambda: MemoryUnitOfWork(store), limit=100, offset=0)
+    page = views.list_users(lambda: MemoryUnitOfWork(store), READER, limit=100, offset=0)
     return [user.email for user in page.items]
 
 
 def test_the_command_handlers_result_is_returned_and_its_events_reach_every_subscriber() -> None:
-    store = MemoryStore()
+    store = new_store()
     first, second = Seen(), Seen()
     bus = make_bus(store, on_user_created=[first, second])
 
     user_id = bus.handle(Register(email="ann@example.com"))
 
-    assert views.get_user(lambda: MemoryUnitOfWork(store), user_id).email == "ann@example.com"
+    assert views.get_user(lambda: MemoryUnitOfWork(store), READER, user_id).email == "ann@example.com"
     assert first.user_ids == [user_id]
     assert second.user_ids == [user_id]
 
@@ -131,7 +155,7 @@ def test_the_command_handlers_result_is_returned_and_its_events_reach_every_subs
 def test_a_failing_event_handler_does_not_stop_its_siblings_and_is_surfaced(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store = MemoryStore()
+    store = new_store()
     before, after = Seen(), Seen()
     failing = functools.partial(explode, reason="mailer is down")
     bus = make_bus(store, on_user_created=[before, failing, after])
@@ -143,7 +167,7 @@ def test_a_failing_event_handler_does_not_stop_its_siblings_and_is_surfaced(
     error = raised.value
     user_id = error.result
     # The command itself went through: its result is carried and its user is stored.
-    assert views.get_user(lambda: MemoryUnitOfWork(store), user_id).email == "ann@example.com"
+    assert views.get_user(lambda: MemoryUnitOfWork(store), READER, user_id).email == "ann@example.com"
     assert before.user_ids == [user_id]
     assert after.user_ids == [user_id]
     [failure] = error.failures
@@ -161,7 +185,7 @@ def test_a_failing_event_handler_does_not_stop_its_siblings_and_is_surfaced(
 
 
 def test_every_failing_handler_is_reported() -> None:
-    store = MemoryStore()
+    store = new_store()
 
     def also_broken(event: UserCreated, uow: UnitOfWork) -> None:
         raise KeyError("missing")
@@ -196,7 +220,7 @@ def _bus_whose_handlers_nobody_else_references(store: MemoryStore, calls: list[s
 
 
 def test_receivers_survive_garbage_collection() -> None:
-    store = MemoryStore()
+    store = new_store()
     calls: list[str] = []
     bus = _bus_whose_handlers_nobody_else_references(store, calls)
     gc.collect()
@@ -207,7 +231,7 @@ def test_receivers_survive_garbage_collection() -> None:
 
 
 def test_events_of_a_unit_of_work_that_failed_before_commit_are_dropped() -> None:
-    store = MemoryStore()
+    store = new_store()
     seen = Seen()
     bus = make_bus(store, on_user_created=[seen])
 
@@ -216,12 +240,12 @@ def test_events_of_a_unit_of_work_that_failed_before_commit_are_dropped() -> Non
 
     # The committed user's event still went out; the abandoned one never existed.
     assert emails(store) == ["kept@example.com"]
-    [kept] = views.list_users(lambda: MemoryUnitOfWork(store), limit=10, offset=0).items
+    [kept] = views.list_users(lambda: MemoryUnitOfWork(store), READER, limit=10, offset=0).items
     assert seen.user_ids == [kept.id]
 
 
 def test_events_of_a_rolled_back_unit_of_work_are_dropped() -> None:
-    store = MemoryStore()
+    store = new_store()
     seen = Seen()
     bus = make_bus(store, on_user_created=[seen])
 
@@ -232,7 +256,7 @@ def test_events_of_a_rolled_back_unit_of_work_are_dropped() -> None:
 
 
 def test_events_of_a_commit_the_store_refused_are_dropped() -> None:
-    store = MemoryStore()
+    store = new_store()
     seen = Seen()
     bus = make_bus(store, on_user_created=[seen])
     first = bus.handle(Register(email="ann@example.com"))
@@ -244,7 +268,7 @@ def test_events_of_a_commit_the_store_refused_are_dropped() -> None:
 
 
 def test_two_buses_only_call_their_own_handlers() -> None:
-    store = MemoryStore()
+    store = new_store()
     seen_by_a, seen_by_b = Seen(), Seen()
     bus_a = make_bus(store, on_user_created=[seen_by_a])
     bus_b = make_bus(store, on_user_created=[seen_by_b])
@@ -257,14 +281,14 @@ def test_two_buses_only_call_their_own_handlers() -> None:
 
 
 def test_an_unknown_command_raises() -> None:
-    bus = make_bus(MemoryStore())
+    bus = make_bus(new_store())
 
     with pytest.raises(UnknownCommand, match="Unhandled"):
         bus.handle(Unhandled())
 
 
 def test_concurrent_handle_calls_each_get_their_own_result_and_events() -> None:
-    store = MemoryStore()
+    store = new_store()
     b_is_handling_its_first_event = threading.Event()
     a_has_returned = threading.Event()
     seen_on: dict[str, list[str]] = {"a": [], "b": []}
@@ -308,7 +332,7 @@ def test_concurrent_handle_calls_each_get_their_own_result_and_events() -> None:
     assert seen_on == {"a": ["a@example.com"], "b": ["b1@example.com", "b2@example.com"]}
     users = {
         user.id: user.email
-        for user in views.list_users(lambda: MemoryUnitOfWork(store), limit=10, offset=0).items
+        for user in views.list_users(lambda: MemoryUnitOfWork(store), READER, limit=10, offset=0).items
     }
     assert users[results["a"]] == "a@example.com"
     assert sorted(users[user_id] for user_id in results["b"]) == ["b1@example.com", "b2@example.com"]
@@ -337,7 +361,7 @@ class RenameOnSignup:
 
 
 def test_an_event_handler_hitting_a_stale_version_is_retried_with_a_fresh_unit_of_work() -> None:
-    store = MemoryStore()
+    store = new_store()
     rename = RenameOnSignup(store)
     bus = make_bus(store, on_user_created=[rename])
 
@@ -345,14 +369,14 @@ def test_an_event_handler_hitting_a_stale_version_is_retried_with_a_fresh_unit_o
 
     assert len(rename.units) == 2
     assert rename.units[0] is not rename.units[1]
-    user = views.get_user(lambda: MemoryUnitOfWork(store), user_id)
+    user = views.get_user(lambda: MemoryUnitOfWork(store), READER, user_id)
     assert user.name == "Renamed on try 2"
     assert user.active is False  # the concurrent change was kept, not overwritten
     assert user.version == 3
 
 
 def test_an_event_handler_that_stays_stale_fails_after_its_attempts() -> None:
-    store = MemoryStore()
+    store = new_store()
     calls: list[UnitOfWork] = []
 
     def always_stale(event: UserCreated, uow: UnitOfWork) -> None:
@@ -369,7 +393,7 @@ def test_an_event_handler_that_stays_stale_fails_after_its_attempts() -> None:
 
 
 def test_other_event_handler_errors_are_not_retried() -> None:
-    store = MemoryStore()
+    store = new_store()
     calls: list[str] = []
 
     def broken(event: UserCreated, uow: UnitOfWork) -> None:

@@ -32,6 +32,7 @@ def make_reminder(
     message: str = "Hi {owner_name}, {title} at {scheduled_for_local}",
 ) -> Reminder:
     return Reminder.create(
+        team_id="t-1",
         owner_id="u-1",
         title=title,
         message=message,

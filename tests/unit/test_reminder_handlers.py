@@ -31,7 +31,7 @@ from domain.reminder import Reminder
 from domain.schedule import Frequency
 from domain.user import User
 from entrypoints.bootstrap import Service
-from tests.fakes import FixedClock, RecordingChannel, make_service
+from tests.fakes import FixedClock, RecordingChannel, admin, make_service
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
 
@@ -58,7 +58,7 @@ def service(clock: FixedClock, chat: RecordingChannel, events: list[Event]) -> S
 
 @pytest.fixture
 def owner(service: Service) -> User:
-    user: User = service.bus.handle(CreateUser(name="Ann", email="ann@example.com"))
+    user: User = service.bus.handle(CreateUser(actor=admin(service), name="Ann", email="ann@example.com"))
     return user
 
 
@@ -70,23 +70,23 @@ def create(service: Service, owner_id: str, **fields: Any) -> Reminder:
         "frequency": Frequency.DAILY,
         **fields,
     }
-    reminder: Reminder = service.bus.handle(CreateReminder(owner_id=owner_id, **values))
+    reminder: Reminder = service.bus.handle(CreateReminder(actor=admin(service), owner_id=owner_id, **values))
     return reminder
 
 
 def update(service: Service, reminder: Reminder, **changes: Any) -> Reminder:
     updated: Reminder = service.bus.handle(
-        UpdateReminder(reminder_id=reminder.id, changes=ReminderPatch(**changes))
+        UpdateReminder(actor=admin(service), reminder_id=reminder.id, changes=ReminderPatch(**changes))
     )
     return updated
 
 
 def stored(service: Service, reminder: Reminder) -> Reminder:
-    return views.get_reminder(service.uow_factory, reminder.id)
+    return views.get_reminder(service.uow_factory, admin(service), reminder.id)
 
 
 def reminder_count(service: Service, owner: User) -> int:
-    return views.list_reminders_of(service.uow_factory, owner.id, limit=10, offset=0).total
+    return views.list_reminders_of(service.uow_factory, admin(service), owner.id, limit=10, offset=0).total
 
 
 # -- CreateReminder ------------------------------------------------------------------------------
@@ -163,7 +163,9 @@ def test_create_reminder_for_an_unknown_owner_is_not_found(service: Service) -> 
 
 
 def test_create_reminder_for_an_inactive_owner_is_refused(service: Service) -> None:
-    inactive: User = service.bus.handle(CreateUser(name="Old", email="old@example.com", active=False))
+    inactive: User = service.bus.handle(
+        CreateUser(actor=admin(service), name="Old", email="old@example.com", active=False)
+    )
 
     with pytest.raises(InactiveOwner):
         create(service, inactive.id)
@@ -330,7 +332,7 @@ def test_deactivating_clears_the_next_run_and_stops_it_firing(
     tick = service.bus.handle(CheckDueReminders(now=clock.advance(hours=2)))
 
     assert (tick.due, tick.fired) == (0, 0)
-    assert views.list_deliveries(service.uow_factory, limit=10, offset=0).total == 0
+    assert views.list_deliveries(service.uow_factory, admin(service), limit=10, offset=0).total == 0
 
 
 def test_reactivating_schedules_from_now(service: Service, owner: User, clock: FixedClock) -> None:
@@ -345,7 +347,9 @@ def test_reactivating_schedules_from_now(service: Service, owner: User, clock: F
 
 def test_update_of_an_unknown_reminder_is_not_found(service: Service) -> None:
     with pytest.raises(NotFound) as raised:
-        service.bus.handle(UpdateReminder(reminder_id="missing", changes=ReminderPatch(title="X")))
+        service.bus.handle(
+            UpdateReminder(actor=admin(service), reminder_id="missing", changes=ReminderPatch(title="X"))
+        )
 
     assert raised.value.entity == "reminder"
 
@@ -360,26 +364,26 @@ def test_a_deleted_reminder_is_gone_and_never_fires(
     kept = create(service, owner.id, title="Kept")
     events.clear()
 
-    service.bus.handle(DeleteReminder(reminder_id=reminder.id))
+    service.bus.handle(DeleteReminder(actor=admin(service), reminder_id=reminder.id))
 
     assert events == [ReminderDeleted(reminder_id=reminder.id, owner_id=owner.id)]
     with pytest.raises(NotFound):
         stored(service, reminder)
     tick = service.bus.handle(CheckDueReminders(now=clock.advance(hours=1)))
     assert (tick.due, tick.fired) == (1, 1)
-    [delivery] = views.list_deliveries(service.uow_factory, limit=10, offset=0).items
+    [delivery] = views.list_deliveries(service.uow_factory, admin(service), limit=10, offset=0).items
     assert delivery.reminder_id == kept.id
 
 
 def test_a_deleted_reminders_deliveries_stay_on_record(service: Service, owner: User) -> None:
     reminder = create(service, owner.id)
-    delivery = service.bus.handle(SendReminderNow(reminder_id=reminder.id))
+    delivery = service.bus.handle(SendReminderNow(actor=admin(service), reminder_id=reminder.id))
 
-    service.bus.handle(DeleteReminder(reminder_id=reminder.id))
+    service.bus.handle(DeleteReminder(actor=admin(service), reminder_id=reminder.id))
 
-    assert views.get_delivery(service.uow_factory, delivery.id).reminder_id == reminder.id
+    assert views.get_delivery(service.uow_factory, admin(service), delivery.id).reminder_id == reminder.id
 
 
 def test_delete_of_an_unknown_reminder_is_not_found(service: Service) -> None:
     with pytest.raises(NotFound):
-        service.bus.handle(DeleteReminder(reminder_id="missing"))
+        service.bus.handle(DeleteReminder(actor=admin(service), reminder_id="missing"))

@@ -19,7 +19,7 @@ from domain.reminder import Reminder
 from domain.schedule import Frequency
 from domain.user import User
 from entrypoints.bootstrap import Service
-from tests.fakes import FixedClock, RecordingChannel, make_service
+from tests.fakes import FixedClock, RecordingChannel, admin, make_service
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # a Monday
 CHRISTMAS_EVE = dt.date(2026, 12, 24)
@@ -73,7 +73,7 @@ def service(clock: FixedClock, events: list[Event]) -> Service:
 
 @pytest.fixture
 def owner_id(service: Service) -> str:
-    user: User = service.bus.handle(CreateUser(name="Ann", email="ann@example.com"))
+    user: User = service.bus.handle(CreateUser(actor=admin(service), name="Ann", email="ann@example.com"))
     return user.id
 
 
@@ -88,18 +88,20 @@ def create(service: Service, owner_id: str, frequency: Frequency, **fields: Any)
         **SCHEDULES[frequency],
         **fields,
     }
-    reminder: Reminder = service.bus.handle(CreateReminder(owner_id=owner_id, **values))
+    reminder: Reminder = service.bus.handle(CreateReminder(actor=admin(service), owner_id=owner_id, **values))
     return reminder
 
 
 def patch(service: Service, reminder: Reminder, **changes: Any) -> Reminder:
-    command = UpdateReminder(reminder_id=reminder.id, changes=ReminderPatch.model_validate(changes))
+    command = UpdateReminder(
+        actor=admin(service), reminder_id=reminder.id, changes=ReminderPatch.model_validate(changes)
+    )
     updated: Reminder = service.bus.handle(command)
     return updated
 
 
 def stored(service: Service, reminder: Reminder) -> Reminder:
-    return views.get_reminder(service.uow_factory, reminder.id)
+    return views.get_reminder(service.uow_factory, admin(service), reminder.id)
 
 
 def visible(reminder: Reminder) -> dict[str, Any]:

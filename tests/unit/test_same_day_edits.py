@@ -16,7 +16,7 @@ from domain.reminder import Reminder
 from domain.schedule import Frequency
 from domain.user import User
 from entrypoints.bootstrap import Service
-from tests.fakes import FixedClock, RecordingChannel
+from tests.fakes import FixedClock, RecordingChannel, admin
 from tests.unit.world import create_reminder, ledger, send_now, tick_and_send
 
 
@@ -29,13 +29,15 @@ def patch(
     service: Service, clock: FixedClock, when: datetime, reminder: Reminder, **changes: Any
 ) -> Reminder:
     clock.current = when
-    command = UpdateReminder(reminder_id=reminder.id, changes=ReminderPatch.model_validate(changes))
+    command = UpdateReminder(
+        actor=admin(service), reminder_id=reminder.id, changes=ReminderPatch.model_validate(changes)
+    )
     updated: Reminder = service.bus.handle(command)
     return updated
 
 
 def next_run(service: Service, reminder: Reminder) -> datetime | None:
-    return views.get_reminder(service.uow_factory, reminder.id).next_run_at
+    return views.get_reminder(service.uow_factory, admin(service), reminder.id).next_run_at
 
 
 def sent_slots(team: RecordingChannel) -> list[datetime | None]:

@@ -208,6 +208,7 @@ def test_a_slot_sent_at_the_spring_forward_jump_still_holds_its_local_date() -> 
 
 def daily_reminder() -> Reminder:
     reminder = Reminder.create(
+        team_id="t-1",
         owner_id="u-1",
         title="Stand-up",
         message="Join the call",

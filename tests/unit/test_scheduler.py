@@ -21,7 +21,7 @@ from domain.reminder import Reminder
 from domain.schedule import Frequency
 from domain.user import User
 from entrypoints.bootstrap import Service
-from tests.fakes import FixedClock, MetricsRecorder, RecordingChannel, make_service, run_queue
+from tests.fakes import FixedClock, MetricsRecorder, RecordingChannel, admin, make_service, run_queue
 from tests.unit.world import SLOT, add_owner, create_reminder, ledger, tick, tick_and_send
 
 
@@ -34,7 +34,7 @@ def tick_until(service: Service, clock: FixedClock, end: datetime, *, every: tim
 
 
 def reminder_now(service: Service, reminder: Reminder) -> Reminder:
-    return views.get_reminder(service.uow_factory, reminder.id)
+    return views.get_reminder(service.uow_factory, admin(service), reminder.id)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

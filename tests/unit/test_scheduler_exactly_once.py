@@ -23,6 +23,7 @@ from tests.fakes import (
     FixedClock,
     MetricsRecorder,
     RecordingChannel,
+    admin,
     attempt_all,
     claim,
     make_service,
@@ -190,7 +191,7 @@ def test_orphaned_reminders_never_hold_back_the_rest(clock: FixedClock, team: Re
     """A full batch of reminders whose owner is gone must not stop later reminders from firing."""
     store = MemoryStore()
     service = make_service(clock=clock, store=store, channels={"team": team}, batch_size=2)
-    gone: User = service.bus.handle(CreateUser(name="Gone", email="gone@example.com"))
+    gone: User = service.bus.handle(CreateUser(actor=admin(service), name="Gone", email="gone@example.com"))
     create_reminder(service, gone)
     create_reminder(service, gone)
     healthy = create_reminder(service, add_owner(service, "kept@example.com"), time_of_day="09:01")
@@ -215,7 +216,9 @@ def test_a_reminder_deleted_while_the_tick_fires_it_does_not_stop_the_tick(
     owner = add_owner(service)
     deleted = create_reminder(service, owner, time_of_day="09:00", title="Deleted")
     create_reminder(service, owner, time_of_day="09:01", title="Kept")
-    store.before_next_commit.append(lambda: service.bus.handle(DeleteReminder(reminder_id=deleted.id)))
+    store.before_next_commit.append(
+        lambda: service.bus.handle(DeleteReminder(actor=admin(service), reminder_id=deleted.id))
+    )
 
     result = tick_and_send(service, clock, utc(5, 9, 2))
 

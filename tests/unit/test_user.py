@@ -13,16 +13,17 @@ from domain.user import User
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LATER = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+TEAM_ID = "team-1"
 
 
 def make_user(*, name: str = "Ann Lee", email: str = "ann@example.com") -> User:
-    user = User.create(name=name, email=email, active=True, now=NOW)
+    user = User.create(team_id=TEAM_ID, name=name, email=email, active=True, now=NOW)
     user.pull_events()
     return user
 
 
 def test_create_trims_and_lower_cases_the_email() -> None:
-    user = User.create(name="Ann Lee", email="  Ann.Lee@Example.COM ", active=True, now=NOW)
+    user = User.create(team_id=TEAM_ID, name="Ann Lee", email="  Ann.Lee@Example.COM ", active=True, now=NOW)
     assert user.email == "ann.lee@example.com"
 
 
@@ -31,7 +32,7 @@ def test_create_trims_the_name() -> None:
 
 
 def test_create_records_user_created() -> None:
-    user = User.create(name="Ann", email="ann@example.com", active=True, now=NOW)
+    user = User.create(team_id=TEAM_ID, name="Ann", email="ann@example.com", active=True, now=NOW)
     assert user.pull_events() == [UserCreated(user_id=user.id)]
     assert (user.created_at, user.updated_at) == (NOW, NOW)
 
@@ -39,14 +40,14 @@ def test_create_records_user_created() -> None:
 @pytest.mark.parametrize("email", ["", "   ", "ann", "ann@", "@example.com", "ann@@example.com", "a n@x.com"])
 def test_create_rejects_an_invalid_email(email: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        User.create(name="Ann", email=email, active=True, now=NOW)
+        User.create(team_id=TEAM_ID, name="Ann", email=email, active=True, now=NOW)
     assert caught.value.field == "email"
 
 
 @pytest.mark.parametrize("name", ["", "   ", "\t\n"])
 def test_create_rejects_a_blank_name(name: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        User.create(name=name, email="ann@example.com", active=True, now=NOW)
+        User.create(team_id=TEAM_ID, name=name, email="ann@example.com", active=True, now=NOW)
     assert caught.value.field == "name"
 
 
@@ -103,7 +104,7 @@ def test_delete_records_user_deleted() -> None:
 
 
 def test_pull_events_hands_events_over_once() -> None:
-    user = User.create(name="Ann", email="ann@example.com", active=True, now=NOW)
+    user = User.create(team_id=TEAM_ID, name="Ann", email="ann@example.com", active=True, now=NOW)
     user.update(now=LATER, name="Annie")
     assert [type(event) for event in user.pull_events()] == [UserCreated, UserUpdated]
     assert user.pull_events() == []
