@@ -32,6 +32,9 @@ stop a replay of a captured request, which the Idempotency-Key lets a receiver d
 
 Outcomes: 2xx is sent; 429 and 5xx (honouring Retry-After), timeouts and connection errors are
 retried; any other status, a redirect included, fails the delivery at once.
+
+Targets must reach public addresses (adapters/outbound_addresses.py), checked when the reminder is
+saved and on the address connected to at each send, unless `allow_private_targets`.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import hmac
 import json
 
 from adapters.http_delivery import HttpPoster, parse_http_url
+from adapters.outbound_addresses import NonPublicAddress, check_public_host
 from application.channels import Notification, PermanentChannelError
 from domain.errors import InvalidTarget
 
@@ -78,18 +82,26 @@ class WebhookChannel:
         timeout: float,
         poster: HttpPoster | None = None,
         connections: int = 100,
+        allow_private_targets: bool = False,
     ) -> None:
         """`connections`: the most requests in flight at once (the poster's pool), at least the
-        worker's delivery concurrency, or the extra senders wait inside send()."""
+        worker's delivery concurrency, or the extra senders wait inside send().
+        `allow_private_targets`: let targets reach loopback and private addresses (local
+        development and tests); a poster passed in must be made with the same setting."""
         if secret == "":
             raise ValueError("the webhook secret must not be empty; pass None to send unsigned requests")
         if timeout <= 0:
             raise ValueError("the webhook timeout must be positive")
+        if poster is not None and poster.allow_private_targets != allow_private_targets:
+            raise ValueError("the poster's allow_private_targets must match the channel's")
         self._secret = secret
         self._timeout = timeout
         # A poster passed in belongs to the caller, who closes it; one made here is closed by close().
         self._owns_poster = poster is None
-        self._poster = poster or HttpPoster(connections=connections)
+        self._poster = poster or HttpPoster(
+            connections=connections, allow_private_targets=allow_private_targets
+        )
+        self._allow_private_targets = allow_private_targets
 
     def __repr__(self) -> str:
         return f"WebhookChannel(signed={self._secret is not None}, timeout={self._timeout})"
@@ -99,7 +111,11 @@ class WebhookChannel:
             self._poster.close()
 
     def validate_target(self, target: str | None) -> None:
-        parse_http_url(target, schemes=_SCHEMES)
+        host = parse_http_url(target, schemes=_SCHEMES).host
+        try:
+            check_public_host(host, allow_private=self._allow_private_targets)
+        except NonPublicAddress as error:
+            raise InvalidTarget("target", error.message) from None
 
     def peer(self, target: str | None) -> str | None:
         try:

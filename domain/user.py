@@ -10,6 +10,7 @@ from domain.aggregate import Aggregate
 from domain.errors import InvalidInput
 from domain.events import UserCreated, UserDeleted, UserUpdated
 from domain.ids import new_id
+from domain.text import check_text
 
 # The HTML standard's definition of a valid email address: strict enough to catch typos, and the
 # same pattern the API documents, so clients and the service agree on every address.
@@ -29,11 +30,11 @@ def normalise_email(raw: str) -> str:
 
 
 def _clean_name(raw: str) -> str:
+    # Checked before trimming: a name ending in a line break is refused, not quietly cut.
+    check_text("name", raw, multiline=False)
     name = raw.strip()
     if not name:
         raise InvalidInput("name", "name must not be blank")
-    if "\x00" in name:
-        raise InvalidInput("name", "name must not contain NUL characters")
     return name
 
 

@@ -120,6 +120,7 @@ class ChannelSetup:
 def build_channels(settings: ServeSettings) -> ChannelSetup:
     """Every channel the settings allow. A malformed REMINDERS_SMTP_URL raises ValueError."""
     timeout = settings.channel_timeout_seconds
+    private = settings.allow_private_targets
     email: NotificationChannel
     if settings.smtp_url:
         try:
@@ -134,13 +135,18 @@ def build_channels(settings: ServeSettings) -> ChannelSetup:
         "log": LogChannel(),
         "email": email,
         "webhook": WebhookChannel(
-            secret=settings.webhook_secret, timeout=timeout, connections=settings.delivery_concurrency
+            secret=settings.webhook_secret,
+            timeout=timeout,
+            connections=settings.delivery_concurrency,
+            allow_private_targets=private,
         ),
-        "slack": SlackChannel(timeout=timeout, connections=settings.delivery_concurrency),
+        "slack": SlackChannel(
+            timeout=timeout, connections=settings.delivery_concurrency, allow_private_targets=private
+        ),
     }
     report |= {"log": "ok", "webhook": "signed" if settings.webhook_secret else "unsigned", "slack": "ok"}
     try:
-        channels["apprise"] = AppriseChannel(timeout=timeout)
+        channels["apprise"] = AppriseChannel(timeout=timeout, allow_private_targets=private)
         report["apprise"] = "ok"
     except AppriseUnavailable:
         report["apprise"] = "not installed"

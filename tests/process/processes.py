@@ -68,8 +68,10 @@ class RemindersProcess:
         self.argv = argv
         self.started_at = time.monotonic()
         with self.log_path.open("ab") as out:
+            # The receivers listen on 127.0.0.1, which the service refuses unless told otherwise.
+            local = {"REMINDERS_ALLOW_PRIVATE_TARGETS": "true", **(env or {})}
             self.process = subprocess.Popen(  # the child keeps its own copy of the file
-                argv, stdout=out, stderr=subprocess.STDOUT, env=clean_environment(env), cwd=cwd
+                argv, stdout=out, stderr=subprocess.STDOUT, env=clean_environment(local), cwd=cwd
             )
 
     @property
