@@ -23,7 +23,16 @@ What can be told apart, and how well:
   is ever available.
 
 Error texts name the service (e.g. "Slack") and the reason, never the URL or Apprise's own text,
-which may quote credentials.
+which may quote credentials, nor anything of the service's answer but its status code.
+
+Unless `allow_private_targets`, a URL must reach public addresses only
+(adapters/outbound_addresses.py): the host a service takes from its URL (`json://`, `form://`,
+`xml://`, `rsyslog://`, `ntfy://host`, `mailto://` and its `smtp=` server...) is resolved when
+the reminder is saved and again just before each send, and must be public; services that notify
+this machine itself (`syslog://`, the desktop ones) are refused. Services whose URL holds only
+tokens talk to their own public API. Apprise connects by itself, so the send-time check resolves
+the name a moment before Apprise does: a name whose answer changes in between (a rebinding DNS
+server) is not caught, as it is for webhooks and Slack, which check the connected address.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from adapters.outbound_addresses import NonPublicAddress, check_public_host
 from application.channels import Notification, PermanentChannelError, TransientChannelError
 from domain.errors import InvalidTarget
 
@@ -43,6 +53,8 @@ _STATUS = re.compile(r"\berror=(\d{3})\b")
 _CONNECTION = re.compile(r"connection error", re.IGNORECASE)
 # Apprise's deadline for a whole send: a connect, the request and its answer, with room to spare.
 _BUDGET_FACTOR = 3
+# Services that notify the machine the service runs on (its syslog, its desktop), never a remote one.
+_LOCAL_SERVICES = frozenset({"syslog", "dbus", "kde", "qt", "glib", "gio", "gnome", "macosx", "windows"})
 
 
 class AppriseUnavailable(RuntimeError):
@@ -60,11 +72,14 @@ def _import_apprise() -> ModuleType:
 
 
 class AppriseChannel:
-    def __init__(self, *, timeout: float) -> None:
+    def __init__(self, *, timeout: float, allow_private_targets: bool = False) -> None:
+        """`allow_private_targets`: let URLs reach loopback and private addresses, and this
+        machine's own services (local development and tests)."""
         if timeout <= 0:
             raise ValueError("the Apprise timeout must be positive")
         self._apprise = _import_apprise()
         self._timeout = timeout
+        self._allow_private_targets = allow_private_targets
         self._budget = timeout * _BUDGET_FACTOR
 
     def __repr__(self) -> str:
@@ -103,11 +118,27 @@ class AppriseChannel:
             raise InvalidTarget(
                 "target", "the target is not a usable Apprise URL (unknown service or missing details)"
             )
+        self._check_reach(target.strip().split("://", 1)[0].lower(), service)
         service.retry = 0
         # Apprise's network plugins take their connect and read timeouts from these.
         service.socket_connect_timeout = self._timeout
         service.socket_read_timeout = self._timeout
         return service
+
+    def _check_reach(self, scheme: str, service: NotifyBase) -> None:
+        if self._allow_private_targets:
+            return
+        if scheme in _LOCAL_SERVICES:
+            raise InvalidTarget(
+                "target",
+                f"{scheme}:// notifies this machine itself; targets must be public services "
+                "(use --allow-private-targets for local development)",
+            )
+        try:
+            for host in _contacted_hosts(service):
+                check_public_host(host, allow_private=False)
+        except NonPublicAddress as error:
+            raise InvalidTarget("target", error.message) from None
 
     def _raise_for(self, result: Any, name: str) -> None:
         status = self._apprise.AppriseResultStatus
@@ -129,3 +160,17 @@ class AppriseChannel:
         if any(_CONNECTION.search(message) for message in messages):
             raise TransientChannelError(f"Apprise {name} could not be reached (connection error or timeout)")
         raise TransientChannelError(f"Apprise {name} notification failed (Apprise gave no reason)")
+
+
+def _contacted_hosts(service: NotifyBase) -> list[str]:
+    """The hosts `service` connects to that its URL names: its host when the service takes one
+    (a "host" among its template tokens; services that take only tokens keep a token there), and
+    an email service's SMTP server, which `?smtp=` may name apart."""
+    hosts = []
+    host = getattr(service, "host", None)
+    if host and "host" in getattr(type(service), "template_tokens", {}):
+        hosts.append(str(host))
+    smtp_host = getattr(service, "smtp_host", None)
+    if smtp_host:
+        hosts.append(str(smtp_host))
+    return [host.strip("[]") for host in hosts]

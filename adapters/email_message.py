@@ -1,10 +1,21 @@
-"""The email a reminder becomes: headers, a plain-text part and an HTML part. Shared by the email channels."""
+"""The email a reminder becomes: headers, a plain-text part and an HTML part. Shared by the email channels.
+
+The title and the owner's name are a caller's text, and text can smuggle headers in. A line break is
+turned into a space; and an RFC 2047 encoded word ("=?utf-8?b?…?=") is kept as the literal text it
+is. The email package cannot be trusted with the latter: its header registry decodes an encoded word
+in a value a program sets, then writes the decoded text back out raw, line breaks and all (fixed in
+later Pythons as CVE-2024-6923). So a header whose text holds one is encoded here, and stored as it is.
+"""
 
 from __future__ import annotations
 
 import html
+import unicodedata
+from email import policy
+from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formatdate, parseaddr
 
 from application.channels import Notification
 from domain.errors import InvalidTarget
@@ -24,9 +35,22 @@ def envelope_address(sender: str) -> str:
     return address
 
 
+# Headers stored ready-encoded are written as they are, never re-read (and so never decoded) first.
+_POLICY = policy.SMTP.clone(refold_source="none")
+# What the email package's header parser reads as an encoded word: text holding it is encoded here.
+_ENCODED_WORD = "=?"
+# Control characters and line or paragraph separators: anything that could end a header line.
+_BREAKS = frozenset({"Cc", "Zl", "Zp"})
+
+
+def one_line(text: str) -> str:
+    """`text` as one line of words: control characters and line separators become spaces."""
+    spaced = "".join(" " if unicodedata.category(char) in _BREAKS else char for char in text)
+    return " ".join(spaced.split())
+
+
 def subject(notification: Notification) -> str:
-    # A header cannot hold line breaks; a title may.
-    return " ".join(notification.title.split())
+    return one_line(notification.title)
 
 
 def message_id(notification: Notification, sender: str) -> str:
@@ -47,11 +71,34 @@ def _html(notification: Notification) -> str:
     )
 
 
+def _encoded(text: str, header: str) -> str:
+    """`text` as RFC 2047 encoded words, folded to fit a line after `header`, which any reader decodes
+    back to exactly `text`."""
+    return Header(text, "utf-8", header_name=header).encode()
+
+
+def _set_subject(message: EmailMessage, text: str) -> None:
+    if _ENCODED_WORD in text:
+        message.set_raw("Subject", _encoded(text, "Subject"))
+    else:
+        message["Subject"] = text
+
+
+def _set_recipient(message: EmailMessage, name: str, address: str) -> None:
+    if _ENCODED_WORD in name or _ENCODED_WORD in address:
+        # The address is written as given: an encoded word has no meaning inside one.
+        phrase = f"{_encoded(name, 'To')} " if name else ""
+        message.set_raw("To", f"{phrase}<{address}>")
+    else:
+        local, _, domain = address.rpartition("@")
+        message["To"] = Address(display_name=name, username=local, domain=domain)
+
+
 def compose(notification: Notification, *, sender: str) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = subject(notification)
+    message = EmailMessage(policy=_POLICY)
+    _set_subject(message, subject(notification))
     message["From"] = sender
-    message["To"] = formataddr((" ".join(notification.owner_name.split()), notification.owner_email))
+    _set_recipient(message, one_line(notification.owner_name), notification.owner_email)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id(notification, sender)
     # RFC 3834: tells auto-responders (out-of-office replies) not to answer.

@@ -5,8 +5,13 @@ peer's Retry-After, when it gives one); timeouts and connection errors are trans
 permanent because redirects are not followed (a redirected POST may be replayed as a GET, or to a
 host the target never named); every other status is permanent. Error texts name the receiver by
 host only, since a webhook URL's path is often its credential; they pass through `redact`, and any
-longer piece of the target URL that the receiver echoes back is masked too. The HTTP library's
-own (debug) log lines name the host and port, never the path.
+longer piece of the target URL that the receiver echoes back is masked too. Of a peer's answer only
+the status line is kept, never its body: the error is stored, logged and shown to callers, and a
+body is the peer's to fill. The HTTP library's own (debug) log lines name the host and port, never
+the path.
+
+Unless private targets are allowed, connections go only to public addresses
+(adapters/outbound_addresses.py), judged on the address actually connected to.
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ import certifi
 import httpcore
 import httpx
 
+from adapters.outbound_addresses import NonPublicAddress, PublicOnlyBackend, check_public_host
 from application.channels import PermanentChannelError, TransientChannelError
 from domain.errors import InvalidTarget
 from domain.redaction import MASK, redact
 
-_SNIPPET = 200
+# The most of a peer's reason phrase an error keeps.
+_REASON_LENGTH = 60
 _DRAIN_LIMIT = 64 * 1024
 # Shorter pieces of a URL ("hooks", "v1") are words, not credentials.
 _SCRUBBED_LENGTH = 8
@@ -91,8 +98,11 @@ class HttpPoster:
     bounds how fast one process sends to a fast receiver.
     """
 
-    def __init__(self, *, connections: int, user_agent: str = USER_AGENT) -> None:
+    def __init__(
+        self, *, connections: int, allow_private_targets: bool = False, user_agent: str = USER_AGENT
+    ) -> None:
         self._connections = connections
+        self._allow_private_targets = allow_private_targets
         self._ssl_context = trusted_ssl_context()
         self._direct = self._pool(None)
         # As httpx did: the proxies the environment names (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY,
@@ -102,14 +112,22 @@ class HttpPoster:
         self._proxied = {url: self._pool(url) for url in set(self._proxies.values())}
         self._user_agent = user_agent.encode("ascii")
 
+    @property
+    def allow_private_targets(self) -> bool:
+        return self._allow_private_targets
+
     def close(self) -> None:
         for pool in (self._direct, *self._proxied.values()):
             pool.close()
 
     def _pool(self, proxy: str | None) -> httpcore.ConnectionPool:
+        # Through a proxy the connection is to the proxy, which the operator chose, so the address
+        # connected to says nothing about the target: post() checks the target's host instead.
+        checked = proxy is None and not self._allow_private_targets
         return httpcore.ConnectionPool(
             ssl_context=self._ssl_context,
             proxy=None if proxy is None else _proxy(proxy),
+            network_backend=PublicOnlyBackend() if checked else None,
             max_connections=self._connections,
             max_keepalive_connections=self._connections,
             keepalive_expiry=_KEEPALIVE_SECONDS,
@@ -139,11 +157,20 @@ class HttpPoster:
             (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
         ]
         limits = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+        pool = self._pool_for(url)
         try:
-            with self._pool_for(url).stream(
+            if pool is not self._direct:
+                # The proxy connects to the target, so its host is resolved here, before the
+                # request, and judged as when the reminder was saved: a name this machine cannot
+                # resolve (often so behind a proxy) passes, and the proxy's answer may differ from
+                # ours; the proxy's own egress rules are the operator's to set.
+                check_public_host(target.host.decode("ascii"), allow_private=self._allow_private_targets)
+            with pool.stream(
                 "POST", target, headers=request_headers, content=content, extensions={"timeout": limits}
             ) as response:
                 _raise_for_status(response, peer, scrub)
+        except NonPublicAddress as error:
+            raise PermanentChannelError(f"{peer} was not contacted: {error.message}") from None
         except httpcore.TimeoutException as error:
             kind = type(error).__name__
             raise TransientChannelError(f"{peer} timed out after {timeout:g}s ({kind})") from None
@@ -214,8 +241,11 @@ def _raise_for_status(response: httpcore.Response, peer: str, scrub: Callable[[s
     if 200 <= status < 300:
         _drain(response)
         return
-    reason = response.extensions.get("reason_phrase", b"").decode("latin-1")
-    summary = scrub(f"{peer} answered {status} {reason}{_snippet(response)}")
+    reason = " ".join(response.extensions.get("reason_phrase", b"").decode("latin-1").split())
+    if len(reason) > _REASON_LENGTH:
+        reason = reason[: _REASON_LENGTH - 1] + "…"
+    _drain(response)  # never recorded, only read to its end: the connection then serves the next send
+    summary = scrub(f"{peer} answered {status} {reason}".rstrip())
     if status == 429 or status >= 500:
         retry_after = retry_after_seconds(_header(response, b"retry-after"), now=datetime.now(UTC))
         raise TransientChannelError(summary, retry_after=retry_after)
@@ -241,19 +271,4 @@ def _drain(response: httpcore.Response) -> None:
             if read > _DRAIN_LIMIT:
                 return
     except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.TimeoutException):
-        pass  # sent all the same: the status decided
-
-
-def _snippet(response: httpcore.Response) -> str:
-    # The start of the body often says why (Slack answers "no_service", "invalid_payload"); only
-    # the start is read, so a huge or endless body costs nothing.
-    head = b""
-    try:
-        for chunk in response.iter_stream():
-            head += chunk
-            if len(head) >= _SNIPPET:
-                break
-    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.TimeoutException):
-        pass  # the status alone decides; the body only explains
-    text = " ".join(head[:_SNIPPET].decode("utf-8", "replace").split())
-    return f": {text}" if text else ""
+        pass  # the status alone decides the outcome

@@ -6,7 +6,10 @@ with `allow_insecure_local`, and then only for a loopback host: for tests and lo
 
 Outcomes as for webhooks: 2xx is sent; 429 and 5xx (honouring Retry-After), timeouts and
 connection errors are retried; Slack's 4xx answers (`invalid_payload`, `no_service`,
-`channel_is_archived`, ...) fail the delivery at once, with Slack's reason in the error.
+`channel_is_archived`, ...) fail the delivery at once. The error keeps the status line only: Slack
+says which of those it was in the body, which is never recorded.
+
+As for webhooks, the host must reach public addresses only, unless `allow_private_targets`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import ipaddress
 import json
 
 from adapters.http_delivery import HttpPoster, HttpTarget, parse_http_url
+from adapters.outbound_addresses import NonPublicAddress, check_public_host
 from application.channels import Notification, PermanentChannelError
 from domain.errors import InvalidTarget
 
@@ -58,19 +62,27 @@ class SlackChannel:
         allowed_hosts: frozenset[str] = SLACK_HOSTS,
         allow_insecure_local: bool = False,
         connections: int = 100,
+        allow_private_targets: bool = False,
     ) -> None:
         """`connections`: the most requests in flight at once (the poster's pool), at least the
-        worker's delivery concurrency, or the extra senders wait inside send()."""
+        worker's delivery concurrency, or the extra senders wait inside send().
+        `allow_private_targets`: let the host be a loopback or private address (local development
+        and tests); a poster passed in must be made with the same setting."""
         if timeout <= 0:
             raise ValueError("the Slack timeout must be positive")
         if not allowed_hosts:
             raise ValueError("allowed_hosts must name at least one host")
+        if poster is not None and poster.allow_private_targets != allow_private_targets:
+            raise ValueError("the poster's allow_private_targets must match the channel's")
         self._timeout = timeout
         self._allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
         self._allow_insecure_local = allow_insecure_local
         # A poster passed in belongs to the caller, who closes it; one made here is closed by close().
         self._owns_poster = poster is None
-        self._poster = poster or HttpPoster(connections=connections)
+        self._poster = poster or HttpPoster(
+            connections=connections, allow_private_targets=allow_private_targets
+        )
+        self._allow_private_targets = allow_private_targets
 
     def __repr__(self) -> str:
         return f"SlackChannel(allowed_hosts={sorted(self._allowed_hosts)}, timeout={self._timeout})"
@@ -80,7 +92,11 @@ class SlackChannel:
             self._poster.close()
 
     def validate_target(self, target: str | None) -> None:
-        self._parse(target)
+        host = self._parse(target).host
+        try:
+            check_public_host(host, allow_private=self._allow_private_targets)
+        except NonPublicAddress as error:
+            raise InvalidTarget("target", error.message) from None
 
     def peer(self, target: str | None) -> str | None:
         try:

@@ -8,16 +8,17 @@ The request body (UTF-8 JSON)::
 
 Headers: ``Content-Type: application/json``; ``Idempotency-Key``, the same on every attempt of one
 delivery (a receiver that has seen a key has already handled that reminder and can answer 2xx
-again without acting); and, when the service has a webhook secret,
-``X-Reminder-Signature: sha256=<hex>``.
+again without acting); and ``X-Reminder-Signature: sha256=<hex>``, signed with the secret of the
+reminder's owner's team. For 24 hours after a team rotates its secret, the header carries two
+signatures, the new secret's first, comma-separated: ``sha256=<new>,sha256=<old>``.
 
 Verifying the signature, on the receiver:
 
 1. Read the raw request body as bytes, before any JSON parsing (re-serialising changes the bytes).
-2. Compute the HMAC-SHA256 of those bytes with the shared secret (UTF-8 encoded) as the key, and
+2. Compute the HMAC-SHA256 of those bytes with the team's secret (UTF-8 encoded) as the key, and
    write it as lower-case hex, prefixed with ``sha256=``.
-3. Compare it with the ``X-Reminder-Signature`` header in constant time; reject the request if
-   the header is missing or differs.
+3. Compare it in constant time with each comma-separated value of the ``X-Reminder-Signature``
+   header; reject the request if the header is missing or none matches.
 
 In Python::
 
@@ -25,13 +26,17 @@ In Python::
 
     def is_authentic(body: bytes, header: str | None, secret: str) -> bool:
         expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        return header is not None and hmac.compare_digest(expected, header)
+        offered = (header or "").split(",")
+        return any(hmac.compare_digest(expected, value.strip()) for value in offered)
 
 The signature proves the body came from a holder of the secret and was not altered; it does not
 stop a replay of a captured request, which the Idempotency-Key lets a receiver drop.
 
 Outcomes: 2xx is sent; 429 and 5xx (honouring Retry-After), timeouts and connection errors are
 retried; any other status, a redirect included, fails the delivery at once.
+
+Targets must reach public addresses (adapters/outbound_addresses.py), checked when the reminder is
+saved and on the address connected to at each send, unless `allow_private_targets`.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import hmac
 import json
 
 from adapters.http_delivery import HttpPoster, parse_http_url
+from adapters.outbound_addresses import NonPublicAddress, check_public_host
 from application.channels import Notification, PermanentChannelError
 from domain.errors import InvalidTarget
 
@@ -78,18 +84,26 @@ class WebhookChannel:
         timeout: float,
         poster: HttpPoster | None = None,
         connections: int = 100,
+        allow_private_targets: bool = False,
     ) -> None:
         """`connections`: the most requests in flight at once (the poster's pool), at least the
-        worker's delivery concurrency, or the extra senders wait inside send()."""
+        worker's delivery concurrency, or the extra senders wait inside send().
+        `allow_private_targets`: let targets reach loopback and private addresses (local
+        development and tests); a poster passed in must be made with the same setting."""
         if secret == "":
             raise ValueError("the webhook secret must not be empty; pass None to send unsigned requests")
         if timeout <= 0:
             raise ValueError("the webhook timeout must be positive")
+        if poster is not None and poster.allow_private_targets != allow_private_targets:
+            raise ValueError("the poster's allow_private_targets must match the channel's")
         self._secret = secret
         self._timeout = timeout
         # A poster passed in belongs to the caller, who closes it; one made here is closed by close().
         self._owns_poster = poster is None
-        self._poster = poster or HttpPoster(connections=connections)
+        self._poster = poster or HttpPoster(
+            connections=connections, allow_private_targets=allow_private_targets
+        )
+        self._allow_private_targets = allow_private_targets
 
     def __repr__(self) -> str:
         return f"WebhookChannel(signed={self._secret is not None}, timeout={self._timeout})"
@@ -99,7 +113,11 @@ class WebhookChannel:
             self._poster.close()
 
     def validate_target(self, target: str | None) -> None:
-        parse_http_url(target, schemes=_SCHEMES)
+        host = parse_http_url(target, schemes=_SCHEMES).host
+        try:
+            check_public_host(host, allow_private=self._allow_private_targets)
+        except NonPublicAddress as error:
+            raise InvalidTarget("target", error.message) from None
 
     def peer(self, target: str | None) -> str | None:
         try:
@@ -117,8 +135,9 @@ class WebhookChannel:
             "Content-Type": "application/json",
             "Idempotency-Key": notification.idempotency_key,
         }
-        if self._secret is not None:
-            headers[SIGNATURE_HEADER] = signature(body, self._secret)
+        secrets = notification.signing_secrets or (() if self._secret is None else (self._secret,))
+        if secrets:
+            headers[SIGNATURE_HEADER] = ",".join(signature(body, secret) for secret in secrets)
         self._poster.post(
             target.url,
             content=body,

@@ -5,25 +5,30 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
-from zoneinfo import available_timezones
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from domain.actor import SYSTEM, Actor
 from domain.delivery import Attempt
 from domain.roles import Role
-from domain.schedule import Frequency
+from domain.schedule import Frequency, time_zone_names
+from domain.text import NOT_IN_A_LINE, NOT_IN_A_MESSAGE
 from domain.user import EMAIL_PATTERN
 
 # The schemas say what the domain accepts, so a client can validate before sending.
-# Text is stored in PostgreSQL too, which cannot hold a NUL character, so no text field takes one.
-_NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# Text is stored in PostgreSQL too, which cannot hold a NUL character, so no text field takes one;
+# names, titles and messages take no control characters either (domain/text.py).
+_NOT_BLANK = rf"^[^{NOT_IN_A_LINE}]*[^\s{NOT_IN_A_LINE}][^{NOT_IN_A_LINE}]*$"
 _NO_NUL = r"^[^\x00]*$"
 _PLACEHOLDER = r"\{(?:owner_name|title|scheduled_for_local|timezone|date)\}"
-# Optional leading blanks, then at least one visible piece: text, an escaped brace or a placeholder.
-_TEMPLATE = (
-    rf"^\s*(?:[^{{}}\s\x00]|\{{\{{|\}}\}}|{_PLACEHOLDER})(?:[^{{}}\x00]|\{{\{{|\}}\}}|{_PLACEHOLDER})*$"
-)
+
+
+def _template(refused: str) -> str:
+    """Optional leading blanks, then at least one visible piece: text, an escaped brace or a placeholder."""
+    piece = rf"\{{\{{|\}}\}}|{_PLACEHOLDER}"
+    return rf"^[^\S{refused}]*(?:[^{{}}\s{refused}]|{piece})(?:[^{{}}{refused}]|{piece})*$"
+
+
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=_NOT_BLANK)]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
 Title = Annotated[
@@ -31,12 +36,12 @@ Title = Annotated[
     Field(
         min_length=1,
         max_length=200,
-        pattern=_TEMPLATE,
+        pattern=_template(NOT_IN_A_LINE),
         description="Text with optional placeholders {owner_name}, {title}, {scheduled_for_local}, "
         "{timezone}, {date}; {{ and }} stand for literal braces.",
     ),
 ]
-Message = Annotated[str, Field(min_length=1, max_length=4000, pattern=_TEMPLATE)]
+Message = Annotated[str, Field(min_length=1, max_length=4000, pattern=_template(NOT_IN_A_MESSAGE))]
 ChannelName = Annotated[str, Field(min_length=1, max_length=50, pattern=_NO_NUL)]
 Target = Annotated[str, Field(min_length=1, max_length=2000, pattern=_NO_NUL)]
 TimeOfDay = Annotated[
@@ -46,7 +51,7 @@ TimeOfDay = Annotated[
 
 def _list_time_zones(schema: dict[str, Any]) -> None:
     # Evaluated when the OpenAPI document is built, never at import time.
-    schema["enum"] = sorted(available_timezones())
+    schema["enum"] = sorted(time_zone_names())
 
 
 Timezone = Annotated[
@@ -55,18 +60,27 @@ Timezone = Annotated[
         min_length=1,
         max_length=64,
         examples=["UTC", "Europe/Berlin"],
-        description="An IANA time zone name.",
+        description="An IANA time zone name, one of those listed.",
         json_schema_extra=_list_time_zones,
     ),
 ]
 
 
 def _integral(value: Any) -> Any:
-    # JSON does not tell 1 from 1.0, and JSON Schema calls both integers.
+    # JSON does not tell 1 from 1.0, and JSON Schema calls both integers; 1.5 and "1" stay refused.
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-Weekday = Annotated[int, Field(ge=0, le=6, description="0=Monday .. 6=Sunday"), BeforeValidator(_integral)]
+Weekday = Annotated[
+    int, Strict(), Field(ge=0, le=6, description="0=Monday .. 6=Sunday"), BeforeValidator(_integral)
+]
+
+
+def _each_day_once(schema: dict[str, Any]) -> None:
+    # Documents the rule for clients; the domain enforces it (a repeated day is refused).
+    schema["uniqueItems"] = True
+
+
 Id = Annotated[str, Field(min_length=1)]
 
 
@@ -170,7 +184,7 @@ class NewReminder(Body):
     target: Target | None = None
     time_of_day: TimeOfDay
     frequency: Frequency
-    weekdays: list[Weekday] = Field(default_factory=list, max_length=7)
+    weekdays: list[Weekday] = Field(default_factory=list, max_length=7, json_schema_extra=_each_day_once)
     date: dt.date | None = None
     timezone: Timezone | None = Field(default=None, description="Defaults to the owner's time zone.")
     active: bool = True
@@ -193,7 +207,7 @@ class ReminderPatch(Patch):
     target: Target | None = None
     time_of_day: TimeOfDay = _UNSENT
     frequency: Frequency = _UNSENT
-    weekdays: list[Weekday] = Field(default=_UNSENT, max_length=7)
+    weekdays: list[Weekday] = Field(default=_UNSENT, max_length=7, json_schema_extra=_each_day_once)
     date: dt.date | None = None
     timezone: Timezone = _UNSENT
     active: bool = _UNSENT

@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+from domain.ids import MAX_ID_LENGTH
+
+# The most characters of a caller's input an error message quotes back.
+ECHO_LIMIT = 100
+
+
+def shortened(text: str, limit: int = ECHO_LIMIT) -> str:
+    """`text`, cut to at most `limit` characters with an ellipsis: for echoing a caller's input."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted(value: str) -> str:
+    """`value` quoted as Python writes it (control characters escaped), in at most ECHO_LIMIT characters."""
+    shown = repr(value)
+    return shown if len(shown) <= ECHO_LIMIT else shortened(shown[:-1], ECHO_LIMIT - 1) + shown[-1]
+
 
 class DomainError(Exception):
     """Base of every error the domain and application rings raise on purpose."""
@@ -39,7 +55,9 @@ class NotFound(DomainError):
     """The entity does not exist (or no longer does)."""
 
     def __init__(self, entity: str, entity_id: str) -> None:
-        super().__init__(f"{entity} {entity_id!r} was not found")
+        # An id longer than any this service issues is not one of its ids: it is not quoted back.
+        shown = f" {quoted(entity_id)}" if len(entity_id) <= MAX_ID_LENGTH else ""
+        super().__init__(f"{entity}{shown} was not found")
         self.entity = entity
         self.entity_id = entity_id
 

@@ -19,15 +19,15 @@ from domain.events import (
 from domain.ids import new_id
 from domain.schedule import Frequency, Schedule
 from domain.template import validate_template
+from domain.text import check_text
 
 EDITABLE = ("title", "message", "channel", "target", "schedule", "active")
 
 
 def _check_text(field: str, value: str) -> str:
+    check_text(field, value, multiline=field == "message")  # a title is one line
     if not value.strip():
         raise InvalidInput(field, f"{field} must not be blank")
-    if "\x00" in value:
-        raise InvalidInput(field, f"{field} must not contain NUL characters")
     validate_template(field, value)
     return value
 

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import Enum, StrEnum
+from functools import cache
 from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from domain.errors import InvalidSchedule
+from domain.errors import InvalidSchedule, quoted
 
 # fullmatch and ASCII digits: `$` would let a trailing newline through and `\d` any Unicode digit.
 _TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
@@ -46,16 +47,38 @@ def parse_time_of_day(value: str) -> time:
     return time(int(hours), int(minutes), int(seconds or 0))
 
 
-def load_zone(name: str) -> ZoneInfo:
+# Files of the zone database that name no place, though ZoneInfo may load them: Factory (a
+# placeholder), localtime (the machine's own zone), posixrules (defaults for POSIX TZ strings), and
+# the copies of the whole database under posix/ and right/ (the latter counting leap seconds).
+_NOT_PLACES = frozenset({"Factory", "localtime", "posixrules"})
+_COPIES = ("posix/", "right/")
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zone names a schedule accepts: the ones the API documents, and no others."""
+    return frozenset(
+        name for name in available_timezones() if name not in _NOT_PLACES and not name.startswith(_COPIES)
+    )
+
+
+def check_zone_name(name: str) -> None:
+    """InvalidSchedule unless `name` is one of time_zone_names()."""
+    if name not in time_zone_names():
+        raise InvalidSchedule("timezone", f"unknown time zone {quoted(name)}")
+
+
+def _open_zone(name: str) -> ZoneInfo:
+    # Lenient on purpose: a schedule stored before the list above narrowed must still load.
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidSchedule("timezone", f"unknown time zone {name!r}") from None
+        raise InvalidSchedule("timezone", f"unknown time zone {quoted(name)}") from None
 
 
 def check_timezone(name: str) -> str:
     """The name itself, once known to be a time zone this service accepts."""
-    load_zone(name)
+    check_zone_name(name)
     return name
 
 
@@ -73,7 +96,7 @@ class Schedule:
     date: dt.date | None = None
 
     def __post_init__(self) -> None:
-        load_zone(self.timezone)
+        _open_zone(self.timezone)
         if self.frequency is Frequency.WEEKLY:
             if not self.weekdays:
                 raise InvalidSchedule("weekdays", "a weekly schedule needs at least one weekday")
@@ -99,6 +122,7 @@ class Schedule:
         now: datetime,
     ) -> Schedule:
         """Parse and validate; a once schedule without a date takes the next occurrence after `now`."""
+        check_zone_name(timezone)
         return cls._assemble(parse_time_of_day(time_of_day), frequency, timezone, weekdays, on_date, now)
 
     def revise(
@@ -126,6 +150,8 @@ class Schedule:
             weekdays = () if switched else self.weekdays
         if isinstance(on_date, Keep):
             on_date = None if switched else self.date
+        if not isinstance(timezone, Keep):
+            check_zone_name(timezone)
         return self._assemble(
             self.time_of_day if isinstance(time_of_day, Keep) else parse_time_of_day(time_of_day),
             new_frequency,
@@ -145,7 +171,9 @@ class Schedule:
         on_date: dt.date | None,
         now: datetime,
     ) -> Schedule:
-        zone = load_zone(timezone)
+        if len(set(weekdays)) != len(weekdays):
+            raise InvalidSchedule("weekdays", "weekdays must not repeat a day")
+        zone = _open_zone(timezone)
         if frequency is Frequency.ONCE and on_date is None:
             today = now.astimezone(zone).date()
             first = _resolve_local(today, at, zone)

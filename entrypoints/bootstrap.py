@@ -126,6 +126,7 @@ class ChannelSetup:
 def build_channels(settings: ServeSettings) -> ChannelSetup:
     """Every channel the settings allow. A malformed REMINDERS_SMTP_URL raises ValueError."""
     timeout = settings.channel_timeout_seconds
+    private = settings.allow_private_targets
     email: NotificationChannel
     if settings.smtp_url:
         try:
@@ -139,14 +140,21 @@ def build_channels(settings: ServeSettings) -> ChannelSetup:
     channels: dict[str, NotificationChannel] = {
         "log": LogChannel(),
         "email": email,
+        # Each team signs with its own secret (Notification.signing_secrets); the setting only
+        # seeds the secret of the `default` team made on first start.
         "webhook": WebhookChannel(
-            secret=settings.webhook_secret, timeout=timeout, connections=settings.delivery_concurrency
+            secret=None,
+            timeout=timeout,
+            connections=settings.delivery_concurrency,
+            allow_private_targets=private,
         ),
-        "slack": SlackChannel(timeout=timeout, connections=settings.delivery_concurrency),
+        "slack": SlackChannel(
+            timeout=timeout, connections=settings.delivery_concurrency, allow_private_targets=private
+        ),
     }
-    report |= {"log": "ok", "webhook": "signed" if settings.webhook_secret else "unsigned", "slack": "ok"}
+    report |= {"log": "ok", "webhook": "signed per team", "slack": "ok"}
     try:
-        channels["apprise"] = AppriseChannel(timeout=timeout)
+        channels["apprise"] = AppriseChannel(timeout=timeout, allow_private_targets=private)
         report["apprise"] = "ok"
     except AppriseUnavailable:
         report["apprise"] = "not installed"

@@ -19,6 +19,7 @@ from application.commands import StartFirstTeam
 from entrypoints.bootstrap import Runtime, Service, bootstrap_runtime, close_runtime, open_store
 from entrypoints.delivery_worker import DeliveryWorker, WorkerConfig
 from entrypoints.http.app import HTTP_STORE_THREADS, create_app
+from entrypoints.http.rate_limits import RateLimiter
 from entrypoints.http.routes_ops import observe_queue, queue_check
 from entrypoints.settings import ServeSettings
 from entrypoints.ticker import Ticker, disabled_scheduler_health
@@ -43,6 +44,11 @@ def build_runtime(settings: ServeSettings) -> Runtime:
         raise
     if runtime.channel_report["email"] == "log-only":
         log.warning("REMINDERS_SMTP_URL is not set: email reminders are written to the log, not sent")
+    if settings.allow_private_targets:
+        log.warning(
+            "--allow-private-targets is on: webhook, Slack and Apprise targets may reach loopback "
+            "and private addresses; use it for local development and tests only"
+        )
     log.info("channels ready", extra={"channels": runtime.channel_report})
     return runtime
 
@@ -160,4 +166,9 @@ def app_for(
         closing=closing,
         send_wait_seconds=settings.send_wait_seconds,
         stopping=stopping,
+        rate_limiter=RateLimiter(
+            storage=settings.rate_limit_storage,
+            send_limit=settings.send_rate_limit,
+            write_limit=settings.write_rate_limit,
+        ),
     )

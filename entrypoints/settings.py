@@ -12,8 +12,9 @@ import argparse
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar, get_args, get_origin
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.user import EMAIL_PATTERN
 
@@ -91,12 +92,72 @@ class ServeSettings(StoreSettings):
     webhook_secret: str | None = Field(
         None,
         min_length=1,
-        description="Key of the webhooks' HMAC-SHA256 signature.",
+        description="The webhook signing secret of the `default` team made on first start (each team "
+        "has its own; admins rotate it with POST /team/webhook-secret).",
         json_schema_extra={"secret": True},
     )
     channel_timeout_seconds: float = Field(
         10.0, gt=0, le=300, description="Connect and read timeout of channels."
     )
+    allow_private_targets: bool = Field(
+        False,
+        description="Let webhook, Slack and Apprise targets reach loopback, private and link-local "
+        "addresses: for local development and tests only.",
+    )
+    rate_limit_storage: str = Field(
+        "memory://",
+        min_length=1,
+        description="Where the per-API-key rate limits count: memory:// (each process alone), or "
+        "redis://[:password@]host[:port][/db] (rediss:// with TLS), shared by every instance.",
+        json_schema_extra={"secret": True},
+    )
+    send_rate_limit: str = Field(
+        "10/minute", description="Most send-now and retry requests of one API key, e.g. 10/minute."
+    )
+    write_rate_limit: str = Field(
+        "120/minute",
+        description="Most writes (POST, PUT, PATCH, DELETE) of one API key, sends included, e.g. 120/minute.",
+    )
+
+    @field_validator("send_rate_limit", "write_rate_limit")
+    @classmethod
+    def _one_rate_limit(cls, value: str) -> str:
+        # Imported here, not with this module: `--help` and the client commands never need it.
+        from limits import parse_many
+
+        try:
+            items = parse_many(value)
+        except ValueError:
+            items = []
+        if len(items) != 1 or items[0].amount < 1:
+            raise ValueError(
+                "a rate limit is a number of requests per second, minute, hour, day, month or year, "
+                "like 10/minute, 100 per hour or 5/10 seconds"
+            )
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _rate_limit_storage(cls, value: str) -> str:
+        # The messages name the scheme only: the URL may hold a password.
+        if value == "memory://":
+            return value
+        parts = urlsplit(value)
+        scheme = parts.scheme.lower()
+        if scheme not in ("redis", "rediss"):
+            given = f"a {scheme}:// URL" if scheme else "a URL without a scheme"
+            raise ValueError(
+                f"the rate-limit storage is memory:// or a redis:// or rediss:// URL, not {given}"
+            )
+        try:
+            parts.port  # noqa: B018 (raises for a port that is not a number from 0 to 65535)
+        except ValueError:
+            raise ValueError(f"the port of the {scheme}:// rate-limit storage is not a port number") from None
+        if not parts.hostname:
+            raise ValueError(
+                f"a {scheme}:// rate-limit storage needs a host, like {scheme}://127.0.0.1:6379/0"
+            )
+        return value
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> ServeSettings:
@@ -171,7 +232,10 @@ _DELIVERY = (
     "retry_base_seconds",
     "retry_max_seconds",
 )
-_CHANNELS = FlagGroup("channels", ("smtp_url", "email_from", "webhook_secret", "channel_timeout_seconds"))
+_CHANNELS = FlagGroup(
+    "channels",
+    ("smtp_url", "email_from", "webhook_secret", "channel_timeout_seconds", "allow_private_targets"),
+)
 _STORE_AND_SCHEMA = FlagGroup("store and logs", (*_STORE, "migrate"))
 
 SERVE = CommandSettings(
@@ -179,6 +243,7 @@ SERVE = CommandSettings(
     (
         _STORE_AND_SCHEMA,
         FlagGroup("HTTP", ("host", "port", "send_wait_seconds")),
+        FlagGroup("rate limits", ("rate_limit_storage", "send_rate_limit", "write_rate_limit")),
         FlagGroup("scheduler", ("scheduler_enabled", *_SCHEDULER)),
         FlagGroup("delivery", ("delivery_enabled", *_DELIVERY)),
         _CHANNELS,
@@ -261,5 +326,6 @@ def load(
             name = str(problem["loc"][0])
             where = source.get(name, flag(name))
             shown = "(hidden)" if name and is_secret(model, name) else repr(given.get(name))
-            lines.append(f"invalid {where}={shown}: {problem['msg']}")
+            message = str(problem["msg"]).removeprefix("Value error, ")  # a validator's own words
+            lines.append(f"invalid {where}={shown}: {message}")
         raise SettingsError("\n".join(lines)) from None

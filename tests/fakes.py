@@ -11,8 +11,8 @@ from adapters.memory import MemoryStore, MemoryUnitOfWork
 from application.channels import Channels, Notification, NotificationChannel
 from application.clock import Clock
 from application.commands import AttemptOutcome, ClaimDeliveries, CreateTeam, RecordOutcomes
-from application.handlers.teams import NewTeam
 from application.handlers.queue import Job
+from application.handlers.teams import NewTeam
 from application.metrics import Metrics, NoMetrics
 from application.retry_policy import RetryPolicy
 from application.unit_of_work import UnitOfWorkFactory

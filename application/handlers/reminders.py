@@ -13,7 +13,7 @@ from application.handlers.users import load_user
 from application.unit_of_work import UnitOfWork
 from domain.actor import Actor
 from domain.delivery import DeliveryStatus
-from domain.errors import InactiveOwner, InvalidInput, UnknownChannel
+from domain.errors import InactiveOwner, InvalidInput, UnknownChannel, quoted
 from domain.reminder import Reminder
 from domain.schedule import Schedule
 
@@ -36,7 +36,7 @@ def check_channel(channels: Channels, name: str, target: str | None) -> None:
     channel = channels.get(name)
     if channel is None:
         known = ", ".join(sorted(channels))
-        raise UnknownChannel("channel", f"unknown channel {name!r}; configured: {known}")
+        raise UnknownChannel("channel", f"unknown channel {quoted(name)}; configured: {known}")
     channel.validate_target(target)
 
 

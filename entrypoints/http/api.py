@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -14,12 +15,16 @@ from starlette.routing import Route
 
 from application.commands import ActorCommand, Body, Command
 from domain.actor import Actor
+from domain.errors import NotFound
+from domain.ids import MAX_ID_LENGTH
 from entrypoints.bootstrap import Service
 from entrypoints.http.problems import ApiError, from_validation_error, invalid
 
 M = TypeVar("M", bound=BaseModel)
 C = TypeVar("C", bound=ActorCommand)
 Endpoint = Callable[[Request], Awaitable[Response]]
+# Every path parameter is the id of the entity it is named after, except this one.
+_ENTITIES = {"owner_id": "user"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +59,23 @@ def routes(operations: Sequence[Operation]) -> list[Route]:
     for op in operations:
         by_path.setdefault(op.route_path, {})[op.method] = op.endpoint
     return [
-        Route(path, _by_method(endpoints), methods=list(endpoints)) for path, endpoints in by_path.items()
+        Route(path, _ids_checked(_by_method(endpoints)), methods=list(endpoints))
+        for path, endpoints in by_path.items()
     ]
+
+
+def _ids_checked(endpoint: Endpoint) -> Endpoint:
+    """A path id longer than any the service issues is a 404 at once: nothing looks it up, and the
+    answer does not quote it back."""
+
+    @wraps(endpoint)
+    async def checked(request: Request) -> Response:
+        for name, value in request.path_params.items():
+            if len(value) > MAX_ID_LENGTH:
+                raise NotFound(_ENTITIES.get(name, name.removesuffix("_id")), value)
+        return await endpoint(request)
+
+    return checked
 
 
 def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:

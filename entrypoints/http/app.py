@@ -26,6 +26,7 @@ from entrypoints.http.authentication import AuthenticationMiddleware
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware, TrailingSlashMiddleware
 from entrypoints.http.openapi import build_openapi
+from entrypoints.http.rate_limits import RateLimiter, RateLimitMiddleware
 from entrypoints.http.routes_ops import HealthCheck, MetricsExposition, store_check
 
 MAX_BODY_BYTES = 64 * 1024
@@ -62,6 +63,7 @@ def create_app(
     closing: Sequence[Callable[[], None]] = (),
     send_wait_seconds: float = 10.0,
     stopping: threading.Event | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> Starlette:
     """`background` runs for the app's lifetime (the ticker, the delivery worker); on shutdown each
     of `closing` runs after them (the store's connections close last). `stopping` is set when the
@@ -106,6 +108,8 @@ def create_app(
                 public=[op.route_path for op in OPERATIONS if op.public] + [routes_docs.DOCS],
                 public_prefixes=(routes_docs.ASSETS + "/",),
             ),
+            # Last: it counts the caller that the authentication before it has put in the scope.
+            *([Middleware(RateLimitMiddleware, limiter=rate_limiter)] if rate_limiter is not None else []),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

@@ -15,8 +15,9 @@ from entrypoints.http.problems import error_response
 
 log = logging.getLogger("reminders.http")
 
-# Printable ASCII without spaces: safe to echo in a header and to log.
-_SANE_REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+# Letters, digits and . _ : - only: safe to echo in a header, to log, and to paste into a log search
+# (no quotes, slashes, wildcards or separators a log query or a header parser would read as syntax).
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 class RequestContextMiddleware:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
 
+from domain.errors import shortened
 from entrypoints.http import context
 from entrypoints.http.validation_messages import describe
 
@@ -62,14 +63,16 @@ class ApiError(Exception):
 
 
 def invalid(field: str, message: str) -> ApiError:
-    return ApiError(400, "the request is not valid", [FieldProblem(field=field, message=message)])
+    """A 400 about one field; `field` may be the caller's own (a query parameter's name): it is cut short."""
+    return ApiError(400, "the request is not valid", [FieldProblem(field=shortened(field), message=message)])
 
 
 def from_validation_error(error: ValidationError, *, where: str) -> ApiError:
     """One problem per pydantic error, in words; the input is read to explain it, never echoed whole."""
     problems = [
         FieldProblem(
-            field=".".join(str(part) for part in item["loc"]) or where, message=describe(item, where=where)
+            field=shortened(".".join(str(part) for part in item["loc"])) or where,
+            message=describe(item, where=where),
         )
         for item in error.errors(include_url=False, include_input=True)
     ]

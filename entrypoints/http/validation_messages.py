@@ -10,8 +10,9 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from domain.errors import InvalidTemplate
+from domain.errors import InvalidTemplate, shortened
 from domain.template import PLACEHOLDERS, validate_template
+from domain.text import text_problem
 
 # An example for the fields whose form is easier shown than described.
 EXAMPLES = {
@@ -22,17 +23,22 @@ EXAMPLES = {
     "weekdays": "0 is Monday and 6 is Sunday, for example [0, 2, 4]",
 }
 _TEMPLATE_FIELDS = frozenset({"title", "message"})
+# The text fields whose characters domain/text.py restricts, and whether each may span lines.
+_TEXT_FIELDS = {"name": False, "title": False, "message": True}
 _TIME_OF_DAY = "must be HH:MM or HH:MM:SS, for example 09:00 (24-hour clock, 00:00 to 23:59:59)"
 
 
 def subject(loc: tuple[int | str, ...], where: str) -> str:
-    """The field as a person writes it: `weekdays[0]`, `changes.title`, or the body as a whole."""
+    """The field as a person writes it: `weekdays[0]`, `changes.title`, or the body as a whole.
+
+    A name the caller made up (an unknown field) is cut short: no message echoes much of the input.
+    """
     if not loc:
         return "the body" if where == "body" else f"the {where}"
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
+    return shortened(text)
 
 
 def with_example(field: str, message: str) -> str:
@@ -90,6 +96,9 @@ def _field(loc: tuple[int | str, ...]) -> str:
 
 def _pattern_mismatch(name: str, field: str, value: Any) -> str:
     text = value if isinstance(value, str) else ""
+    problem = text_problem(text, multiline=_TEXT_FIELDS[field]) if field in _TEXT_FIELDS else None
+    if problem is not None:
+        return f"{name} {problem}"
     if "\x00" in text:
         return f"{name} must not contain NUL characters"
     if field == "time_of_day":

@@ -20,14 +20,18 @@ DELIVERY = {
     *("--delivery-concurrency", "--per-target-concurrency", "--delivery-lease-seconds"),
     *("--shutdown-grace-seconds", "--retry-base-seconds", "--retry-max-seconds"),
 }
-CHANNELS = {"--smtp-url", "--email-from", "--webhook-secret", "--channel-timeout-seconds"}
+CHANNELS = {
+    *("--smtp-url", "--email-from", "--webhook-secret", "--channel-timeout-seconds"),
+    *("--allow-private-targets", "--no-allow-private-targets"),
+}
 HTTP = {"--host", "--port", "--send-wait-seconds"}
+RATE_LIMITS = {"--rate-limit-storage", "--send-rate-limit", "--write-rate-limit"}
 SERVE_ONLY = {
     *("--scheduler-enabled", "--no-scheduler-enabled", "--no-scheduler"),
     *("--delivery-enabled", "--no-delivery-enabled", "--no-delivery"),
 }
 FLAGS = {
-    "serve": {"-h", *STORE, *SCHEMA, *HTTP, *SCHEDULER, *DELIVERY, *CHANNELS, *SERVE_ONLY},
+    "serve": {"-h", *STORE, *SCHEMA, *HTTP, *RATE_LIMITS, *SCHEDULER, *DELIVERY, *CHANNELS, *SERVE_ONLY},
     "tick": {"-h", *STORE, *SCHEMA, *SCHEDULER},
     "worker": {"-h", *STORE, *SCHEMA, *DELIVERY, *CHANNELS, "--tick-seconds"},
     "migrate": {"-h", *STORE},
@@ -79,7 +83,7 @@ def test_serve_help_names_the_variable_of_every_setting_under_a_heading(
     assert set(re.findall(r"\[(REMINDERS_[A-Z_]+);", text)) == {
         config.env_var(name) for name in config.ServeSettings.model_fields
     }
-    for heading in ("store and logs:", "HTTP:", "scheduler:", "delivery:", "channels:"):
+    for heading in ("store and logs:", "HTTP:", "rate limits:", "scheduler:", "delivery:", "channels:"):
         assert f"\n{heading}\n" in text
 
 

@@ -41,7 +41,7 @@ def extra(record: logging.LogRecord) -> dict[str, Any]:
 
 
 def looks_generated(request_id: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z0-9._:/+=@-]{1,128}", request_id))
+    return bool(re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", request_id))
 
 
 # -- X-Request-ID ---------------------------------------------------------------------------------------
@@ -62,31 +62,37 @@ def test_a_request_without_an_id_gets_a_fresh_one(client: TestClient) -> None:
         "abc-123",
         str(uuid.UUID(int=42)),
         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        "svc.gateway:req/7+1=8@edge_2",
+        "svc.gateway:req-7_edge.2",
         "a" * 128,
     ],
 )
 def test_a_sane_client_request_id_is_echoed(client: TestClient, offered: str) -> None:
+    """Letters, digits and . _ : - only, up to 128 of them."""
     assert client.get("/users/", headers={"x-request-id": offered}).headers["x-request-id"] == offered
 
 
 @pytest.mark.parametrize(
     "offered",
     [
+        "a" * 129,
+        "",
+        "has space",
+        "tab\there",
+        "bell\x07",
+        "delete\x7f",
+        "line\x1bbreak",
         "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1",
         "{3F2504E0-4F89-11D3-9A0C-0305E82C3301}",
         "job#42",
+        "svc/req+1@edge",
+        'quoted"id',
+        "back\\slash",
+        "wild*card?",
+        "<script>",
+        "%0d%0a",
     ],
 )
-def test_a_printable_request_id_without_spaces_is_echoed(client: TestClient, offered: str) -> None:
-    """Only length, spaces and control characters make an id insane; other printable ASCII is fine."""
-    assert client.get("/users/", headers={"x-request-id": offered}).headers["x-request-id"] == offered
-
-
-@pytest.mark.parametrize(
-    "offered", ["a" * 129, "has space", "tab\there", "bell\x07", "delete\x7f", "line\x1bbreak", ""]
-)
-def test_an_insane_client_request_id_is_replaced(client: TestClient, offered: str) -> None:
+def test_any_other_client_request_id_is_replaced(client: TestClient, offered: str) -> None:
     response = client.get("/no-such-path", headers={"x-request-id": offered})
 
     given = response.headers["x-request-id"]

@@ -53,6 +53,8 @@ def merged(body: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
 WEEKLY = {"frequency": "weekly", "weekdays": [0]}
 ONCE = {"frequency": "once", "date": "2030-01-31"}
 TIME_OF_DAY = "time_of_day must be HH:MM or HH:MM:SS, for example 09:00"
+NAME_CONTROL = "name must not contain control characters"
+NAME_BIDI = "name must not contain bidirectional override characters"
 
 TABLE = [
     # users: schema patterns and constraints
@@ -67,6 +69,13 @@ TABLE = [
     ("create user", {"email": "a@"}, "email", ["email must be at least 3 characters", "for example"]),
     ("create user", {"active": "yes"}, "active", ["active must be true or false"]),
     ("create user", {"nickname": "Annie"}, "nickname", ["nickname is not a known field"]),
+    ("create user", {"n" * 500: "Annie"}, "n" * 99 + "…", ["n" * 99 + "… is not a known field"]),
+    ("create user", {"name": "Ann\u0007"}, "name", [NAME_CONTROL]),
+    ("create user", {"name": "Ann\r\nBcc: x@example.com"}, "name", [NAME_CONTROL]),
+    ("create user", {"name": "Ann\u009b"}, "name", [NAME_CONTROL]),
+    ("create user", {"name": "Ann \u202eeeL"}, "name", [NAME_BIDI]),
+    ("change user", {"name": "\u2066Ann\u2069"}, "name", [NAME_BIDI]),
+    ("change user", {"name": "Ann\t"}, "name", [NAME_CONTROL]),
     ("change user", {"email": "nobody"}, "email", ["email must be an email address"]),
     ("change user", {"name": None}, "name", ["name must not be null"]),
     # reminders: templates
@@ -78,6 +87,13 @@ TABLE = [
     ("create reminder", {"title": "   "}, "title", ["title must not be blank"]),
     ("create reminder", {"message": ""}, "message", ["message must not be empty"]),
     ("create reminder", {"title": "Stand\u0000up"}, "title", ["title must not contain NUL characters"]),
+    ("create reminder", {"title": "Stand\nup"}, "title", ["title must not contain control characters"]),
+    ("create reminder", {"title": "\u202eStand-up"}, "title",
+     ["title must not contain bidirectional override characters"]),
+    ("create reminder", {"message": "Hi\r\nthere"}, "message",
+     ["message must not contain control characters other than tab and newline"]),
+    ("change reminder", {"message": "\u001b[2J"}, "message",
+     ["message must not contain control characters other than tab and newline"]),
     # reminders: the schedule's fields
     ("create reminder", {"time_of_day": "9:00"}, "time_of_day", [TIME_OF_DAY]),
     ("create reminder", {"time_of_day": "24:00"}, "time_of_day", [TIME_OF_DAY, "24-hour clock"]),
@@ -92,11 +108,19 @@ TABLE = [
      ["weekdays[0] must be a whole number", "0 is Monday"]),
     ("create reminder", {**WEEKLY, "weekdays": [0, 1, 2, 3, 4, 5, 6, 0]}, "weekdays",
      ["weekdays must have at most 7 items"]),
+    ("create reminder", {**WEEKLY, "weekdays": [2, 2]}, "weekdays", ["weekdays must not repeat a day"]),
+    ("create reminder", {**WEEKLY, "weekdays": [1.5]}, "weekdays.0",
+     ["weekdays[0] must be a whole number", "0 is Monday"]),
+    ("create reminder", {**WEEKLY, "weekdays": ["1"]}, "weekdays.0", ["weekdays[0] must be a whole number"]),
     ("create reminder", {**ONCE, "date": "2030-13-01"}, "date",
      ["date must be a date as YYYY-MM-DD", "for example 2030-01-31"]),
     ("create reminder", {"timezone": "Mars/Olympus"}, "timezone",
      ["unknown time zone 'Mars/Olympus'", "IANA time zone name, for example Europe/Berlin"]),
     ("create reminder", {"timezone": ""}, "timezone", ["timezone must not be empty", "Europe/Berlin"]),
+    ("create reminder", {"timezone": "Factory"}, "timezone",
+     ["unknown time zone 'Factory'", "IANA time zone name, for example Europe/Berlin"]),
+    ("create reminder", {"timezone": "posix/Europe/Berlin"}, "timezone",
+     ["unknown time zone 'posix/Europe/Berlin'", "for example Europe/Berlin"]),
     ("create reminder", {"channel": "lo\u0000g"}, "channel", ["channel must not contain NUL characters"]),
     ("create reminder", {"channel": "pager"}, "channel", ["unknown channel 'pager'", "configured: log"]),
     ("create reminder", {"target": "https://example.com/\u0000"}, "target",
@@ -112,6 +136,9 @@ TABLE = [
     ("change reminder", {"message": "Bye {first_name}"}, "message", ["unknown placeholder {first_name}"]),
     ("change reminder", {"title": None}, "title", ["title must not be null"]),
     ("change reminder", {"frequency": "weekly"}, "weekdays", ["weekdays", "weekly"]),
+    ("change reminder", {**WEEKLY, "weekdays": [3, 3]}, "weekdays", ["weekdays must not repeat a day"]),
+    ("change reminder", {"timezone": "localtime"}, "timezone",
+     ["unknown time zone 'localtime'", "for example Europe/Berlin"]),
     # query strings
     ("/users/", {"limit": "0"}, "limit", ["limit must be at least 1"]),
     ("/users/", {"limit": "101"}, "limit", ["limit must be at most 100"]),
@@ -119,6 +146,7 @@ TABLE = [
     ("/users/", {"offset": "-1"}, "offset", ["offset must be at least 0"]),
     ("/users/", {"active": "maybe"}, "active", ["active must be true or false"]),
     ("/users/", {"colour": "red"}, "colour", ["colour is not a known query parameter"]),
+    ("/users/", {"c" * 500: "red"}, "c" * 99 + "…", ["c" * 99 + "… is not a known query parameter"]),
     ("/notifications/user/{owner}/", {"frequency": "hourly"}, "frequency",
      ["frequency must be one of 'once', 'daily' or 'weekly'"]),
     ("/notifications/user/{owner}/", {"channel": "c" * 51}, "channel",

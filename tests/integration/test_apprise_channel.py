@@ -25,7 +25,7 @@ PASSWORD = "Pw-apprise-5ecret"
 
 @pytest.fixture
 def channel() -> AppriseChannel:
-    return AppriseChannel(timeout=TIMEOUT)
+    return AppriseChannel(timeout=TIMEOUT, allow_private_targets=True)  # the receiver is on 127.0.0.1
 
 
 def target(receiver: HttpReceiver, query: str = "") -> str:

@@ -21,7 +21,7 @@ from domain.delivery import DeliveryStatus
 from domain.schedule import Frequency
 from domain.user import User
 from entrypoints.bootstrap import Service
-from tests.fakes import START, FixedClock, admin, make_service, run_queue
+from tests.fakes import START, FixedClock, admin, make_service, run_queue, team_of
 from tests.integration.conftest import TIMEOUT
 from tests.integration.peers import HOST, HttpReceiver, SmtpServer
 
@@ -36,8 +36,14 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def channels(smtp_server: SmtpServer) -> Iterator[dict[str, NotificationChannel]]:
-    webhook = WebhookChannel(secret=SECRET, timeout=TIMEOUT)
-    slack = SlackChannel(timeout=TIMEOUT, allowed_hosts=frozenset({HOST}), allow_insecure_local=True)
+    # The peers listen on 127.0.0.1, a private address: allowed here as in local development.
+    webhook = WebhookChannel(secret=SECRET, timeout=TIMEOUT, allow_private_targets=True)
+    slack = SlackChannel(
+        timeout=TIMEOUT,
+        allowed_hosts=frozenset({HOST}),
+        allow_insecure_local=True,
+        allow_private_targets=True,
+    )
     yield {
         "email": SmtpChannel(
             SmtpConfig.parse(f"smtp://{HOST}:{smtp_server.port}"),
@@ -46,7 +52,7 @@ def channels(smtp_server: SmtpServer) -> Iterator[dict[str, NotificationChannel]
         ),
         "webhook": webhook,
         "slack": slack,
-        "apprise": AppriseChannel(timeout=TIMEOUT),
+        "apprise": AppriseChannel(timeout=TIMEOUT, allow_private_targets=True),
     }
     webhook.close()
     slack.close()
@@ -99,7 +105,9 @@ def test_a_due_reminder_reaches_every_real_channel_once(
     assert sorted(by_path) == sorted(["/team-hook", SLACK_PATH, "/apprise"])
     assert len(receiver.requests) == 3
     hook = by_path["/team-hook"]
-    expected_signature = "sha256=" + hmac.new(SECRET.encode(), hook.body, hashlib.sha256).hexdigest()
+    # Signed with the owner's team's secret, not the channel's own.
+    team_secret = team_of(service).team.webhook_secret
+    expected_signature = "sha256=" + hmac.new(team_secret.encode(), hook.body, hashlib.sha256).hexdigest()
     assert hook.headers["x-reminder-signature"] == expected_signature
     assert hook.headers["idempotency-key"] == f"{reminders['webhook']}:2026-01-05T09:00:00+00:00"
     assert json.loads(hook.body)["scheduled_for"] == "2026-01-05T09:00:00+00:00"

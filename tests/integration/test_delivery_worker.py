@@ -58,7 +58,7 @@ def receivers() -> Iterator[dict[str, Receiver]]:
 
 def webhook_service(make_store: MakeStore, kind: str, metrics: ReleasedClaims, *, timeout: float) -> Service:
     store = make_store(kind)
-    channel = WebhookChannel(secret=None, timeout=timeout)
+    channel = WebhookChannel(secret=None, timeout=timeout, allow_private_targets=True)
     return make_service(
         clock=SystemClock(),
         uow_factory=store.uow_factory,
@@ -272,7 +272,9 @@ def test_a_worker_has_as_many_webhooks_on_the_wire_as_its_delivery_concurrency(
     slow = receivers[SLOW]
     slow.behaviour = Behaviour(delay=2)
     concurrency = 150
-    settings = ServeSettings(delivery_concurrency=concurrency, per_target_concurrency=concurrency)
+    settings = ServeSettings(
+        delivery_concurrency=concurrency, per_target_concurrency=concurrency, allow_private_targets=True
+    )
     channels = build_channels(settings).channels
     store = make_store("sqlite")
     service = make_service(clock=SystemClock(), uow_factory=store.uow_factory, channels=channels)

@@ -19,7 +19,12 @@ HOOK_PATH = f"/services/T0123ABCD/B0456EFGH/{TOKEN}"
 
 @pytest.fixture
 def channel() -> Iterator[SlackChannel]:
-    slack = SlackChannel(timeout=TIMEOUT, allowed_hosts=frozenset({"127.0.0.1"}), allow_insecure_local=True)
+    slack = SlackChannel(
+        timeout=TIMEOUT,
+        allowed_hosts=frozenset({"127.0.0.1"}),
+        allow_insecure_local=True,
+        allow_private_targets=True,  # the receiver is on 127.0.0.1
+    )
     yield slack
     slack.close()
 
@@ -72,21 +77,21 @@ def test_slack_errors_then_success_are_retried(
 
     assert outcome.error is None
     assert errors(outcome) == [
-        "Slack webhook at 127.0.0.1 answered 500 Internal Server Error: internal_error",
+        "Slack webhook at 127.0.0.1 answered 500 Internal Server Error",
         "Slack webhook at 127.0.0.1 answered 503 Service Unavailable",
         None,
     ]
     assert len(receiver.requests) == 3
 
 
-def test_a_removed_webhook_fails_at_once_with_slacks_reason(
+def test_a_removed_webhook_fails_at_once_with_the_status_line_only(
     channel: SlackChannel, receiver: HttpReceiver, hook: str
 ) -> None:
     receiver.script(Reply(404, b"no_service"))
 
     outcome = Sending("slack", channel).send(make_notification("slack", hook))
 
-    assert outcome.error == "Slack webhook at 127.0.0.1 answered 404 Not Found: no_service"
+    assert outcome.error == "Slack webhook at 127.0.0.1 answered 404 Not Found"
     assert len(outcome.attempts) == 1
 
 
@@ -117,8 +122,7 @@ def test_the_webhook_token_reaches_no_log_and_no_error(
 
     outcome = Sending("slack", channel).send(make_notification("slack", hook))
 
-    assert outcome.error is not None
-    assert outcome.error.startswith("Slack webhook at 127.0.0.1 answered 403 Forbidden: invalid_token")
+    assert outcome.error == "Slack webhook at 127.0.0.1 answered 403 Forbidden"
     assert_no_secret([TOKEN], caplog.records, errors(outcome))
 
 
@@ -153,8 +157,10 @@ def test_other_targets_are_refused_without_echoing_them(target: str | None, reas
 
 def test_plain_http_needs_the_local_allowance_and_a_loopback_host(receiver: HttpReceiver) -> None:
     hosts = frozenset({"127.0.0.1", "relay.internal"})
-    strict = SlackChannel(timeout=TIMEOUT, allowed_hosts=hosts)
-    local = SlackChannel(timeout=TIMEOUT, allowed_hosts=hosts, allow_insecure_local=True)
+    strict = SlackChannel(timeout=TIMEOUT, allowed_hosts=hosts, allow_private_targets=True)
+    local = SlackChannel(
+        timeout=TIMEOUT, allowed_hosts=hosts, allow_insecure_local=True, allow_private_targets=True
+    )
 
     with pytest.raises(InvalidTarget, match="https"):
         strict.validate_target(receiver.url(HOOK_PATH))

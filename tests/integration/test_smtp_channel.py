@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import ssl
 from collections.abc import Iterator
+from email.header import decode_header, make_header
+from email.utils import unquote
 
 import pytest
 import trustme
@@ -13,7 +16,7 @@ from adapters.log_email_channel import LogEmailChannel
 from adapters.smtp_channel import SmtpChannel, SmtpConfig
 from domain.errors import InvalidTarget
 from tests.integration.conftest import TIMEOUT, Sending, assert_no_secret, errors, make_notification
-from tests.integration.peers import HOST, SmtpServer, free_port
+from tests.integration.peers import HOST, Mail, SmtpServer, free_port
 
 SENDER = "Team Reminders <reminders@example.org>"
 PASSWORD = "s3cr3t-p@ss/w0rd"
@@ -56,6 +59,119 @@ def test_a_title_with_line_breaks_becomes_a_one_line_subject(smtp_server: SmtpSe
 
     assert outcome.error is None
     assert smtp_server.handler.mails[0].message["Subject"] == "Standup for Ann"
+
+
+# -- Hostile text in headers ---------------------------------------------------------------------
+
+INJECTION = "x\r\nBcc: victim@example.com"
+BASE64_WORD = f"=?utf-8?b?{base64.b64encode(INJECTION.encode()).decode()}?="
+QUOTED_PRINTABLE_WORD = "=?utf-8?q?x=0D=0ABcc:_victim@example.com?="
+# The headers every reminder email has, each once.
+HEADERS = ["auto-submitted", "content-type", "date", "from", "message-id", "mime-version", "subject", "to"]
+
+# (text sent, the text a reader must see)
+HOSTILE_TEXTS = [
+    pytest.param(BASE64_WORD, BASE64_WORD, id="base64-encoded-word"),
+    pytest.param(QUOTED_PRINTABLE_WORD, QUOTED_PRINTABLE_WORD, id="quoted-printable-encoded-word"),
+    pytest.param(
+        "Standup =?UTF-8?Q?=0D=0ABcc=3A_victim=40example.com?= today",
+        "Standup =?UTF-8?Q?=0D=0ABcc=3A_victim=40example.com?= today",
+        id="encoded-word-inside-text",
+    ),
+    pytest.param(
+        "Zoë =?utf-8?b?DQpCY2M6IHZAZXhhbXBsZS5jb20=?=",
+        "Zoë =?utf-8?b?DQpCY2M6IHZAZXhhbXBsZS5jb20=?=",
+        id="encoded-word-after-non-ascii",
+    ),
+    pytest.param(INJECTION, "x Bcc: victim@example.com", id="raw-crlf"),
+    pytest.param("x\nBcc: victim@example.com", "x Bcc: victim@example.com", id="raw-lf"),
+    pytest.param("x\u2028Bcc: victim@example.com", "x Bcc: victim@example.com", id="line-separator"),
+]
+
+
+def sent_headers(mail: Mail) -> list[str]:
+    """The header section as it reached the server, one entry per header, continuation lines joined."""
+    head = mail.content.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    headers: list[str] = []
+    for line in head.split("\r\n"):
+        if line[:1] in (" ", "\t"):
+            headers[-1] += line
+        else:
+            headers.append(line)
+    return headers
+
+
+def assert_only_the_owner_is_addressed(mail: Mail) -> None:
+    assert mail.rcpt_tos == ["ann@example.com"]
+    names = sorted(header.split(":", 1)[0].lower() for header in sent_headers(mail))
+    assert names == HEADERS, sent_headers(mail)  # one Subject, one To, and no Bcc, Cc or anything else
+    assert [recipient.addr_spec for recipient in mail.message["To"].addresses] == ["ann@example.com"]
+
+
+def shown_name(mail: Mail) -> str:
+    """The To header's display name as a mail reader shows it. Read with RFC 2047's own rules, not
+    the email package's address parser, which keeps the space between two adjacent encoded words (a
+    long name takes several) where the RFC drops it."""
+    [to] = [header for header in sent_headers(mail) if header.lower().startswith("to:")]
+    phrase = to.split(":", 1)[1].strip().rsplit(" <", 1)[0]
+    return unquote(str(make_header(decode_header(phrase))))
+
+
+@pytest.mark.parametrize(("text", "shown"), HOSTILE_TEXTS)
+def test_a_title_never_adds_a_header(smtp_server: SmtpServer, text: str, shown: str) -> None:
+    outcome = Sending("email", smtp_channel(smtp_server)).send(make_notification("email", title=text))
+
+    assert outcome.error is None
+    [mail] = smtp_server.handler.mails
+    assert_only_the_owner_is_addressed(mail)
+    assert mail.message["Subject"] == shown  # the literal text, not what an encoded word would decode to
+
+
+@pytest.mark.parametrize(("text", "shown"), HOSTILE_TEXTS)
+def test_an_owner_name_never_adds_a_header(smtp_server: SmtpServer, text: str, shown: str) -> None:
+    outcome = Sending("email", smtp_channel(smtp_server)).send(make_notification("email", owner_name=text))
+
+    assert outcome.error is None
+    [mail] = smtp_server.handler.mails
+    assert_only_the_owner_is_addressed(mail)
+    assert shown_name(mail) == shown
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        'O\'Brien, Ann (Ops) "AJ" <boss@example.com>',
+        "back\\slash; semi:colon",
+        "Zoë Ünal 🚀",
+        "ends with =?",
+        "=?utf-8?x?not an encoded word?=",
+        "a" * 200,
+    ],
+)
+def test_a_name_with_odd_characters_is_still_mailed(smtp_server: SmtpServer, name: str) -> None:
+    outcome = Sending("email", smtp_channel(smtp_server)).send(make_notification("email", owner_name=name))
+
+    assert outcome.error is None
+    [mail] = smtp_server.handler.mails
+    assert_only_the_owner_is_addressed(mail)
+    assert shown_name(mail) == name
+
+
+def test_an_address_that_looks_like_an_encoded_word_is_mailed_as_it_is(smtp_server: SmtpServer) -> None:
+    # The form of address the API accepts allows these characters before the @.
+    address = "=?utf-8?q?x=0d=0abcc=3a_v=40evil.example?=@example.com"
+
+    outcome = Sending("email", smtp_channel(smtp_server)).send(
+        make_notification("email", owner_email=address)
+    )
+
+    assert outcome.error is None
+    [mail] = smtp_server.handler.mails
+    assert len(mail.rcpt_tos) == 1  # (aiosmtpd decodes the encoded word when it reads the address)
+    headers = sent_headers(mail)
+    assert sorted(header.split(":", 1)[0].lower() for header in headers) == HEADERS
+    [to] = [header for header in headers if header.lower().startswith("to:")]
+    assert to.endswith(f" <{address}>")
 
 
 def test_a_temporary_refusal_is_retried_with_the_same_message_id(smtp_server: SmtpServer) -> None:

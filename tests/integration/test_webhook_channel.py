@@ -21,11 +21,12 @@ from tests.integration.conftest import TIMEOUT, Sending, assert_no_secret, error
 from tests.integration.peers import HttpReceiver, Reply, Request, free_port
 
 SECRET = "whsec-3f1b2c-very-secret"
+LOCAL = True  # the receivers listen on 127.0.0.1, a private address
 
 
 @pytest.fixture
 def channel() -> Iterator[WebhookChannel]:
-    webhook = WebhookChannel(secret=SECRET, timeout=TIMEOUT)
+    webhook = WebhookChannel(secret=SECRET, timeout=TIMEOUT, allow_private_targets=LOCAL)
     yield webhook
     webhook.close()
 
@@ -60,17 +61,17 @@ def test_a_delivery_is_posted_as_signed_json(channel: WebhookChannel, receiver: 
 
 def test_a_receiver_with_another_secret_rejects_the_signature(receiver: HttpReceiver) -> None:
     receiver.responder = lambda request: Reply(204 if verified(request) else 401, b"bad signature")
-    impostor = WebhookChannel(secret="some-other-secret", timeout=TIMEOUT)
+    impostor = WebhookChannel(secret="some-other-secret", timeout=TIMEOUT, allow_private_targets=LOCAL)
     try:
         outcome = Sending("webhook", impostor).send(make_notification("webhook", receiver.url()))
     finally:
         impostor.close()
 
-    assert errors(outcome) == ["webhook 127.0.0.1 answered 401 Unauthorized: bad signature"]
+    assert errors(outcome) == ["webhook 127.0.0.1 answered 401 Unauthorized"]
 
 
 def test_without_a_secret_no_signature_is_sent(receiver: HttpReceiver) -> None:
-    unsigned = WebhookChannel(secret=None, timeout=TIMEOUT)
+    unsigned = WebhookChannel(secret=None, timeout=TIMEOUT, allow_private_targets=LOCAL)
     try:
         outcome = Sending("webhook", unsigned).send(
             make_notification("webhook", receiver.url(), scheduled_for=None, idempotency_key="r-0001:d-0001")
@@ -92,7 +93,7 @@ def test_an_overloaded_receiver_gets_the_same_request_until_it_accepts(
     outcome = Sending("webhook", channel).send(make_notification("webhook", receiver.url()))
 
     assert outcome.error is None
-    assert errors(outcome) == ["webhook 127.0.0.1 answered 503 Service Unavailable: busy"] * 2 + [None]
+    assert errors(outcome) == ["webhook 127.0.0.1 answered 503 Service Unavailable"] * 2 + [None]
     assert len(receiver.requests) == 3
     assert {request.headers["idempotency-key"] for request in receiver.requests} == {
         "r-0001:2026-01-05T09:00:00+00:00"
@@ -101,14 +102,14 @@ def test_an_overloaded_receiver_gets_the_same_request_until_it_accepts(
     assert all(verified(request) for request in receiver.requests)
 
 
-def test_a_missing_endpoint_fails_at_once_with_the_reason_recorded(
+def test_a_missing_endpoint_fails_at_once_with_its_status_line_recorded(
     channel: WebhookChannel, receiver: HttpReceiver
 ) -> None:
     receiver.script(Reply(404, b"no such hook"))
 
     outcome = Sending("webhook", channel).send(make_notification("webhook", receiver.url()))
 
-    assert outcome.error == "webhook 127.0.0.1 answered 404 Not Found: no such hook"
+    assert outcome.error == "webhook 127.0.0.1 answered 404 Not Found"
     assert errors(outcome) == [outcome.error]
     assert len(receiver.requests) == 1
 
@@ -131,7 +132,7 @@ def test_too_many_requests_waits_as_long_as_the_receiver_asks(
     outcome = sending.send(make_notification("webhook", receiver.url()))
 
     assert outcome.error is None
-    assert errors(outcome) == ["webhook 127.0.0.1 answered 429 Too Many Requests: slow down", None]
+    assert errors(outcome) == ["webhook 127.0.0.1 answered 429 Too Many Requests", None]
     assert sending.waits == [7.0]
 
 
@@ -214,7 +215,7 @@ def test_no_secret_reaches_the_logs_or_the_errors(
 
     outcome = Sending("webhook", channel).send(make_notification("webhook", url))
 
-    assert outcome.error == "webhook 127.0.0.1 answered 400 Bad Request: nope"
+    assert outcome.error == "webhook 127.0.0.1 answered 400 Bad Request"
     assert_no_secret([SECRET, "tok-abc-123456"], caplog.records, errors(outcome))
 
 
@@ -245,14 +246,13 @@ def test_http_and_https_urls_are_accepted(channel: WebhookChannel, target: str) 
 
 
 def test_a_poster_passed_in_is_used_and_left_open(receiver: HttpReceiver) -> None:
-    poster = HttpPoster(connections=2, user_agent="reminders-test")
-    channel = WebhookChannel(secret=SECRET, timeout=TIMEOUT, poster=poster)
+    poster = HttpPoster(connections=2, allow_private_targets=LOCAL, user_agent="reminders-test")
+    channel = WebhookChannel(secret=SECRET, timeout=TIMEOUT, poster=poster, allow_private_targets=LOCAL)
 
     outcome = Sending("webhook", channel).send(make_notification("webhook", receiver.url()))
     channel.close()
-    again = Sending("webhook", WebhookChannel(secret=SECRET, timeout=TIMEOUT, poster=poster)).send(
-        make_notification("webhook", receiver.url())
-    )
+    reused = WebhookChannel(secret=SECRET, timeout=TIMEOUT, poster=poster, allow_private_targets=LOCAL)
+    again = Sending("webhook", reused).send(make_notification("webhook", receiver.url()))
     poster.close()
 
     assert outcome.error is None
@@ -278,7 +278,7 @@ def test_the_proxy_the_environment_names_is_used_with_its_credentials(
     monkeypatch.setenv("HTTP_PROXY", f"http://relay:pa%24%24@127.0.0.1:{receiver.port}")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    proxied = WebhookChannel(secret=SECRET, timeout=TIMEOUT)
+    proxied = WebhookChannel(secret=SECRET, timeout=TIMEOUT, allow_private_targets=LOCAL)
     target = "http://hooks.internal.example:8080/hook/tok"
 
     outcome = Sending("webhook", proxied).send(make_notification("webhook", target))
@@ -295,7 +295,7 @@ def test_hosts_in_no_proxy_are_reached_directly(
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nothing listens there
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    direct = WebhookChannel(secret=SECRET, timeout=TIMEOUT)
+    direct = WebhookChannel(secret=SECRET, timeout=TIMEOUT, allow_private_targets=LOCAL)
 
     outcome = Sending("webhook", direct).send(make_notification("webhook", receiver.url()))
     direct.close()

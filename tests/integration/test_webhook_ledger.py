@@ -32,7 +32,7 @@ from tests.stores import KINDS, MakeStore
 
 @pytest.fixture
 def webhook() -> Iterator[WebhookChannel]:
-    channel = WebhookChannel(secret="ledger-secret", timeout=TIMEOUT)
+    channel = WebhookChannel(secret="ledger-secret", timeout=TIMEOUT, allow_private_targets=True)
     yield channel
     channel.close()
 

@@ -125,7 +125,7 @@ def test_weekdays_are_0_to_6(weekdays: tuple[int, ...]) -> None:
 
 
 def test_monday_and_sunday_are_valid_weekdays() -> None:
-    assert weekly("09:00", "UTC", (6, 0, 6)).weekdays == (0, 6)
+    assert weekly("09:00", "UTC", (6, 0)).weekdays == (0, 6)
 
 
 @pytest.mark.parametrize("frequency", [Frequency.DAILY, Frequency.ONCE])
