@@ -12,7 +12,6 @@ from domain.delivery import DeliveryStatus
 from domain.roles import Role
 from domain.schedule import Frequency
 
-
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
 
 

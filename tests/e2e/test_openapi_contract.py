@@ -20,8 +20,8 @@ from adapters.sql import SqlUnitOfWork, connect
 from adapters.system_clock import SystemClock
 from entrypoints.server import app_for
 from entrypoints.settings import ServeSettings
-from tests.e2e.live_server import serve
 from tests.e2e.conftest import bearer
+from tests.e2e.live_server import serve
 from tests.fakes import RecordingChannel, make_service, team_of
 
 PUBLIC = {("GET", "/health"), ("GET", "/metrics"), ("GET", "/openapi.json"), ("GET", "/")}
@@ -34,9 +34,7 @@ CONFIG = schemathesis.Config.from_dict(
             {
                 "include-method": "POST",
                 "include-path": "/notifications/",
-                "checks": {
-                    "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "404", "409"]}
-                },
+                "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "404", "409"]}},
             }
         ]
     }

@@ -17,8 +17,8 @@ from adapters.system_clock import SystemClock
 from application.channels import TransientChannelError
 from entrypoints.server import app_for
 from entrypoints.settings import ServeSettings
-from tests.e2e.live_server import serve
 from tests.e2e.conftest import bearer
+from tests.e2e.live_server import serve
 from tests.fakes import RecordingChannel, make_service, team_of
 
 TICK = ServeSettings(tick_seconds=0.2)
