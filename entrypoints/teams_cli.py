@@ -13,11 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
 from application import views
 from application.commands import CreateTeam
 from application.handlers.teams import NewTeam
 from domain.errors import DomainError
 from domain.redaction import redact
+from entrypoints.http.validation_messages import describe
 
 if TYPE_CHECKING:
     from entrypoints.bootstrap import Service
@@ -44,7 +48,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _create(args: argparse.Namespace) -> int:
-    command = CreateTeam(name=args.name, admin_name=args.admin_name, admin_email=args.admin_email)
+    try:
+        command = CreateTeam(name=args.name, admin_name=args.admin_name, admin_email=args.admin_email)
+    except ValidationError as error:
+        problems = "; ".join(_problem(item) for item in error.errors(include_url=False))
+        raise SystemExit(f"reminders teams create: {problems}") from None
     with _service(args) as service:
         try:
             created: NewTeam = service.bus.handle(command)
@@ -67,6 +75,14 @@ def _list(args: argparse.Namespace) -> int:
     if offset == 0:
         print("no teams yet", file=sys.stderr)
     return 0
+
+
+def _problem(item: ErrorDetails) -> str:
+    """One bad argument in words, named by its flag."""
+    flag = "--" + "-".join(str(part) for part in item["loc"]).replace("_", "-")
+    if item["type"] == "string_pattern_mismatch" and flag.endswith("email"):
+        return f"{flag} is not a valid email address, for example ada@example.com"
+    return describe({**item, "loc": (flag,)}, where="arguments")
 
 
 @contextmanager

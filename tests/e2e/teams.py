@@ -48,9 +48,7 @@ def admin_of(created: NewTeam) -> Person:
     )
 
 
-def add_person(
-    service: Service, by: Person, name: str, email: str, *, role: Role = Role.MEMBER
-) -> Person:
+def add_person(service: Service, by: Person, name: str, email: str, *, role: Role = Role.MEMBER) -> Person:
     user = service.bus.handle(CreateUser(actor=by.actor, name=name, email=email, role=role))
     issued = issue_key(service, by, user.id)
     return Person(user.id, user.team_id, role, issued.plain, issued.key.id)

@@ -124,6 +124,48 @@ def test_a_flag_the_command_does_not_take_is_refused_with_that_commands_usage(
     assert error.endswith(f"reminders {command}: error: unrecognized arguments: {refused}\n")
 
 
+def test_the_top_level_help_lists_the_service_client_and_operator_commands(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: reminders [-h] {serve,tick,worker,migrate,users,remind,deliveries,teams} ")
+    assert re.search(r"\n +teams +Create and list teams", text)
+
+
+@pytest.mark.parametrize(
+    ("action", "flags"),
+    [
+        ("create", {"-h", "--name", "--admin-name", "--admin-email", "--database-url"}),
+        ("list", {"-h", "--database-url"}),
+    ],
+)
+def test_teams_actions_list_their_flags_and_the_store_they_use(
+    action: str, flags: set[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["teams", action, "--help"])
+
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: reminders teams {action} [-h]")
+    assert usage_flags(text) == flags
+    assert "REMINDERS_DATABASE_URL" in text
+
+
+@pytest.mark.parametrize("command", ["users", "remind", "deliveries"])
+def test_client_commands_say_where_they_connect_and_which_key_they_send(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = help_of(command, capsys)
+
+    assert "$REMINDERS_URL" in text
+    assert "$REMINDERS_API_KEY as a bearer token" in text
+
+
 def test_an_unknown_flag_before_the_command_gets_the_top_level_usage(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

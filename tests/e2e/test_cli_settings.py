@@ -288,7 +288,9 @@ def test_serve_sends_what_it_queues_unless_delivery_is_off(
 
 def admin_key(stderr: str) -> str:
     """The key `serve` prints on stderr when it creates the first team, from its one line."""
-    [key] = [line.removeprefix(ADMIN_KEY_LINE) for line in stderr.splitlines() if line.startswith(ADMIN_KEY_LINE)]
+    [key] = [
+        line.removeprefix(ADMIN_KEY_LINE) for line in stderr.splitlines() if line.startswith(ADMIN_KEY_LINE)
+    ]
     return key
 
 

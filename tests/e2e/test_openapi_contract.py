@@ -34,9 +34,7 @@ CONFIG = schemathesis.Config.from_dict(
             {
                 "include-method": "POST",
                 "include-path": "/notifications/",
-                "checks": {
-                    "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "404", "409"]}
-                },
+                "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "404", "409"]}},
             }
         ]
     }

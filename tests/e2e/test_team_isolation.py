@@ -201,7 +201,9 @@ def test_the_same_email_may_be_used_in_both_teams_but_not_twice_in_one(
     assert get(client, ours, f"/users/{ours.member.id}")["email"] == SHARED_EMAIL
     assert get(client, theirs, f"/users/{theirs.member.id}")["email"] == SHARED_EMAIL
 
-    in_ours = call(client, "POST", "/users/", key=ours.admin.key, json={"name": "Kim", "email": "kim@example.com"})
+    in_ours = call(
+        client, "POST", "/users/", key=ours.admin.key, json={"name": "Kim", "email": "kim@example.com"}
+    )
     in_theirs = call(
         client, "POST", "/users/", key=theirs.admin.key, json={"name": "Kim", "email": "KIM@example.com"}
     )
@@ -227,7 +229,11 @@ def test_a_user_may_take_an_email_used_only_in_the_other_team(
         client, "PATCH", f"/users/{ours.member.id}", key=ours.member.key, json={"email": their_admin_email}
     )
     taken_here = call(
-        client, "PATCH", f"/users/{theirs.member.id}", key=theirs.member.key, json={"email": their_admin_email}
+        client,
+        "PATCH",
+        f"/users/{theirs.member.id}",
+        key=theirs.member.key,
+        json={"email": their_admin_email},
     )
 
     assert taken_elsewhere.status_code == 200, taken_elsewhere.text
@@ -251,7 +257,9 @@ def test_a_reminder_cannot_be_made_for_a_user_of_the_other_team(
     }
 
     to_theirs = call(client, "POST", "/notifications/", key=ours.admin.key, json=body)
-    to_nothing = call(client, "POST", "/notifications/", key=ours.admin.key, json={**body, "owner_id": NO_SUCH_ID})
+    to_nothing = call(
+        client, "POST", "/notifications/", key=ours.admin.key, json={**body, "owner_id": NO_SUCH_ID}
+    )
 
     shown = assert_error(to_theirs, 404, "not_found")
     assert shown["message"].replace(theirs.member.id, NO_SUCH_ID) == to_nothing.json()["message"]
@@ -259,7 +267,9 @@ def test_a_reminder_cannot_be_made_for_a_user_of_the_other_team(
     assert get(client, ours, f"/notifications/user/{ours.member.id}/")["total"] == 1
 
 
-def test_each_teams_webhook_secret_is_its_own(client: TestClient, service: Service, ours: Team, theirs: Team) -> None:
+def test_each_teams_webhook_secret_is_its_own(
+    client: TestClient, service: Service, ours: Team, theirs: Team
+) -> None:
     theirs_before = team_state(service, theirs.admin)
 
     rotated = call(client, "POST", "/team/webhook-secret", key=ours.admin.key)

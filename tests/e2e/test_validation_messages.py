@@ -37,6 +37,8 @@ def send(client: TestClient, what: str, change: Any) -> httpx2.Response:
         return client.post("/notifications/", json=merged(reminder_body(owner["id"]), change))
     if what == "change user":
         return client.patch(f"/users/{owner['id']}", json=change)
+    if what == "create key":
+        return client.post(f"/users/{owner['id']}/keys", json=merged({"name": "laptop"}, change))
     if what == "change reminder":
         reminder = create_reminder(client, owner["id"])
         return client.patch(f"/notifications/{reminder['id']}", json=change)
@@ -55,6 +57,8 @@ ONCE = {"frequency": "once", "date": "2030-01-31"}
 TIME_OF_DAY = "time_of_day must be HH:MM or HH:MM:SS, for example 09:00"
 NAME_CONTROL = "name must not contain control characters"
 NAME_BIDI = "name must not contain bidirectional override characters"
+ROLES = "must be one of 'admin' or 'member'"
+MOMENT = "must be a date and time with a UTC offset, for example 2030-01-31T09:00:00+00:00"
 
 TABLE = [
     # users: schema patterns and constraints
@@ -76,8 +80,18 @@ TABLE = [
     ("create user", {"name": "Ann \u202eeeL"}, "name", [NAME_BIDI]),
     ("change user", {"name": "\u2066Ann\u2069"}, "name", [NAME_BIDI]),
     ("change user", {"name": "Ann\t"}, "name", [NAME_CONTROL]),
+    ("create user", {"role": "owner"}, "role", [f"role {ROLES}"]),
+    ("create user", {"timezone": "Mars/Olympus"}, "timezone",
+     ["unknown time zone 'Mars/Olympus'", "IANA time zone name, for example Europe/Berlin"]),
     ("change user", {"email": "nobody"}, "email", ["email must be an email address"]),
     ("change user", {"name": None}, "name", ["name must not be null"]),
+    ("change user", {"role": "boss"}, "role", [f"role {ROLES}"]),
+    ("change user", {"timezone": ""}, "timezone", ["timezone must not be empty", "Europe/Berlin"]),
+    # API keys
+    ("create key", {"name": "   "}, "name", ["name must not be blank"]),
+    ("create key", {"name": "x" * 101}, "name", ["name must be at most 100 characters"]),
+    ("create key", {"name": DROP}, "name", ["name is required"]),
+    ("create key", {"user_id": "someone"}, "user_id", ["user_id is not a known field"]),
     # reminders: templates
     ("create reminder", {"message": "Hi {name}"}, "message",
      ["unknown placeholder {name}; use one of {owner_name}, {title}, {scheduled_for_local}"]),
@@ -152,6 +166,12 @@ TABLE = [
     ("/notifications/user/{owner}/", {"channel": "c" * 51}, "channel",
      ["channel must be at most 50 characters"]),
     ("/deliveries/", {"status": "lost"}, "status", ["status must be one of 'pending', 'sending', 'sent'"]),
+    ("/users/", {"role": "owner"}, "role", [f"role {ROLES}"]),
+    ("/audit", {"since": "1700000000"}, "since", [f"since {MOMENT}"]),
+    ("/audit", {"until": "2030-01-31T09:00:00"}, "until", [f"until {MOMENT}"]),
+    ("/audit", {"since": "yesterday"}, "since", [f"since {MOMENT}"]),
+    ("/audit", {"actor_id": "u" * 65}, "actor_id", ["actor_id must be at most 64 characters"]),
+    ("/audit", {"limit": "0"}, "limit", ["limit must be at least 1"]),
     # the body as a whole
     ("raw user", b"[]", "body", ["the body must be a JSON object"]),
     ("raw user", b'{"name": "Ann",', "body", ["the body is not valid JSON"]),
