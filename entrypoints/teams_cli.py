@@ -26,7 +26,9 @@ from entrypoints.http.validation_messages import describe
 if TYPE_CHECKING:
     from entrypoints.bootstrap import Service
 
-DATABASE_HELP = "the store to use (env REMINDERS_DATABASE_URL; default memory://, which keeps nothing)"
+DATABASE_HELP = (
+    "the store to use, as for `reminders serve` (env REMINDERS_DATABASE_URL; default sqlite:///reminders.db)"
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -88,9 +90,9 @@ def _problem(item: ErrorDetails) -> str:
 @contextmanager
 def _service(args: argparse.Namespace) -> Iterator[Service]:
     from entrypoints.bootstrap import StoreConfigError, bootstrap_runtime, close_runtime, open_store
-    from entrypoints.settings import ServeSettings
+    from entrypoints.settings import ServeSettings, StoreSettings
 
-    url = args.database_url or os.environ.get("REMINDERS_DATABASE_URL") or "memory://"
+    url = args.database_url or os.environ.get("REMINDERS_DATABASE_URL") or StoreSettings().database_url
     try:
         settings = ServeSettings(database_url=url)
         store = open_store(settings, migrate=True, pool_size=1)
