@@ -54,7 +54,7 @@ def service(
 def client(service: Service, metrics: PrometheusMetrics, store: StoreUnderTest) -> Iterator[TestClient]:
     """The app with the scheduler off, called as the test team's admin (tests.fakes.team_of): tests
     drive time through the fixed clock and commands."""
-    app = app_for(service, metrics, ServeSettings(scheduler_enabled=False), store_kind=store.kind)
+    app = app_for(service, metrics, unlimited(ServeSettings(scheduler_enabled=False)), store_kind=store.kind)
     with TestClient(
         app, raise_server_exceptions=False, headers=bearer(team_of(service).issued.plain)
     ) as test_client:
@@ -65,6 +65,13 @@ def client(service: Service, metrics: PrometheusMetrics, store: StoreUnderTest) 
 def admin_id(service: Service) -> str:
     """The test team's admin, whom `client` acts as: the first user of every user list."""
     return team_of(service).admin.id
+
+
+def unlimited(settings: ServeSettings) -> ServeSettings:
+    """The settings with rate limits no test reaches, unless the test set its own: most tests send and
+    write far more than a person would in a minute, all with the one admin key."""
+    high = {"send_rate_limit": "100000/minute", "write_rate_limit": "100000/minute"}
+    return settings.model_copy(update={k: v for k, v in high.items() if k not in settings.model_fields_set})
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -100,7 +107,7 @@ def start_app(clock: FixedClock, metrics: PrometheusMetrics, store: StoreUnderTe
                 uow_factory=store.uow_factory,
                 retry_policy=retry_policy,
             )
-            app = app_for(service, metrics, settings, store_kind=store.kind)
+            app = app_for(service, metrics, unlimited(settings), store_kind=store.kind)
             headers = bearer(team_of(service).issued.plain)
             client = TestClient(app, raise_server_exceptions=False, headers=headers)
             return stack.enter_context(client), service

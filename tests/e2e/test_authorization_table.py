@@ -37,6 +37,7 @@ from tests.e2e.teams import (
     team_state,
 )
 from tests.fakes import RecordingChannel, new_team, team_of
+from tests.stores import MakeStore, StoreUnderTest
 
 # The callers of every row, in the order of a row's statuses.
 MEMBER, OTHER, ADMIN, OUTSIDER = "member", "other", "admin", "outsider"
@@ -71,6 +72,12 @@ class World:
             "delivery": self.delivery_id,
             "spare key": self.spare_key_id,
         }
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, make_store: MakeStore) -> StoreUnderTest:
+    """The table holds on PostgreSQL too: every store answers the same policy."""
+    return make_store(request.param)
 
 
 @pytest.fixture

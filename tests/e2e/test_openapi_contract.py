@@ -60,7 +60,10 @@ def served(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         metrics=metrics,
         uow_factory=lambda: SqlUnitOfWork(store),
     )
-    settings = ServeSettings(scheduler_enabled=False)
+    # Schemathesis writes far more than 120 times a minute with its one key.
+    settings = ServeSettings(
+        scheduler_enabled=False, send_rate_limit="100000/minute", write_rate_limit="100000/minute"
+    )
     admin_key = team_of(service).issued.plain
     with serve(app_for(service, metrics, settings, store_kind="sqlite", closing=(store.dispose,))) as url:
         yield Served(url, admin_key)

@@ -27,8 +27,13 @@ READY_SECONDS = 30.0
 STOP_SECONDS = 20.0
 # What `tick` and `worker`, which serve no HTTP, log once they are running.
 READY_MESSAGES = {"tick": "scheduler started", "worker": "delivery worker ready"}
-# Every process may send to the receivers these tests run on loopback addresses.
-SERVICE_ENVIRONMENT = {"REMINDERS_ALLOW_PRIVATE_TARGETS": "true"}
+# The receivers listen on 127.0.0.1, which the service refuses unless told; and the tests send and
+# write with one key far more often than the per-key rate limits let a person.
+SERVICE_ENVIRONMENT = {
+    "REMINDERS_ALLOW_PRIVATE_TARGETS": "true",
+    "REMINDERS_SEND_RATE_LIMIT": "100000/minute",
+    "REMINDERS_WRITE_RATE_LIMIT": "100000/minute",
+}
 # What `serve` prints on stderr when it creates the first team of an empty store.
 ADMIN_KEY_LINE = "admin API key (shown once): "
 

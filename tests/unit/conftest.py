@@ -8,6 +8,7 @@ import pytest
 from domain.user import User
 from entrypoints.bootstrap import Service
 from tests.fakes import FixedClock, MetricsRecorder, RecordingChannel, make_service
+from tests.unit.people import Person, join
 from tests.unit.world import START, add_owner
 
 
@@ -34,3 +35,15 @@ def service(clock: FixedClock, team: RecordingChannel, metrics: MetricsRecorder)
 @pytest.fixture
 def owner(service: Service) -> User:
     return add_owner(service)
+
+
+@pytest.fixture
+def ann(service: Service) -> Person:
+    """A member of the service's test team, with a key of her own."""
+    return join(service, "ann@example.com", name="Ann")
+
+
+@pytest.fixture
+def bob(service: Service) -> Person:
+    """Another member of the same team."""
+    return join(service, "bob@example.com", name="Bob")

@@ -12,17 +12,7 @@ from domain.errors import Forbidden, NotFound, Unauthorized
 from domain.roles import Role
 from entrypoints.bootstrap import Service
 from tests.fakes import admin
-from tests.unit.people import Person, issue_key, join, outsider, signed_in
-
-
-@pytest.fixture
-def ann(service: Service) -> Person:
-    return join(service, "ann@example.com", name="Ann")
-
-
-@pytest.fixture
-def bob(service: Service) -> Person:
-    return join(service, "bob@example.com", name="Bob")
+from tests.unit.people import Person, issue_key, outsider, signed_in
 
 
 def key_names(service: Service, person: Person, *, seen_by: Actor | None = None) -> list[str]:

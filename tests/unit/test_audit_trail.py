@@ -29,7 +29,7 @@ from domain.roles import Role
 from domain.user import User
 from entrypoints.bootstrap import Service
 from tests.fakes import FixedClock, RecordingChannel, admin, run_queue, team_of
-from tests.unit.people import Person, issue_key, join, outsider, reminder_of, trail
+from tests.unit.people import Person, issue_key, outsider, reminder_of, trail
 
 REQUEST = "req-42"
 REDACTED = "[redacted]"
@@ -47,11 +47,6 @@ def request_id() -> Iterator[str]:
     token = context.request_id.set(REQUEST)
     yield REQUEST
     context.request_id.reset(token)
-
-
-@pytest.fixture
-def ann(service: Service) -> Person:
-    return join(service, "ann@example.com", name="Ann")
 
 
 def recorded(service: Service, change: Callable[[], T]) -> tuple[T, list[AuditEntry]]:

@@ -12,15 +12,10 @@ from application.commands import RevokeApiKey, UpdateUser, UserPatch
 from domain.errors import Unauthorized
 from entrypoints.bootstrap import Service
 from tests.fakes import FixedClock, admin
-from tests.unit.people import Person, join, signed_in
+from tests.unit.people import Person, signed_in
 from tests.unit.world import START
 
 REFUSED = "a valid API key is required: send Authorization: Bearer <key>"
-
-
-@pytest.fixture
-def ann(service: Service) -> Person:
-    return join(service, "ann@example.com", name="Ann")
 
 
 def refused(service: Service, presented: str) -> str:

@@ -14,17 +14,7 @@ from domain.errors import Forbidden, NotFound
 from domain.reminder import Reminder
 from entrypoints.bootstrap import Service
 from tests.fakes import RecordingChannel, admin, run_queue
-from tests.unit.people import Person, join, outsider, reminder_of
-
-
-@pytest.fixture
-def ann(service: Service) -> Person:
-    return join(service, "ann@example.com", name="Ann")
-
-
-@pytest.fixture
-def bob(service: Service) -> Person:
-    return join(service, "bob@example.com", name="Bob")
+from tests.unit.people import Person, outsider, reminder_of
 
 
 def sent_now(service: Service, person: Person) -> Delivery:

@@ -22,17 +22,7 @@ from domain.reminder import Reminder
 from domain.schedule import Frequency
 from entrypoints.bootstrap import Service
 from tests.fakes import admin
-from tests.unit.people import Person, join, outsider, reminder_of
-
-
-@pytest.fixture
-def ann(service: Service) -> Person:
-    return join(service, "ann@example.com", name="Ann")
-
-
-@pytest.fixture
-def bob(service: Service) -> Person:
-    return join(service, "bob@example.com", name="Bob")
+from tests.unit.people import Person, outsider, reminder_of
 
 
 def titles_of(service: Service, person: Person) -> list[str]:

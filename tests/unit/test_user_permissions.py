@@ -14,17 +14,7 @@ from domain.roles import Role
 from domain.user import User
 from entrypoints.bootstrap import Service
 from tests.fakes import admin
-from tests.unit.people import Person, join, outsider
-
-
-@pytest.fixture
-def ann(service: Service) -> Person:
-    return join(service, "ann@example.com", name="Ann")
-
-
-@pytest.fixture
-def bob(service: Service) -> Person:
-    return join(service, "bob@example.com", name="Bob")
+from tests.unit.people import Person, outsider
 
 
 def stored(service: Service, user: User) -> User:
