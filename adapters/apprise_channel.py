@@ -112,7 +112,10 @@ class AppriseChannel:
     def _service(self, target: str | None) -> NotifyBase:
         if not target or not target.strip():
             raise InvalidTarget("target", "the apprise channel needs an Apprise URL as its target")
-        asset = self._apprise.AppriseAsset(service_timeout=self._budget)
+        # Redirects are never followed: a public host could otherwise send the request on to a
+        # private one after every check here has passed. `?redirect=yes` in the URL would turn them
+        # back on for its service, so the service is told again below.
+        asset = self._apprise.AppriseAsset(service_timeout=self._budget, http_redirects=False)
         service: NotifyBase | None = self._apprise.Apprise.instantiate(target.strip(), asset=asset)
         if service is None:
             raise InvalidTarget(
@@ -120,6 +123,7 @@ class AppriseChannel:
             )
         self._check_reach(target.strip().split("://", 1)[0].lower(), service)
         service.retry = 0
+        service.redirects = False
         # Apprise's network plugins take their connect and read timeouts from these.
         service.socket_connect_timeout = self._timeout
         service.socket_read_timeout = self._timeout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 
-from application.unit_of_work import UnitOfWorkFactory
+from application.unit_of_work import StoreUnavailable, UnitOfWorkFactory
 from domain.actor import Actor
 from domain.api_key import split_key
 from domain.errors import Conflict, NotFound, Unauthorized
@@ -32,6 +32,7 @@ def authenticate(uow_factory: UnitOfWorkFactory, presented: str, *, now: datetim
         key.used(now)
         if key.last_used_at != last_used:
             # Another request may record the use at the same moment, or the key may just have gone.
-            with contextlib.suppress(Conflict, NotFound):
+            # Nor is a busy store a reason to refuse a valid key: the use is recorded next time.
+            with contextlib.suppress(Conflict, NotFound, StoreUnavailable):
                 uow.commit()
     return actor

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.aggregate import Aggregate
@@ -30,8 +30,8 @@ class Team(Aggregate):
     created_at: datetime
     updated_at: datetime
     # Signs the team's webhooks; after a rotation the previous one signs too, until it expires.
-    webhook_secret: str
-    previous_webhook_secret: str | None = None
+    webhook_secret: str = field(repr=False)
+    previous_webhook_secret: str | None = field(default=None, repr=False)
     previous_secret_expires_at: datetime | None = None
     # Bumped by every change to the team's admins, so two concurrent changes cannot both leave the
     # team without an active admin: the second one's commit finds the team changed.
@@ -70,6 +70,15 @@ class Team(Aggregate):
         self.updated_at = now
         self._record(WebhookSecretRotated(team_id=self.id))
         return self.webhook_secret
+
+    def adopt_webhook_secret(self, secret: str, now: datetime) -> None:
+        """The operator's secret replaces the generated one (a team made by an upgrade, whose
+        receivers know the secret the service used before teams existed)."""
+        if not secret.strip():
+            raise InvalidInput("webhook_secret", "webhook_secret must not be blank")
+        if secret != self.webhook_secret:
+            self.webhook_secret = secret
+            self.updated_at = now
 
     def admins_changing(self) -> None:
         """Called by every change that may add or remove an active admin (see `roster`)."""

@@ -62,6 +62,7 @@ def _create(args: argparse.Namespace) -> int:
             raise SystemExit(f"reminders teams create: {refused.message}") from None
     print(f"team {created.team.id} {created.team.name!r} created")
     print(f"admin {created.admin.id} {created.admin.email}")
+    print(f"webhook signing secret (shown once): {created.team.webhook_secret}")
     print("the admin's API key follows, shown once; keep it safe:")
     print(created.issued.plain)
     return 0

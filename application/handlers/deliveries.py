@@ -45,6 +45,9 @@ def retry_delivery(command: RetryDelivery, uow: UnitOfWork, *, clock: Clock) -> 
     """Only a failed delivery is queued again, for a new round; its earlier attempts stay on record."""
     with uow:
         delivery = load_delivery(uow, command.delivery_id, command.actor)
+        owner = uow.users.get(delivery.owner_id) if delivery.owner_id is not None else None
+        if owner is not None and not owner.active:
+            raise InactiveUser(owner.id)
         delivery.reopen(clock.now())
         uow.commit()
     return delivery

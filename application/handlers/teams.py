@@ -66,6 +66,9 @@ def _first_admin(command: StartFirstTeam, uow: UnitOfWork, clock: Clock, email: 
             uow.teams.add(team)
         elif uow.users.list(team_id=team.id, limit=1, offset=0, role=Role.ADMIN).total:
             return None
+        elif command.webhook_secret is not None:
+            # Made by the upgrade to teams: receivers still expect the secret set before it.
+            team.adopt_webhook_secret(command.webhook_secret, clock.now())
         team.admins_changing()
         created = _with_admin(uow, team, FIRST_ADMIN_NAME, email, clock)
         try:

@@ -86,10 +86,13 @@ def delete_user(command: DeleteUser, uow: UnitOfWork) -> None:
 def _keep_an_admin(uow: UnitOfWork, leaving: User) -> None:
     """Refuse when `leaving` is the team's last active admin. The team's roster moves in the same
     commit, so two admins demoting each other at once cannot both succeed."""
+    # The team is read first: a change to its admins committed after this read makes this commit
+    # stale, and one committed before it is seen by the count below (on every isolation level).
+    team = load_team(uow, leaving.team_id)
     admins = uow.users.list(team_id=leaving.team_id, limit=2, offset=0, active=True, role=Role.ADMIN)
     if not any(admin.id != leaving.id for admin in admins.items):
         raise LastAdmin()
-    load_team(uow, leaving.team_id).admins_changing()
+    team.admins_changing()
 
 
 def delete_reminders_of_deleted_user(event: UserDeleted, uow: UnitOfWork) -> None:

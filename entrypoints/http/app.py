@@ -102,12 +102,13 @@ def create_app(
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(TrailingSlashMiddleware),
-            Middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES),
+            # Before the body limit: a caller without a key gets 401, and nothing is buffered for it.
             Middleware(
                 AuthenticationMiddleware,
                 public=[op.route_path for op in OPERATIONS if op.public] + [routes_docs.DOCS],
                 public_prefixes=(routes_docs.ASSETS + "/",),
             ),
+            Middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES),
             # Last: it counts the caller that the authentication before it has put in the scope.
             *([Middleware(RateLimitMiddleware, limiter=rate_limiter)] if rate_limiter is not None else []),
         ],

@@ -370,3 +370,11 @@ def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
     paths = response.json()["paths"]
     documented = {(method.upper(), path) for path, item in paths.items() for method in item}
     assert {(method, template) for method, template, _ in ROUTES} <= documented
+
+
+def test_a_large_body_without_a_key_is_refused_as_unauthorized_before_it_is_read(client: TestClient) -> None:
+    headers = {"Authorization": "", "Content-Type": "application/json"}
+    response = client.post("/users/", content=b"{" + b" " * 70_000 + b"}", headers=headers)
+
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"

@@ -126,3 +126,20 @@ def test_the_module_imports_without_apprise_and_the_channel_says_what_is_missing
     )
     assert "pip install 'team-reminders[apprise]'" in result.stdout
     assert issubclass(AppriseUnavailable, RuntimeError)
+
+
+@pytest.mark.parametrize("query", ["", "?redirect=yes"])
+def test_a_redirect_is_never_followed_so_no_check_can_be_gone_round(
+    channel: AppriseChannel, receiver: HttpReceiver, query: str
+) -> None:
+    inward = HttpReceiver().start()
+    try:
+        receiver.script(Reply(307, b"", {"Location": inward.url("/metadata")}))
+
+        outcome = Sending("apprise", channel).send(make_notification("apprise", target(receiver, query)))
+
+        assert outcome.error is not None
+        assert len(receiver.requests) == 1
+        assert inward.requests == []
+    finally:
+        inward.stop()

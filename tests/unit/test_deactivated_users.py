@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from application import views
+from application.channels import PermanentChannelError
 from application.commands import UpdateUser, UserPatch
 from application.handlers.queue import OWNER_INACTIVE
 from domain.delivery import DeliveryStatus
@@ -21,6 +22,8 @@ from tests.unit.world import (
     add_owner,
     create_reminder,
     ledger,
+    retry,
+    stored,
     tick,
     tick_and_send,
     world,
@@ -119,3 +122,17 @@ def test_a_full_batch_of_passed_slots_does_not_hold_back_the_reminders_behind_it
     assert (first.due, first.fired, first.more) == (2, 0, True)
     assert (second.due, second.fired) == (1, 1)
     assert [d.reminder_id for d in ledger(service)] == [active.id]
+
+
+def test_retrying_a_deactivated_owners_failed_delivery_is_refused() -> None:
+    w = world()
+    w.team.failures = [PermanentChannelError("410 gone")]
+    failed = w.send_now()
+    run_queue(w.service)
+    assert stored(w.service, failed.id).status is DeliveryStatus.FAILED
+    set_active(w, False)
+
+    with pytest.raises(InactiveUser):
+        retry(w.service, failed.id)
+
+    assert stored(w.service, failed.id).status is DeliveryStatus.FAILED

@@ -83,3 +83,16 @@ def test_a_default_team_with_users_but_no_admin_gets_an_admin() -> None:
         (FIRST_ADMIN_EMAIL, Role.ADMIN),
     ]
     assert start(service) is None
+
+
+def test_a_team_made_by_the_upgrade_takes_the_operators_webhook_secret_with_its_first_admin() -> None:
+    store = MemoryStore()
+    with MemoryUnitOfWork(store) as uow:  # what migration 0004 leaves: the team, a random secret
+        uow.teams.add(Team.create(name="default", now=START, team_id=DEFAULT_TEAM_ID))
+        uow.commit()
+    service = make_service(store=store)
+
+    created: NewTeam | None = service.bus.handle(StartFirstTeam(webhook_secret="s3cret-from-before"))
+
+    assert created is not None
+    assert created.team.signing_secrets(START) == ("s3cret-from-before",)
