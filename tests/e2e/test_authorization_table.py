@@ -74,9 +74,10 @@ class World:
         }
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, make_store: MakeStore) -> StoreUnderTest:
-    """The table holds on PostgreSQL too: every store answers the same policy."""
+    """On the two durable stores. The policy is the application's, the same on every store; the unit
+    tests hold it on the memory store, and tests/e2e/test_team_isolation.py runs there too."""
     return make_store(request.param)
 
 
