@@ -21,8 +21,11 @@ shell: $(SERVE_STAMP)
 	@echo "$(abspath $(BIN)) is first on PATH: try 'reminders --help'; 'exit' leaves this shell"
 	@export PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))"; exec "$${SHELL:-/bin/sh}"
 
+# Two runs: everything but tests/process spread over one worker per core (pytest-xdist), then
+# tests/process alone, because those start, load and kill whole services and time their answers.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --ignore=tests/process
+	$(BIN)/pytest tests/process
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
