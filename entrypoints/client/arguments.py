@@ -38,6 +38,8 @@ def _users(parent: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create = _action(actions, "create", "Create a user.", commands.create_user)
     create.add_argument("--name", required=True)
     create.add_argument("--email", required=True)
+    create.add_argument("--role", choices=("admin", "member"), help="The user's role (default: member).")
+    create.add_argument("--timezone", help="IANA time zone their new reminders default to (default: UTC).")
     create.add_argument("--inactive", action="store_true", help="Create the user inactive.")
 
 

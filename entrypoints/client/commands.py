@@ -44,6 +44,10 @@ def list_users(client: ServiceClient, args: argparse.Namespace) -> int:
 
 def create_user(client: ServiceClient, args: argparse.Namespace) -> int:
     body: dict[str, Any] = {"name": args.name, "email": args.email}
+    if args.role is not None:
+        body["role"] = args.role
+    if args.timezone is not None:
+        body["timezone"] = args.timezone
     if args.inactive:
         body["active"] = False
     return _show(client.post("/users/", body), args, render.user)

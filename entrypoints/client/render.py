@@ -13,9 +13,17 @@ _TEXT_WIDTH = 40
 
 def users(items: list[dict[str, Any]]) -> str:
     return table(
-        ("ID", "NAME", "EMAIL", "ACTIVE", "CREATED"),
+        ("ID", "NAME", "EMAIL", "ROLE", "TIMEZONE", "ACTIVE", "CREATED"),
         [
-            (user["id"], clip(user["name"], _TEXT_WIDTH), user["email"], user["active"], user["created_at"])
+            (
+                user["id"],
+                clip(user["name"], _TEXT_WIDTH),
+                user["email"],
+                user["role"],
+                user["timezone"],
+                user["active"],
+                user["created_at"],
+            )
             for user in items
         ],
     )
@@ -27,6 +35,8 @@ def user(item: dict[str, Any]) -> str:
             ("id", item["id"]),
             ("name", item["name"]),
             ("email", item["email"]),
+            ("role", item["role"]),
+            ("timezone", item["timezone"]),
             ("active", item["active"]),
             ("created", item["created_at"]),
             ("updated", item["updated_at"]),

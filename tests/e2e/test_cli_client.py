@@ -69,12 +69,13 @@ def test_users_are_created_and_listed_as_a_table_or_as_the_services_json(
 ) -> None:
     code, out, err = run(capsys, "users", "create", "--name", "Ada Lovelace", "--email", "ada@example.com")
     assert (code, err) == (0, "")
-    assert "name:     Ada Lovelace" in out
-    assert "email:    ada@example.com" in out
+    assert "name:      Ada Lovelace" in out
+    assert "email:     ada@example.com" in out
+    assert "role:      member" in out
 
     code, out, _ = run(capsys, "users", "list")
     header, admin, row = out.splitlines()
-    assert header.split() == ["ID", "NAME", "EMAIL", "ACTIVE", "CREATED"]
+    assert header.split() == ["ID", "NAME", "EMAIL", "ROLE", "TIMEZONE", "ACTIVE", "CREATED"]
     assert "admin@example.com" in admin  # whose key the client sends
     assert "Ada Lovelace" in row
     assert "ada@example.com" in row
@@ -225,3 +226,17 @@ def test_a_missing_or_wrong_key_prints_the_services_401_and_exits_non_zero(
         assert key not in err
     monkeypatch.setenv("REMINDERS_API_KEY", admins_key)
     assert run_json(capsys, "users", "list")["total"] == 1  # only the admin: Ada was not created
+
+
+def test_a_user_is_created_with_a_role_and_a_time_zone(
+    service_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    created = run_json(
+        capsys, "users", "create", "--name", "Grace", "--email", "grace@example.com",
+        "--role", "admin", "--timezone", "America/New_York",
+    )  # fmt: skip
+
+    assert (created["role"], created["timezone"]) == ("admin", "America/New_York")
+    code, out, _ = run(capsys, "users", "list")
+    assert code == 0
+    assert "America/New_York" in out.splitlines()[-1]
