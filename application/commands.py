@@ -252,9 +252,10 @@ class CreateTeam(ActorCommand):
     webhook_secret: str | None = None
 
 
-class StartFirstTeam(Command):
+class StartFirstTeam(ActorCommand):
     """On first start: the default team and an admin with a key, unless the store already has an admin."""
 
+    actor: Actor = SYSTEM
     webhook_secret: str | None = None
 
 

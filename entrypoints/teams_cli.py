@@ -1,7 +1,8 @@
-"""`reminders teams create|list`: the operator's commands for teams, run against the store itself.
+"""`reminders teams create|list|issue-key`: the operator's commands for teams, run against the store.
 
 `create` makes a team, its first admin and an API key for them, and prints the key once: the last
-line of its output is the key alone, for scripts.
+line of its output is the key alone, for scripts. `issue-key` gives an existing user of a team a new
+key the same way: the way back in when a team's admin keys are lost.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from application import views
-from application.commands import CreateTeam
+from application.commands import CreateApiKey, CreateTeam
+from application.handlers.keys import IssuedKey
 from application.handlers.teams import NewTeam
+from domain.actor import SYSTEM, Actor
 from domain.errors import DomainError
 from domain.redaction import redact
+from domain.team import DEFAULT_TEAM_ID
+from domain.user import User
 from entrypoints.http.validation_messages import describe
 
 if TYPE_CHECKING:
@@ -47,6 +52,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     listing = actions.add_parser("list", help="List every team.", description="List every team.")
     listing.add_argument("--database-url", help=DATABASE_HELP)
     listing.set_defaults(start=_list)
+    issue = actions.add_parser(
+        "issue-key",
+        help="Give a user of a team a new API key and print it once (when a team's keys are lost).",
+        description="Give a user of a team a new API key; the last line printed is the key.",
+    )
+    issue.add_argument("--team", default=DEFAULT_TEAM_ID, help="the team's id (default: %(default)s)")
+    issue.add_argument("--email", required=True, help="the user's email address")
+    issue.add_argument("--name", default="issued by the operator", help="the key's name")
+    issue.add_argument("--database-url", help=DATABASE_HELP)
+    issue.set_defaults(start=_issue_key)
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -86,6 +101,34 @@ def _problem(item: ErrorDetails) -> str:
     if item["type"] == "string_pattern_mismatch" and flag.endswith("email"):
         return f"{flag} is not a valid email address, for example ada@example.com"
     return describe({**item, "loc": (flag,)}, where="arguments")
+
+
+def _issue_key(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        email = args.email.strip().lower()
+        # The operator acting within that team only, so the lookup sees that team's users.
+        user = next(
+            (user for user in _users_of(service, Actor(team_id=args.team)) if user.email == email), None
+        )
+        if user is None:
+            raise SystemExit(f"reminders teams issue-key: team {args.team!r} has no user {email!r}")
+        try:
+            issued: IssuedKey = service.bus.handle(
+                CreateApiKey(actor=SYSTEM, user_id=user.id, name=args.name)
+            )
+        except (DomainError, ValidationError) as refused:
+            raise SystemExit(f"reminders teams issue-key: {refused}") from None
+    print(f"key {issued.key.id} {issued.key.name!r} for {user.email} ({user.role.value}) of team {args.team}")
+    print("the API key follows, shown once; keep it safe:")
+    print(issued.plain)
+    return 0
+
+
+def _users_of(service: Service, actor: Actor) -> Iterator[User]:
+    offset = 0
+    while page := views.list_users(service.uow_factory, actor, limit=100, offset=offset).items:
+        yield from page
+        offset += len(page)
 
 
 @contextmanager

@@ -147,3 +147,43 @@ def test_the_first_start_prints_one_admin_key_once(
         assert call(client, "GET", "/users/", key=key).status_code == 200
     again = capsys.readouterr()
     assert (again.out, again.err) == ("", "")
+
+
+def test_a_lost_admin_key_is_replaced_from_the_command_line_without_touching_the_old_ones(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with server(database_url) as client:
+        first = FIRST_KEY_LINE.fullmatch(capsys.readouterr().err.strip())
+        assert first is not None
+
+    status = main(["teams", "issue-key", "--email", "ADMIN@localhost", "--database-url", database_url])
+    printed = capsys.readouterr()
+
+    assert status == 0, printed.err
+    key = printed.out.splitlines()[-1]
+    assert KEY.fullmatch(key)
+    with server(database_url) as client:
+        users = call(client, "GET", "/users/", key=key)
+        assert users.status_code == 200, users.text
+        assert call(client, "GET", "/users/", key=first["key"]).status_code == 200
+        trail = call(client, "GET", "/audit", key=key, params={"action": "key.created"}).json()
+        assert [entry["actor"] for entry in trail["items"]] == ["system", "system"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--email", "nobody@example.com"], "team 'default' has no user 'nobody@example.com'"),
+        (["--email", "admin@localhost", "--team", "elsewhere"], "team 'elsewhere' has no user"),
+    ],
+)
+def test_issuing_a_key_for_no_such_user_says_so_and_issues_nothing(
+    database_url: str, capsys: pytest.CaptureFixture[str], flags: list[str], says: str
+) -> None:
+    with server(database_url):
+        capsys.readouterr()
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["teams", "issue-key", *flags, "--database-url", database_url])
+
+    assert says in str(stopped.value.code)
