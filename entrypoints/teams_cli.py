@@ -37,7 +37,11 @@ DATABASE_HELP = (
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    teams = commands.add_parser("teams", help="Create and list teams (operators).", description="Teams.")
+    teams = commands.add_parser(
+        "teams",
+        help="Create and list teams, and issue keys (operators).",
+        description="Teams: create one with its first admin, list them, or issue a user a key.",
+    )
     actions = teams.add_subparsers(dest="teams_command", required=True)
     create = actions.add_parser(
         "create",
