@@ -94,7 +94,6 @@ def bootstrap(
             commands.PruneDeliveries: queue.prune_deliveries,
         },
         event_handlers={
-            events.UserDeleted: [users.delete_reminders_of_deleted_user],
             events.ReminderDue: [waking],
             events.DeliveryQueued: [waking],
             events.DeliverySucceeded: [partial(outcomes.record_sent, metrics=metrics), telling],

@@ -74,9 +74,9 @@ def _first_admin(command: StartFirstTeam, uow: UnitOfWork, clock: Clock, email: 
         try:
             uow.commit()
         except DuplicateEmail:
-            raise
+            raise  # the caller tries another address
         except Conflict:
-            return None
+            return None  # another process made the team or its admin first
     return created
 
 

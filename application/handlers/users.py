@@ -8,7 +8,6 @@ from application.commands import CreateUser, DeleteUser, UpdateUser
 from application.unit_of_work import UnitOfWork
 from domain.actor import Actor
 from domain.errors import LastAdmin, NotFound
-from domain.events import UserDeleted
 from domain.reminder import Reminder
 from domain.roles import Role
 from domain.team import Team
@@ -93,13 +92,6 @@ def _keep_an_admin(uow: UnitOfWork, leaving: User) -> None:
     if not any(admin.id != leaving.id for admin in admins.items):
         raise LastAdmin()
     team.admins_changing()
-
-
-def delete_reminders_of_deleted_user(event: UserDeleted, uow: UnitOfWork) -> None:
-    """A deleted user's reminders go with them, all at once."""
-    with uow:
-        _delete_reminders_of(uow, event.user_id)
-        uow.commit()
 
 
 def _delete_reminders_of(uow: UnitOfWork, owner_id: str) -> None:

@@ -204,7 +204,7 @@ def delete_the_reminder(w: World) -> None:
 
 
 def remove_the_owner_only(w: World) -> None:
-    # The user is gone but the UserDeleted handler has not removed their reminders yet.
+    # The user is gone but their reminders are not (the memory store does not cascade by itself).
     with MemoryUnitOfWork(w.store) as uow:
         user = uow.users.get(w.owner.id)
         assert user is not None
