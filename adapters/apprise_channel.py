@@ -22,6 +22,8 @@ What can be told apart, and how well:
   reasons differently (or in another language) always lands in that last case, and no Retry-After
   is ever available.
 
+The message ends with its acknowledge and snooze links, one a line, when it carries them.
+
 Error texts name the service (e.g. "Slack") and the reason, never the URL or Apprise's own text,
 which may quote credentials, nor anything of the service's answer but its status code.
 
@@ -55,6 +57,18 @@ _CONNECTION = re.compile(r"connection error", re.IGNORECASE)
 _BUDGET_FACTOR = 3
 # Services that notify the machine the service runs on (its syslog, its desktop), never a remote one.
 _LOCAL_SERVICES = frozenset({"syslog", "dbus", "kde", "qt", "glib", "gio", "gnome", "macosx", "windows"})
+
+
+# The links a message may carry (see Notification.actions), with the words that introduce them.
+_ACTIONS = (("ack_url", "Acknowledge"), ("snooze_url", "Snooze"))
+
+
+def body(notification: Notification) -> str:
+    """The message, then a line for each acknowledge or snooze link it carries."""
+    links = [
+        f"{words}: {notification.actions[key]}" for key, words in _ACTIONS if notification.actions.get(key)
+    ]
+    return "\n".join([notification.message, "", *links]) if links else notification.message
 
 
 class AppriseUnavailable(RuntimeError):
@@ -102,7 +116,7 @@ class AppriseChannel:
         sender = self._apprise.Apprise(asset=service.asset)
         sender.add(service)
         result = sender.notify(
-            body=notification.message,
+            body=body(notification),
             title=notification.title,
             body_format=self._apprise.NotifyFormat.TEXT,
             timeout=self._budget,

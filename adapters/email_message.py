@@ -1,5 +1,8 @@
 """The email a reminder becomes: headers, a plain-text part and an HTML part. Shared by the email channels.
 
+It is addressed to the person the reminder is for (the recipient of a team reminder, else the
+owner), and ends with the acknowledge and snooze links when the notification carries them.
+
 The title and the owner's name are a caller's text, and text can smuggle headers in. A line break is
 turned into a space; and an RFC 2047 encoded word ("=?utf-8?b?…?=") is kept as the literal text it
 is. The email package cannot be trusted with the latter: its header registry decodes an encoded word
@@ -23,7 +26,7 @@ from domain.errors import InvalidTarget
 
 def validate_no_target(target: str | None) -> None:
     if target is not None:
-        raise InvalidTarget("target", "the email channel takes no target; it mails the reminder's owner")
+        raise InvalidTarget("target", "the email channel takes no target; it mails whom the reminder is for")
 
 
 def envelope_address(sender: str) -> str:
@@ -41,6 +44,8 @@ _POLICY = policy.SMTP.clone(refold_source="none")
 _ENCODED_WORD = "=?"
 # Control characters and line or paragraph separators: anything that could end a header line.
 _BREAKS = frozenset({"Cc", "Zl", "Zp"})
+# The links a message may carry (see Notification.actions), with the words that introduce them.
+_ACTIONS = (("ack_url", "Acknowledge"), ("snooze_url", "Snooze 10 minutes"))
 
 
 def one_line(text: str) -> str:
@@ -59,12 +64,28 @@ def message_id(notification: Notification, sender: str) -> str:
     return f"<reminder-delivery-{notification.delivery_id}@{domain}>"
 
 
+def action_links(notification: Notification) -> list[tuple[str, str]]:
+    """(words, url) of each link the message ends with, in order; none when it carries none."""
+    return [(words, notification.actions[key]) for key, words in _ACTIONS if notification.actions.get(key)]
+
+
+def text_body(notification: Notification) -> str:
+    links = "".join(f"{words}: {url}\n" for words, url in action_links(notification))
+    return notification.message + "\n" + (f"\n{links}" if links else "")
+
+
 def _html(notification: Notification) -> str:
     paragraphs = "".join(
         f"<p>{'<br>'.join(html.escape(line) for line in block.splitlines())}</p>\n"
         for block in notification.message.split("\n\n")
         if block.strip()
     )
+    links = action_links(notification)
+    if links:
+        anchors = " · ".join(
+            f'<a href="{html.escape(url, quote=True)}">{html.escape(words)}</a>' for words, url in links
+        )
+        paragraphs += f"<p>{anchors}</p>\n"
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{html.escape(subject(notification))}</title></head>\n<body>\n{paragraphs}</body></html>\n"
@@ -98,11 +119,11 @@ def compose(notification: Notification, *, sender: str) -> EmailMessage:
     message = EmailMessage(policy=_POLICY)
     _set_subject(message, subject(notification))
     message["From"] = sender
-    _set_recipient(message, one_line(notification.owner_name), notification.owner_email)
+    _set_recipient(message, one_line(notification.to_name), notification.to_email)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id(notification, sender)
     # RFC 3834: tells auto-responders (out-of-office replies) not to answer.
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(notification.message + "\n")
+    message.set_content(text_body(notification))
     message.add_alternative(_html(notification), subtype="html")
     return message

@@ -1,4 +1,8 @@
-"""The `log` channel: a delivered reminder becomes one structured log line. Works on a bare machine."""
+"""The `log` channel: a delivered reminder becomes one structured log line. Works on a bare machine.
+
+The line leaves out the acknowledge and snooze links (Notification.actions): they are secrets of
+the person they act for, and a log is read by others.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ class LogChannel:
                 "delivery_id": notification.delivery_id,
                 "reminder_id": notification.reminder_id,
                 "owner_id": notification.owner_id,
+                "kind": notification.kind,
+                "recipient_id": notification.recipient_id,
                 "title": notification.title,
                 "body": notification.message,
                 "scheduled_for": notification.scheduled_for.isoformat()

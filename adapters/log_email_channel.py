@@ -1,5 +1,9 @@
 """The `email` channel when no SMTP server is configured: each email becomes one structured log line,
-and the delivery records that it went to the log (`via` "log"), not to the owner's mailbox."""
+and the delivery records that it went to the log (`via` "log"), not to the person's mailbox.
+
+The line leaves out the email's acknowledge and snooze links: they are secrets of the person they
+act for, and a log is read by others.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,9 @@ class LogEmailChannel:
                 "channel": notification.channel,
                 "delivery_id": notification.delivery_id,
                 "reminder_id": notification.reminder_id,
-                "to": notification.owner_email,
+                "kind": notification.kind,
+                "recipient_id": notification.recipient_id,
+                "to": notification.to_email,
                 "subject": subject(notification),
                 "body": notification.message,
             },

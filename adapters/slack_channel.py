@@ -4,6 +4,9 @@ The target URL is itself the credential (its last path segment is the secret), s
 https on an allowed host, and no error or log line carries its path. Plain http is accepted only
 with `allow_insecure_local`, and then only for a loopback host: for tests and local relays.
 
+A message with acknowledge and snooze links (Notification.actions) ends with a line of them, in a
+section block of its own: "Acknowledge: <url|acknowledge> · Snooze: <url|snooze>".
+
 Outcomes as for webhooks: 2xx is sent; 429 and 5xx (honouring Retry-After), timeouts and
 connection errors are retried; Slack's 4xx answers (`invalid_payload`, `no_service`,
 `channel_is_archived`, ...) fail the delivery at once. The error keeps the status line only: Slack
@@ -25,6 +28,8 @@ from domain.errors import InvalidTarget
 SLACK_HOSTS = frozenset({"hooks.slack.com"})
 # Slack refuses a section block whose text is longer.
 _SECTION_LIMIT = 3000
+# The links a message may carry (see Notification.actions), with the words that show them.
+_ACTIONS = (("ack_url", "Acknowledge"), ("snooze_url", "Snooze"))
 
 
 def _escape(text: str) -> str:
@@ -41,15 +46,34 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _link(url: str, label: str) -> str:
+    # "|" would end the address early, and "<" or ">" the link itself.
+    return f"<{_escape(url.replace('|', '%7C'))}|{label}>"
+
+
+def actions_line(notification: Notification) -> str | None:
+    """The acknowledge and snooze links as one line of mrkdwn; None when the message has none."""
+    links = [
+        f"{name}: {_link(notification.actions[key], name.lower())}"
+        for key, name in _ACTIONS
+        if notification.actions.get(key)
+    ]
+    return " · ".join(links) if links else None
+
+
 def payload(notification: Notification) -> bytes:
     title, message = _escape(notification.title), _escape(notification.message)
     section = f"*{title}*\n{message}"
     if len(section) > _SECTION_LIMIT:
         section = section[: _SECTION_LIMIT - 1] + "…"
-    document = {
-        "text": f"{title}\n{message}",
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": section}}],
-    }
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": section}}]
+    text = f"{title}\n{message}"
+    actions = actions_line(notification)
+    if actions is not None:
+        # A block of their own: cutting a long message short never cuts the links.
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": actions}})
+        text += f"\n{actions}"
+    document = {"text": text, "blocks": blocks}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

@@ -1,4 +1,5 @@
-"""The `email` channel over SMTP: each reminder mailed to its owner, one connection per attempt.
+"""The `email` channel over SMTP: each reminder mailed to the person it is for (its recipient, else
+its owner), one connection per attempt.
 
 Configured by a URL: ``smtp://[user:password@]host[:port][?starttls=true]`` (port 25 by default)
 or ``smtps://[user:password@]host[:port]`` (TLS from the first byte, port 465 by default). User and
@@ -124,7 +125,7 @@ class SmtpChannel:
         except (smtplib.SMTPException, OSError) as error:
             raise self._classify(error) from None
         try:
-            smtp.send_message(message, from_addr=self._envelope_from, to_addrs=[notification.owner_email])
+            smtp.send_message(message, from_addr=self._envelope_from, to_addrs=[notification.to_email])
         except (smtplib.SMTPException, OSError) as error:
             smtp.close()  # no QUIT: the server may be what failed, and it would cost another timeout
             raise self._classify(error) from None

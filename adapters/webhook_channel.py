@@ -2,9 +2,17 @@
 
 The request body (UTF-8 JSON)::
 
-    {"delivery_id": "...", "reminder_id": "...", "title": "...", "message": "...",
+    {"delivery_id": "...", "reminder_id": "...", "kind": "scheduled", "title": "...", "message": "...",
      "scheduled_for": "2026-01-05T09:00:00+00:00" or null,
-     "owner": {"id": "...", "name": "...", "email": "..."}}
+     "owner": {"id": "...", "name": "...", "email": "..."},
+     "recipient": {"id": "...", "name": "...", "email": "..."},
+     "actions": {"ack_url": "https://.../links/...", "snooze_url": "https://.../links/..."}}
+
+``kind`` is scheduled, manual, snooze, repeat or alert. ``recipient`` is there only when the
+delivery is for one of several people (a team reminder); ``actions`` only when the service knows
+its public address: signed links that acknowledge or snooze the delivery without an API key, each
+working once for seven days. They are secrets of the person the reminder is for: a receiver that
+forwards the payload should pass them to that person only, and not log them.
 
 Headers: ``Content-Type: application/json``; ``Idempotency-Key``, the same on every attempt of one
 delivery (a receiver that has seen a key has already handled that reminder and can answer 2xx
@@ -51,6 +59,8 @@ from application.channels import Notification, PermanentChannelError
 from domain.errors import InvalidTarget
 
 SIGNATURE_HEADER = "X-Reminder-Signature"
+# The links a payload's "actions" may carry, in this order.
+ACTIONS = ("ack_url", "snooze_url")
 _SCHEMES = frozenset({"http", "https"})
 
 
@@ -61,9 +71,10 @@ def signature(body: bytes, secret: str) -> str:
 
 def payload(notification: Notification) -> bytes:
     scheduled_for = notification.scheduled_for
-    document = {
+    document: dict[str, object] = {
         "delivery_id": notification.delivery_id,
         "reminder_id": notification.reminder_id,
+        "kind": notification.kind,
         "title": notification.title,
         "message": notification.message,
         "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
@@ -73,6 +84,15 @@ def payload(notification: Notification) -> bytes:
             "email": notification.owner_email,
         },
     }
+    if notification.recipient_id is not None:
+        document["recipient"] = {
+            "id": notification.recipient_id,
+            "name": notification.recipient_name,
+            "email": notification.recipient_email,
+        }
+    actions = {name: notification.actions[name] for name in ACTIONS if name in notification.actions}
+    if actions:
+        document["actions"] = actions
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

@@ -16,16 +16,18 @@ from application.context import Acting
 from domain.aggregate import Aggregate
 from domain.api_key import ApiKey
 from domain.audit import AuditEntry, Changes
-from domain.delivery import Delivery, DeliveryStatus
+from domain.delivery import Delivery, DeliveryKind, DeliveryStatus
 from domain.reminder import Reminder
 from domain.team import Team
 from domain.user import User
 
 REDACTED = "[redacted]"
 # Never shown, old or new: where a reminder sends to, and every secret.
-_SECRET = frozenset({"target", "webhook_secret", "previous_webhook_secret", "secret_hash"})
+_SECRET = frozenset({"target", "webhook_secret", "previous_webhook_secret", "secret_hash", "link_secret"})
 # Bookkeeping, not a change anyone made.
-_UNTOLD = frozenset({"updated_at", "roster", "last_used_at", "version", "_events"})
+_UNTOLD = frozenset(
+    {"updated_at", "roster", "last_used_at", "version", "_events", "fired_through", "active_since"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +80,12 @@ def _describe(change: Change) -> tuple[str, str] | None:
     if isinstance(aggregate, Reminder):
         return "reminder", f"reminder.{kind}"
     if isinstance(aggregate, Delivery):
-        if kind == "created" and aggregate.scheduled_for is None:
+        if kind == "created" and aggregate.kind is DeliveryKind.MANUAL:
             return "delivery", "reminder.sent_now"
+        if kind == "created" and aggregate.kind is DeliveryKind.SNOOZE:
+            return "delivery", "delivery.snoozed"
+        if kind == "updated" and "acknowledged_at" in fields:
+            return "delivery", "delivery.acknowledged"
         if kind == "updated" and fields.get("status", (None, None))[1] is DeliveryStatus.PENDING:
             return "delivery", "delivery.retried"
     return None

@@ -12,7 +12,7 @@ records it. A normal send returns None.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Protocol
 
@@ -36,6 +36,24 @@ class Notification:
     idempotency_key: str
     # The owner's team's webhook signing secrets, newest first (two during a rotation).
     signing_secrets: tuple[str, ...] = ()
+    # scheduled, manual, snooze, repeat or alert (domain.delivery.DeliveryKind).
+    kind: str = "scheduled"
+    # The person it is for, when it is one of several recipients of a team reminder; else None.
+    recipient_id: str | None = None
+    recipient_name: str | None = None
+    recipient_email: str | None = None
+    # Signed links that acknowledge or snooze the delivery without an API key: "ack_url",
+    # "snooze_url". Empty for an alert and where no public address is known.
+    actions: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def to_name(self) -> str:
+        """Whom a personal channel (email, the log) addresses: the recipient, else the owner."""
+        return self.recipient_name or self.owner_name
+
+    @property
+    def to_email(self) -> str:
+        return self.recipient_email or self.owner_email
 
 
 class ChannelError(Exception):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from domain.actor import SYSTEM, Actor
+from domain.audience import LocalTime
 from domain.delivery import Attempt
 from domain.roles import Role
 from domain.schedule import Frequency, time_zone_names
@@ -82,6 +83,67 @@ def _each_day_once(schema: dict[str, Any]) -> None:
 
 
 Id = Annotated[str, Field(min_length=1)]
+Minutes = Annotated[int, Strict(), Field(ge=1, le=1440), BeforeValidator(_integral)]
+
+
+class QuietHoursIn(BaseModel):
+    """Quiet hours in the user's own time zone: `end` is exclusive, and one at or before `start`
+    ends the next day (22:00 to 07:00 is overnight). `weekdays` are the days a window starts on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", regex_engine="python-re")
+
+    # Examples of their own: the time of day's would make a window ending when it starts, refused.
+    start: TimeOfDay = Field(examples=["22:00"])
+    end: TimeOfDay = Field(examples=["07:00"])
+    weekdays: list[Weekday] = Field(
+        default_factory=lambda: list(range(7)), min_length=1, max_length=7, json_schema_extra=_each_day_once
+    )
+
+
+class RepeatIn(BaseModel):
+    """Deliver again every `every_minutes` until acknowledged, at most `max_times` more times."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    every_minutes: Minutes
+    max_times: Annotated[int, Strict(), Field(ge=1, le=10), BeforeValidator(_integral)]
+
+
+RRule = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=500,
+        pattern=_NO_NUL,
+        description="An RFC 5545 recurrence rule: FREQ of DAILY, WEEKLY, MONTHLY or YEARLY; the rule "
+        "chooses days and time_of_day the time (BYHOUR, BYMINUTE and BYSECOND are refused).",
+        examples=["FREQ=MONTHLY;BYDAY=2TU", "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1"],
+    ),
+]
+Cron = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=_NO_NUL,
+        description="A five-field cron expression, in the reminder's time zone.",
+        examples=["0 9 * * 1-5"],
+    ),
+]
+UserIds = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1, max_length=500)
+]
+Recipients = Annotated[
+    Literal["owner", "team"] | UserIds,
+    Field(
+        description='"owner" (the owner alone), "team" (every active user of the team at each slot), '
+        "or a list of user ids of the team.",
+        examples=["owner", "team"],
+    ),
+]
+SkipDates = Annotated[
+    list[dt.date], Field(max_length=366, description="Local dates on which it does not fire.")
+]
 
 
 class Body(BaseModel):
@@ -150,6 +212,7 @@ class NewUser(Body):
     role: Role = Role.MEMBER
     timezone: Timezone = Field(default="UTC", description="New reminders of this user default to it.")
     active: bool = True
+    quiet_hours: QuietHoursIn | None = None
 
 
 class CreateUser(NewUser, ActorCommand):
@@ -160,6 +223,9 @@ _UNSENT: Any = None
 
 
 class UserPatch(Patch):
+    nullable: ClassVar[frozenset[str]] = frozenset({"quiet_hours"})
+
+    quiet_hours: QuietHoursIn | None = None
     name: Name = _UNSENT
     email: Email = _UNSENT
     role: Role = _UNSENT
@@ -176,18 +242,36 @@ class DeleteUser(ActorCommand):
     user_id: Id
 
 
-class NewReminder(Body):
+class NewSchedule(Body):
+    """When a reminder fires and for whom: the fields a schedule preview takes, and a new reminder too."""
+
     owner_id: Id | None = Field(default=None, description="Defaults to the caller.")
-    title: Title
-    message: Message
-    channel: ChannelName = "log"
-    target: Target | None = None
-    time_of_day: TimeOfDay
+    time_of_day: TimeOfDay | None = Field(default=None, description="Required, except with cron.")
     frequency: Frequency
     weekdays: list[Weekday] = Field(default_factory=list, max_length=7, json_schema_extra=_each_day_once)
     date: dt.date | None = None
     timezone: Timezone | None = Field(default=None, description="Defaults to the owner's time zone.")
+    rrule: RRule | None = None
+    cron: Cron | None = None
+    starts_on: dt.date | None = Field(
+        default=None, description="The first local date (for rrule: what COUNT and INTERVAL count from)."
+    )
+    ends_on: dt.date | None = Field(default=None, description="The last local date, inclusive.")
+    skip_dates: SkipDates = Field(default_factory=list)
+    recipients: Recipients = "owner"
+    local_time: LocalTime = Field(
+        default=LocalTime.REMINDER,
+        description='"recipient": time_of_day in each recipient\'s own time zone.',
+    )
+
+
+class NewReminder(NewSchedule):
+    title: Title
+    message: Message
+    channel: ChannelName = "log"
+    target: Target | None = None
     active: bool = True
+    repeat_until_ack: RepeatIn | None = None
 
 
 class CreateReminder(NewReminder, ActorCommand):
@@ -199,18 +283,28 @@ class ReminderPatch(Patch):
     once reminder and the weekdays of a weekly one; changing to weekly needs weekdays. A null date
     means the next occurrence of time_of_day."""
 
-    nullable: ClassVar[frozenset[str]] = frozenset({"target", "date"})
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {"target", "date", "rrule", "cron", "starts_on", "ends_on", "repeat_until_ack", "time_of_day"}
+    )
 
     title: Title = _UNSENT
     message: Message = _UNSENT
     channel: ChannelName = _UNSENT
     target: Target | None = None
-    time_of_day: TimeOfDay = _UNSENT
+    time_of_day: TimeOfDay | None = None
     frequency: Frequency = _UNSENT
     weekdays: list[Weekday] = Field(default=_UNSENT, max_length=7, json_schema_extra=_each_day_once)
     date: dt.date | None = None
     timezone: Timezone = _UNSENT
     active: bool = _UNSENT
+    rrule: RRule | None = None
+    cron: Cron | None = None
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    skip_dates: SkipDates = _UNSENT
+    recipients: Recipients = _UNSENT
+    local_time: LocalTime = _UNSENT
+    repeat_until_ack: RepeatIn | None = None
 
 
 class UpdateReminder(ActorCommand):
@@ -224,6 +318,29 @@ class DeleteReminder(ActorCommand):
 
 class SendReminderNow(ActorCommand):
     reminder_id: Id
+
+
+class NewSnooze(Body):
+    """Snooze for `minutes`, or until a moment at most 7 days ahead; exactly one of the two."""
+
+    minutes: Minutes | None = None
+    until: AwareDatetime | None = Field(default=None, examples=["2026-12-01T09:00:00+01:00"])
+
+
+class SnoozeDelivery(NewSnooze, ActorCommand):
+    delivery_id: Id
+
+
+class AcknowledgeDelivery(ActorCommand):
+    delivery_id: Id
+
+
+class FollowActionLink(Command):
+    """Act through a signed link from a message: the link is the permission, used once.
+    A snooze link may say for how long (default 10 minutes)."""
+
+    token: Annotated[str, Field(min_length=1, max_length=1000)]
+    minutes: Minutes | None = None
 
 
 class NewKey(Body):

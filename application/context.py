@@ -7,6 +7,8 @@ workers run in threads of their own, where nobody is acting: their changes are n
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,3 +27,14 @@ class Acting:
 
 
 acting: ContextVar[Acting | None] = ContextVar("acting", default=None)
+
+
+@contextmanager
+def acting_as(actor: Actor, at: datetime) -> Iterator[None]:
+    """Run a block on `actor`'s behalf (a signed link acts for its recipient), so its commits are
+    audited as theirs; the bus does the same around every command a person gives."""
+    token = acting.set(Acting(actor, request_id.get(), at))
+    try:
+        yield
+    finally:
+        acting.reset(token)

@@ -64,9 +64,20 @@ def see_reminder(actor: Actor, reminder: Reminder | None, reminder_id: str) -> R
 
 
 def see_delivery(actor: Actor, delivery: Delivery | None, delivery_id: str) -> Delivery:
+    """Its reminder's owner and its recipient see a delivery; an admin every one of the team."""
     if delivery is None or not in_team(actor, delivery.team_id):
         raise NotFound("delivery", delivery_id)
-    act_for(actor, delivery.owner_id, "deliveries")
+    if delivery.recipient_id is None or delivery.recipient_id != actor.user_id:
+        act_for(actor, delivery.owner_id, "deliveries")
+    return delivery
+
+
+def answer_delivery(actor: Actor, delivery: Delivery | None, delivery_id: str) -> Delivery:
+    """Snooze and acknowledge are for the person a delivery reached (its recipient, or the owner of
+    a reminder for its owner alone or for a target) and for an admin of the team."""
+    delivery = see_delivery(actor, delivery, delivery_id)
+    if not actor.is_admin and delivery.recipient != actor.user_id:
+        raise Forbidden("only the delivery's recipient or an admin of the team may snooze or acknowledge it")
     return delivery
 
 

@@ -17,7 +17,8 @@ from typing import Generic, Protocol, TypeVar
 
 from domain.api_key import ApiKey
 from domain.audit import AuditEntry
-from domain.delivery import Delivery, DeliveryStatus
+from domain.delivery import Delivery, DeliveryKind, DeliveryStatus
+from domain.link_use import LinkUse
 from domain.reminder import Reminder
 from domain.roles import Role
 from domain.schedule import Frequency
@@ -142,10 +143,16 @@ class ReminderRepository(Protocol):
 
     def count_due(self, now: datetime) -> int: ...
 
+    def in_recipient_time(self, team_id: str) -> list[Reminder]:
+        """The team's active reminders whose slots are in each recipient's own time (`local_time`
+        "recipient"), in no particular order: the ones a member who joins or moves is planned into."""
+        ...
+
 
 class DeliveryRepository(Protocol):
     def add(self, delivery: Delivery) -> None:
-        """Record a delivery; the store refuses a second one for the same reminder and slot."""
+        """Record a delivery; the store refuses a second scheduled one for the same reminder,
+        recipient and slot (DuplicateOccurrence). Follow-ups and send-nows are not in the ledger."""
         ...
 
     def get(self, delivery_id: str) -> Delivery | None: ...
@@ -155,8 +162,8 @@ class DeliveryRepository(Protocol):
         ...
 
     def claimable(self, now: datetime, *, limit: int) -> list[Delivery]:
-        """Pending deliveries due at `now`, earliest first, taken for this unit of work: on
-        PostgreSQL locked, skipping rows another worker holds."""
+        """Waiting deliveries (pending or deferred) due at `now`, earliest first, taken for this unit
+        of work: on PostgreSQL locked, skipping rows another worker holds."""
         ...
 
     def expired_claims(self, now: datetime, *, limit: int) -> list[Delivery]:
@@ -169,7 +176,18 @@ class DeliveryRepository(Protocol):
 
     def remove(self, delivery: Delivery) -> None: ...
 
-    def queue_stats(self, now: datetime) -> QueueStats: ...
+    def queue_stats(self, now: datetime) -> QueueStats:
+        """The queue's counts; a deferred delivery waits like a pending one."""
+        ...
+
+    def follow_ups(self, parent_ids: Collection[str]) -> list[Delivery]:
+        """Every delivery that follows one of those (a snooze, repeat or alert naming it as its
+        parent), oldest first, read into this unit of work as `get_many` does."""
+        ...
+
+    def latest_of_kind(self, reminder_id: str, kind: DeliveryKind) -> Delivery | None:
+        """The reminder's most recently created delivery of that kind, if any."""
+        ...
 
     def list(
         self,
@@ -181,8 +199,18 @@ class DeliveryRepository(Protocol):
         reminder_id: str | None = None,
         status: DeliveryStatus | None = None,
         channel: str | None = None,
+        kind: DeliveryKind | None = None,
+        recipient_id: str | None = None,
     ) -> Page[Delivery]:
         """Deliveries newest first."""
         ...
 
     def count(self, *, status: DeliveryStatus | None = None) -> int: ...
+
+
+class LinkUseRepository(Protocol):
+    def add(self, use: LinkUse) -> None:
+        """Record a link's use; a commit that records a nonce already used raises Conflict."""
+        ...
+
+    def get(self, nonce: str) -> LinkUse | None: ...

@@ -19,6 +19,7 @@ from application.repositories import (
     ApiKeyRepository,
     AuditRepository,
     DeliveryRepository,
+    LinkUseRepository,
     ReminderRepository,
     TeamRepository,
     UserRepository,
@@ -38,6 +39,7 @@ class UnitOfWork(abc.ABC):
     reminders: ReminderRepository
     deliveries: DeliveryRepository
     audit: AuditRepository
+    link_uses: LinkUseRepository
 
     def __init__(self) -> None:
         self._released: list[Event] = []

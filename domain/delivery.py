@@ -8,6 +8,14 @@ A pending delivery is the outbox: nothing is sent that was not first recorded he
        |                  |----retry_later / release / expire--> pending (with a next attempt time)
        +--- cancel (the reminder is gone) --> cancelled;  a slot too old to send is opened as missed.
 
+A delivery whose slot falls in its recipient's quiet hours is opened `deferred`: it waits like a
+pending one, until the quiet hours end, and is claimed and sent the same way. A waiting follow-up
+(a snooze or a repeat) is withdrawn, `cancelled`, when its delivery is acknowledged first.
+
+Kinds: `scheduled` (a slot of the reminder's schedule: the ledger), `manual` (send-now), and three
+follow-ups that name the delivery they follow in `parent_delivery_id`: `snooze` (asked for by the
+recipient), `repeat` (repeat-until-acknowledged) and `alert` (tells the owner a delivery failed).
+
 A claim holds a token and a lease. Only the holder of the current token may record an outcome, and
 only before its lease ends: a worker that died, hung or lost its lease cannot overwrite the work of
 the one that took the delivery over.
@@ -23,6 +31,7 @@ from domain.aggregate import Aggregate
 from domain.errors import ClaimLost, Conflict, DeliveryNotRetryable
 from domain.events import (
     ClaimExpired,
+    DeliveryAcknowledged,
     DeliveryCancelled,
     DeliveryFailed,
     DeliveryQueued,
@@ -39,6 +48,7 @@ def lateness_seconds(scheduled_for: datetime | None, first_attempt_at: datetime)
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
+    DEFERRED = "deferred"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
@@ -47,7 +57,27 @@ class DeliveryStatus(StrEnum):
 
     @property
     def finished(self) -> bool:
-        return self not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+        return self not in (DeliveryStatus.PENDING, DeliveryStatus.DEFERRED, DeliveryStatus.SENDING)
+
+    @property
+    def waiting(self) -> bool:
+        """In the queue, not yet claimed: due at its next_attempt_at."""
+        return self in (DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)
+
+
+# The statuses the queue claims from, for the stores' queries.
+WAITING = (DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)
+
+
+class DeliveryKind(StrEnum):
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    SNOOZE = "snooze"
+    REPEAT = "repeat"
+    ALERT = "alert"
+
+
+QUIET_HOURS = "quiet_hours"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +101,20 @@ class Delivery(Aggregate):
     owner_id: str | None
     channel: str
     status: DeliveryStatus
-    # None for a delivery sent on demand rather than for a scheduled slot.
+    # The slot, for a scheduled delivery; when it is due, for a follow-up; None for a send-now.
     scheduled_for: datetime | None
     created_at: datetime
+    kind: DeliveryKind = DeliveryKind.SCHEDULED
+    # The delivery a follow-up follows (a snooze's snoozed delivery; a repeat's or an alert's first).
+    parent_delivery_id: str | None = None
+    # The person this delivery is for, when it is one of several (a team reminder through email or
+    # the log, or a slot in each recipient's own time); None when it is the owner's alone or for a target.
+    recipient_id: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    # Quiet hours: until when a deferred delivery waits, and why.
+    deferred_until: datetime | None = None
+    reason: str | None = None
     sent_at: datetime | None = None
     # When the first attempt began; set once and kept through retries. Lateness is measured from it,
     # so a receiver slow to answer does not make a delivery look late.
@@ -104,22 +145,95 @@ class Delivery(Aggregate):
         scheduled_for: datetime | None,
         now: datetime,
         missed: bool = False,
+        kind: DeliveryKind | None = None,
+        parent_delivery_id: str | None = None,
+        recipient_id: str | None = None,
+        due_at: datetime | None = None,
+        quiet_until: datetime | None = None,
     ) -> Delivery:
+        """A new ledger entry: due at `due_at` (default now), or, inside quiet hours, deferred
+        until `quiet_until`; a slot too old to send is opened missed."""
+        if kind is None:
+            kind = DeliveryKind.MANUAL if scheduled_for is None else DeliveryKind.SCHEDULED
+        status = DeliveryStatus.PENDING
+        if missed:
+            status = DeliveryStatus.MISSED
+        elif quiet_until is not None:
+            status = DeliveryStatus.DEFERRED
         delivery = cls(
             id=new_id(),
             reminder_id=reminder_id,
             team_id=team_id,
             owner_id=owner_id,
             channel=channel,
-            status=DeliveryStatus.MISSED if missed else DeliveryStatus.PENDING,
+            status=status,
             scheduled_for=scheduled_for,
             created_at=now,
+            kind=kind,
+            parent_delivery_id=parent_delivery_id,
+            recipient_id=recipient_id,
             error="slot was older than the grace period when it fired" if missed else None,
-            next_attempt_at=None if missed else now,
+            next_attempt_at=None if missed else quiet_until or due_at or now,
+            deferred_until=quiet_until if not missed else None,
+            reason=QUIET_HOURS if quiet_until is not None and not missed else None,
         )
-        if scheduled_for is None:
+        if kind is not DeliveryKind.SCHEDULED:
             delivery._record(DeliveryQueued(delivery_id=delivery.id, reminder_id=reminder_id))
         return delivery
+
+    @property
+    def recipient(self) -> str | None:
+        """Who this delivery is for: its recipient, or the owner of a reminder for its owner alone."""
+        return self.recipient_id or self.owner_id
+
+    def follow_up(
+        self,
+        kind: DeliveryKind,
+        *,
+        due_at: datetime,
+        now: datetime,
+        channel: str | None = None,
+        recipient_id: str | None = None,
+        quiet_until: datetime | None = None,
+    ) -> Delivery:
+        """A snooze, repeat or alert of this delivery: a new delivery, waiting until `due_at`."""
+        return Delivery.open(
+            reminder_id=self.reminder_id,
+            team_id=self.team_id,
+            owner_id=self.owner_id,
+            channel=channel or self.channel,
+            scheduled_for=due_at,
+            now=now,
+            kind=kind,
+            parent_delivery_id=self.id,
+            recipient_id=self.recipient_id if recipient_id is None else recipient_id,
+            due_at=due_at,
+            quiet_until=quiet_until,
+        )
+
+    def acknowledge(self, user_id: str, now: datetime) -> bool:
+        """Record who acknowledged it first, and when; False (nothing changes) when it already was."""
+        if self.acknowledged_at is not None:
+            return False
+        self.acknowledged_at, self.acknowledged_by = now, user_id
+        self._record(DeliveryAcknowledged(delivery_id=self.id, reminder_id=self.reminder_id, user_id=user_id))
+        return True
+
+    def withdraw(self, reason: str, *, now: datetime) -> None:
+        """A waiting delivery that must not be sent any more (acknowledged first) is cancelled."""
+        if not self.status.waiting:
+            raise Conflict(f"delivery {self.id!r} is {self.status.value}, not waiting to be sent")
+        self._unclaim()
+        self.status, self.error = DeliveryStatus.CANCELLED, reason
+        self._record(
+            DeliveryCancelled(
+                delivery_id=self.id,
+                reminder_id=self.reminder_id,
+                channel=self.channel,
+                scheduled_for=self.scheduled_for,
+                reason=reason,
+            )
+        )
 
     @property
     def lateness_seconds(self) -> float | None:
@@ -136,7 +250,7 @@ class Delivery(Aggregate):
 
     def claim(self, worker: str, now: datetime, *, lease: timedelta) -> str:
         """Take a due pending delivery for sending until `now + lease`; returns the claim's token."""
-        if self.status is not DeliveryStatus.PENDING:
+        if not self.status.waiting:
             raise Conflict(f"delivery {self.id!r} is {self.status.value}, not waiting to be sent")
         if self.next_attempt_at is not None and self.next_attempt_at > now:
             raise Conflict(f"delivery {self.id!r} is not due until {self.next_attempt_at.isoformat()}")

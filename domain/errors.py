@@ -113,6 +113,15 @@ class Unauthorized(DomainError):
     """No valid API key: missing, malformed, unknown or revoked, or its user is deactivated."""
 
 
+class NotSnoozable(Conflict):
+    """Only a delivery that has reached its recipient, or failed to, can be snoozed."""
+
+    def __init__(self, delivery_id: str, status: str) -> None:
+        super().__init__(
+            f"delivery {delivery_id!r} is {status}; only a sent, failed or missed delivery can be snoozed"
+        )
+
+
 class Forbidden(DomainError):
     """The caller is known but may not do this (a member acting on another member's things)."""
 

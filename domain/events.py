@@ -96,6 +96,12 @@ class DeliverySucceeded(Event):
     via: str | None = None
 
 
+class DeliveryAcknowledged(Event):
+    delivery_id: str
+    reminder_id: str
+    user_id: str
+
+
 class DeliveryFailed(Event):
     delivery_id: str
     reminder_id: str

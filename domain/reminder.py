@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from domain.aggregate import Aggregate
+from domain.audience import OWNER, PERSONAL_CHANNELS, LocalTime, Recipients, RepeatUntilAck
 from domain.delivery import Delivery
-from domain.errors import InvalidInput, InvalidSchedule
+from domain.errors import InvalidInput
 from domain.events import (
     OccurrenceMissed,
     ReminderCreated,
@@ -20,8 +22,21 @@ from domain.ids import new_id
 from domain.schedule import Frequency, Schedule
 from domain.template import validate_template
 from domain.text import check_text
+from domain.user import User
 
-EDITABLE = ("title", "message", "channel", "target", "schedule", "active")
+EDITABLE = (
+    "title",
+    "message",
+    "channel",
+    "target",
+    "schedule",
+    "active",
+    "recipients",
+    "local_time",
+    "repeat_until_ack",
+)
+# Changes that move the reminder's slots.
+_REPLANNING = frozenset({"schedule", "active", "recipients", "local_time"})
 
 
 def _check_text(field: str, value: str) -> str:
@@ -38,16 +53,16 @@ def _check_target(target: str | None) -> str | None:
     return target
 
 
-def _next_run(
-    schedule: Schedule, *, active: bool, now: datetime, last_slot: datetime | None
-) -> datetime | None:
-    if not active:
-        return None
-    upcoming = schedule.next_unsent_occurrence(now, last_slot=last_slot)
-    if upcoming is None:
-        message = "a once reminder must be scheduled in the future; send a date and time_of_day still to come"
-        raise InvalidSchedule("date", message)
-    return upcoming
+def _earliest(moments: Sequence[datetime | None]) -> datetime | None:
+    known = [moment for moment in moments if moment is not None]
+    return min(known) if known else None
+
+
+def _next_in_zones(schedule: Schedule, zones: Sequence[str], after: datetime) -> datetime | None:
+    """The earliest slot after `after` in the schedule's own zone or any of `zones` (each recipient's
+    own time): the moment the scheduler next has something to do for the reminder."""
+    own = schedule.next_occurrence(after)
+    return _earliest([own, *(schedule.in_zone(zone).next_occurrence(after) for zone in set(zones))])
 
 
 @dataclass(eq=False, kw_only=True)
@@ -66,6 +81,11 @@ class Reminder(Aggregate):
     last_run_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    recipients: Recipients = OWNER
+    local_time: LocalTime = LocalTime.REMINDER
+    repeat_until_ack: RepeatUntilAck | None = None
+    # Each recipient's own time: every slot up to this instant has been fired, in every zone.
+    fired_through: datetime | None = None
 
     @classmethod
     def create(
@@ -80,7 +100,12 @@ class Reminder(Aggregate):
         schedule: Schedule,
         active: bool,
         now: datetime,
+        recipients: Recipients = OWNER,
+        local_time: LocalTime = LocalTime.REMINDER,
+        repeat_until_ack: RepeatUntilAck | None = None,
+        zones: Sequence[str] = (),
     ) -> Reminder:
+        """`zones` are the recipients' time zones, for a reminder in each recipient's own time."""
         reminder = cls(
             id=new_id(),
             team_id=team_id,
@@ -95,18 +120,41 @@ class Reminder(Aggregate):
             last_run_at=None,
             created_at=now,
             updated_at=now,
+            recipients=recipients,
+            local_time=local_time,
+            repeat_until_ack=repeat_until_ack,
         )
-        reminder.next_run_at = _next_run(schedule, active=active, now=now, last_slot=None)
+        reminder.next_run_at = reminder._plan(
+            schedule, active=active, local_time=local_time, now=now, last_slot=None, zones=zones
+        )
         reminder._record(
             ReminderCreated(reminder_id=reminder.id, owner_id=owner_id, next_run_at=reminder.next_run_at)
         )
         return reminder
 
-    def update(self, changes: dict[str, Any], *, now: datetime, last_slot: datetime | None = None) -> None:
+    @property
+    def per_recipient(self) -> bool:
+        """Whether each recipient's slots are in their own time zone."""
+        return self.local_time is LocalTime.RECIPIENT
+
+    @property
+    def personal(self) -> bool:
+        """Whether each recipient gets a delivery of their own (through email or the log)."""
+        return self.channel in PERSONAL_CHANNELS
+
+    def update(
+        self,
+        changes: dict[str, Any],
+        *,
+        now: datetime,
+        last_slot: datetime | None = None,
+        zones: Sequence[str] = (),
+    ) -> None:
         """Apply the given fields; a schedule change or reactivation recomputes next_run_at.
 
         `last_slot` is the newest slot already sent for this reminder, if any: however its schedule
         moves, a daily or weekly reminder is not sent a second time on that slot's local date.
+        `zones` are the recipients' time zones, for a reminder in each recipient's own time.
         Nothing changes when an edit is refused.
         """
         unknown = set(changes) - set(EDITABLE)
@@ -121,12 +169,15 @@ class Reminder(Aggregate):
         if not changed:
             return
         next_run_at = self.next_run_at
-        if "schedule" in changed or "active" in changed:
-            next_run_at = _next_run(
+        replanned = _REPLANNING.intersection(changed)
+        if replanned:
+            next_run_at = self._plan(
                 changes.get("schedule", self.schedule),
                 active=changes.get("active", self.active),
+                local_time=changes.get("local_time", self.local_time),
                 now=now,
                 last_slot=last_slot,
+                zones=zones,
             )
         for name in changed:
             setattr(self, name, changes[name])
@@ -134,45 +185,123 @@ class Reminder(Aggregate):
         self.updated_at = now
         self._record(ReminderUpdated(reminder_id=self.id, changed=changed, next_run_at=self.next_run_at))
 
+    def _plan(
+        self,
+        schedule: Schedule,
+        *,
+        active: bool,
+        local_time: LocalTime,
+        now: datetime,
+        last_slot: datetime | None,
+        zones: Sequence[str],
+    ) -> datetime | None:
+        """The next slot from `now` (the reminder's first, or after an edit); a reminder that is to
+        be active must have one. Slots in each recipient's own time restart from `now`."""
+        if not active:
+            return None
+        schedule.require_future(now)
+        if local_time is LocalTime.RECIPIENT:
+            self.fired_through = now
+            return _next_in_zones(schedule, zones, now)
+        self.fired_through = None
+        return schedule.next_unsent_occurrence(now, last_slot=last_slot)
+
+    def include_zone(self, zone: str, now: datetime) -> None:
+        """A recipient in `zone` joined: their next slot must not wait for the others'."""
+        if not self.active or not self.per_recipient:
+            return
+        theirs = self.schedule.in_zone(zone).next_occurrence(now)
+        earliest = _earliest([self.next_run_at, theirs])
+        if earliest != self.next_run_at:
+            self.next_run_at = earliest
+            self.updated_at = now
+
     def delete(self) -> None:
         self._record(ReminderDeleted(reminder_id=self.id, owner_id=self.owner_id))
 
-    def fire(self, now: datetime, *, grace: timedelta) -> list[Delivery]:
+    def fire(self, now: datetime, *, grace: timedelta, audience: Sequence[User] = ()) -> list[Delivery]:
         """Record every slot that has come due in the ledger and move to the next one.
 
         Only the newest past slot may be sent, and only within the grace period; every older
         slot is recorded as missed, so a restart after downtime never fires a storm and nothing
-        is dropped silently.
+        is dropped silently. `audience` is who the slots reach now: the active recipients (the
+        owner alone for a reminder of its owner). A slot inside a person's quiet hours waits.
+        A series that has no slot left ends: the reminder becomes inactive.
         """
         if not self.active or self.next_run_at is None or self.next_run_at > now:
             return []
-        slots: list[datetime] = []
-        upcoming: datetime | None = self.next_run_at
-        while upcoming is not None and upcoming <= now:
-            slots.append(upcoming)
-            upcoming = self.schedule.next_occurrence(upcoming)
-        *older, newest = slots
-        deliveries = [self._open(slot, now, missed=True) for slot in older]
-        deliveries.append(self._open(newest, now, missed=now - newest > grace))
+        if self.per_recipient:
+            deliveries = self._fire_per_recipient(now, grace, audience)
+        else:
+            slots = self._slots_until(self.schedule, self.next_run_at, now)
+            upcoming = self.schedule.next_occurrence(slots[-1])
+            deliveries = []
+            for slot in slots:
+                missed = slot != slots[-1] or now - slot > grace
+                deliveries.extend(self._open_slot(slot, now, missed=missed, audience=audience))
+            self.next_run_at = upcoming
         self.last_run_at = now
-        self.next_run_at = upcoming
-        if self.schedule.frequency is Frequency.ONCE:
-            self.active = False
+        if self.next_run_at is None or self.schedule.frequency is Frequency.ONCE:
+            self.active, self.next_run_at = False, None
         self.updated_at = now
         return deliveries
 
-    def skip(self, now: datetime) -> None:
+    def skip(self, now: datetime, *, zones: Sequence[str] = ()) -> None:
         """Pass over every slot due by `now` without recording any (the owner is deactivated), so
         a reactivated owner's reminder resumes from its next slot, never with the ones it missed."""
         if not self.active or self.next_run_at is None or self.next_run_at > now:
             return
-        upcoming: datetime | None = self.next_run_at
-        while upcoming is not None and upcoming <= now:
-            upcoming = self.schedule.next_occurrence(upcoming)
+        if self.per_recipient:
+            self.fired_through = now
+            upcoming = _next_in_zones(self.schedule, zones, now)
+        else:
+            upcoming = self.schedule.next_occurrence(
+                self._slots_until(self.schedule, self.next_run_at, now)[-1]
+            )
         self.next_run_at = upcoming
         if upcoming is None:
             self.active = False
         self.updated_at = now
+
+    @staticmethod
+    def _slots_until(schedule: Schedule, first: datetime, now: datetime) -> list[datetime]:
+        """`first` and every later slot up to `now`."""
+        slots = [first]
+        upcoming = schedule.next_occurrence(first)
+        while upcoming is not None and upcoming <= now:
+            slots.append(upcoming)
+            upcoming = schedule.next_occurrence(upcoming)
+        return slots
+
+    def _fire_per_recipient(
+        self, now: datetime, grace: timedelta, audience: Sequence[User]
+    ) -> list[Delivery]:
+        """Each recipient's slots in their own zone since the last firing (or since they joined)."""
+        since = self.fired_through or self.created_at
+        deliveries: list[Delivery] = []
+        for person in audience:
+            schedule = self.schedule.in_zone(person.timezone)
+            first = schedule.next_occurrence(max(since, person.active_since or person.created_at))
+            if first is None or first > now:
+                continue
+            slots = self._slots_until(schedule, first, now)
+            for slot in slots:
+                missed = slot != slots[-1] or now - slot > grace
+                deliveries.append(self._open(slot, now, missed=missed, person=person))
+        self.fired_through = now
+        self.next_run_at = _next_in_zones(self.schedule, [person.timezone for person in audience], now)
+        return deliveries
+
+    def _open_slot(
+        self, slot: datetime, now: datetime, *, missed: bool, audience: Sequence[User]
+    ) -> list[Delivery]:
+        """One slot's deliveries: one per recipient through a channel that reaches a person, else one."""
+        if self.recipients.is_owner:
+            owner = next((person for person in audience if person.id == self.owner_id), None)
+            return [self._open(slot, now, missed=missed, person=owner, named=False)]
+        if self.personal:
+            return [self._open(slot, now, missed=missed, person=person) for person in audience]
+        return [self._open(slot, now, missed=missed)]
 
     def open_delivery(self, now: datetime) -> Delivery:
         """A delivery of this reminder on demand: for no slot, due at once; the schedule stays."""
@@ -185,7 +314,11 @@ class Reminder(Aggregate):
             now=now,
         )
 
-    def _open(self, slot: datetime, now: datetime, *, missed: bool) -> Delivery:
+    def _open(
+        self, slot: datetime, now: datetime, *, missed: bool, person: User | None = None, named: bool = True
+    ) -> Delivery:
+        """A slot's delivery, for `person` when it reaches one (named as its recipient unless it is
+        the owner's own reminder), deferred to the end of their quiet hours when the slot is in them."""
         delivery = Delivery.open(
             reminder_id=self.id,
             team_id=self.team_id,
@@ -194,6 +327,8 @@ class Reminder(Aggregate):
             scheduled_for=slot,
             now=now,
             missed=missed,
+            recipient_id=person.id if person is not None and named else None,
+            quiet_until=person.quiet_until(slot) if person is not None else None,
         )
         if missed:
             self._record(

@@ -1,9 +1,10 @@
-"""The Schedule value object: a local wall-clock time, a frequency and an IANA zone.
+"""The Schedule value object: when a reminder fires, as local wall-clock times in an IANA zone.
 
-Daylight saving is decided once, here:
-- a wall-clock time that does not exist on a spring-forward day fires at the first valid
-  instant after the gap (the moment the clocks jump);
-- a wall-clock time that occurs twice on a fall-back day fires once, at its first occurrence.
+A schedule is once, daily, weekly, an RFC 5545 rule (rrule) or a cron expression; any of them may
+have a first day (starts_on), a last day (ends_on, inclusive) and local dates it skips (skip_dates).
+Occurrences are computed in local time and mapped to instants with the daylight-saving rules of
+domain.wall_clock: a time in a spring-forward gap fires at the jump, a repeated time fires once, at
+its first occurrence; local times that map to the same instant fire once, so slots strictly increase.
 """
 
 from __future__ import annotations
@@ -11,17 +12,44 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from enum import Enum, StrEnum
-from functools import cache
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from enum import Enum
+from itertools import pairwise
 from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
-from domain.errors import InvalidSchedule, quoted
+from domain.cron_rule import EXAMPLE as CRON_EXAMPLE
+from domain.cron_rule import check_cron
+from domain.errors import InvalidSchedule
+from domain.frequency import Frequency
+from domain.occurrences import walk
+from domain.rule_text import EXAMPLE as RULE_EXAMPLE
+from domain.rule_text import check_rule
+from domain.schedule_ends import no_future_occurrence
+from domain.time_zones import check_timezone, check_zone_name, open_zone, time_zone_names
+from domain.wall_clock import require_aware
+from domain.wall_clock import resolve_local as _resolve_local
+
+__all__ = [
+    "KEEP",
+    "Frequency",
+    "Keep",
+    "Schedule",
+    "Slot",
+    "_resolve_local",
+    "check_timezone",
+    "check_zone_name",
+    "parse_time_of_day",
+    "require_aware",
+    "time_zone_names",
+]
 
 # fullmatch and ASCII digits: `$` would let a trailing newline through and `\d` any Unicode digit.
 _TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
+MAX_SKIP_DATES = 366
+_DAY = timedelta(days=1)
+_CRON_SETS_THE_TIME = "time_of_day is not taken with a cron schedule: the cron expression sets the time"
 
 
 class Keep(Enum):
@@ -33,12 +61,6 @@ class Keep(Enum):
 KEEP: Final = Keep.KEEP
 
 
-class Frequency(StrEnum):
-    ONCE = "once"
-    DAILY = "daily"
-    WEEKLY = "weekly"
-
-
 def parse_time_of_day(value: str) -> time:
     match = _TIME_OF_DAY.fullmatch(value)
     if match is None:
@@ -47,56 +69,49 @@ def parse_time_of_day(value: str) -> time:
     return time(int(hours), int(minutes), int(seconds or 0))
 
 
-# Files of the zone database that name no place, though ZoneInfo may load them: Factory (a
-# placeholder), localtime (the machine's own zone), posixrules (defaults for POSIX TZ strings), and
-# the copies of the whole database under posix/ and right/ (the latter counting leap seconds).
-_NOT_PLACES = frozenset({"Factory", "localtime", "posixrules"})
-_COPIES = ("posix/", "right/")
+def _time_for(frequency: Frequency, value: str | None) -> time | None:
+    if frequency is Frequency.CRON:
+        if value is not None:
+            raise InvalidSchedule("time_of_day", _CRON_SETS_THE_TIME)
+        return None
+    if value is None:
+        raise InvalidSchedule(
+            "time_of_day", f"time_of_day is required when the frequency is {frequency.value}"
+        )
+    return parse_time_of_day(value)
 
 
-@cache
-def time_zone_names() -> frozenset[str]:
-    """The IANA time zone names a schedule accepts: the ones the API documents, and no others."""
-    return frozenset(
-        name for name in available_timezones() if name not in _NOT_PLACES and not name.startswith(_COPIES)
-    )
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One occurrence: the instant (UTC), the same instant on the schedule's local clock, and whether
+    it falls on one of the schedule's skip_dates (listed in previews, never fired)."""
 
-
-def check_zone_name(name: str) -> None:
-    """InvalidSchedule unless `name` is one of time_zone_names()."""
-    if name not in time_zone_names():
-        raise InvalidSchedule("timezone", f"unknown time zone {quoted(name)}")
-
-
-def _open_zone(name: str) -> ZoneInfo:
-    # Lenient on purpose: a schedule stored before the list above narrowed must still load.
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidSchedule("timezone", f"unknown time zone {quoted(name)}") from None
-
-
-def check_timezone(name: str) -> str:
-    """The name itself, once known to be a time zone this service accepts."""
-    check_zone_name(name)
-    return name
-
-
-def require_aware(moment: datetime) -> None:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("datetimes in the domain must be timezone-aware")
+    at: datetime
+    local: datetime
+    skipped: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    time_of_day: time
+    time_of_day: time | None  # None exactly for cron, whose expression sets the time
     frequency: Frequency
     timezone: str = "UTC"
     weekdays: tuple[int, ...] = ()
     date: dt.date | None = None
+    rrule: str | None = None  # normalised rule parts, e.g. FREQ=MONTHLY;BYDAY=2TU
+    cron: str | None = None  # five fields
+    starts_on: dt.date | None = None  # always set for rrule: its DTSTART's day
+    ends_on: dt.date | None = None  # inclusive, local
+    skip_dates: tuple[dt.date, ...] = ()  # local; kept sorted and unique
 
     def __post_init__(self) -> None:
-        _open_zone(self.timezone)
+        open_zone(self.timezone)
+        if self.frequency is Frequency.CRON:
+            if self.time_of_day is not None:
+                raise InvalidSchedule("time_of_day", _CRON_SETS_THE_TIME)
+        elif self.time_of_day is None:
+            message = f"time_of_day is required when the frequency is {self.frequency.value}"
+            raise InvalidSchedule("time_of_day", message)
         if self.frequency is Frequency.WEEKLY:
             if not self.weekdays:
                 raise InvalidSchedule("weekdays", "a weekly schedule needs at least one weekday")
@@ -109,37 +124,94 @@ class Schedule:
                 raise InvalidSchedule("date", "a once schedule needs a date")
         elif self.date is not None:
             raise InvalidSchedule("date", "date applies to once schedules only")
+        self._check_rules()
+        self._check_days()
+
+    def _check_rules(self) -> None:
+        # Normalised here, so that equal rules compare equal however they were written.
+        if self.frequency is Frequency.RRULE:
+            if self.rrule is None:
+                raise InvalidSchedule("rrule", f"an rrule schedule needs an rrule, such as {RULE_EXAMPLE}")
+            object.__setattr__(self, "rrule", check_rule(self.rrule).text)
+            if self.starts_on is None:
+                message = "an rrule schedule needs starts_on, the day its series starts"
+                raise InvalidSchedule("starts_on", message)
+        elif self.rrule is not None:
+            raise InvalidSchedule("rrule", "rrule applies to rrule schedules only")
+        if self.frequency is Frequency.CRON:
+            if self.cron is None:
+                message = f"a cron schedule needs a cron expression, such as {CRON_EXAMPLE}"
+                raise InvalidSchedule("cron", message)
+            object.__setattr__(self, "cron", check_cron(self.cron))
+        elif self.cron is not None:
+            raise InvalidSchedule("cron", "cron applies to cron schedules only")
+
+    def _check_days(self) -> None:
+        if self.starts_on is not None and self.ends_on is not None and self.ends_on < self.starts_on:
+            raise InvalidSchedule("ends_on", "ends_on must not be before starts_on")
+        skip_dates = self.skip_dates
+        if not isinstance(skip_dates, tuple) or any(a >= b for a, b in pairwise(skip_dates)):
+            skip_dates = tuple(sorted(set(skip_dates)))
+            object.__setattr__(self, "skip_dates", skip_dates)
+        if len(skip_dates) > MAX_SKIP_DATES:
+            raise InvalidSchedule("skip_dates", f"skip_dates holds at most {MAX_SKIP_DATES} dates")
 
     @classmethod
     def build(
         cls,
         *,
-        time_of_day: str,
+        time_of_day: str | None,
         frequency: Frequency,
         timezone: str = "UTC",
-        weekdays: Sequence[int] = (),
+        weekdays: Sequence[int] | None = (),
         on_date: dt.date | None = None,
+        rrule: str | None = None,
+        cron: str | None = None,
+        starts_on: dt.date | None = None,
+        ends_on: dt.date | None = None,
+        skip_dates: Sequence[dt.date] | None = (),
         now: datetime,
     ) -> Schedule:
-        """Parse and validate; a once schedule without a date takes the next occurrence after `now`."""
+        """Parse and validate; a once schedule without a date takes the next occurrence after `now`,
+        an rrule schedule without starts_on starts on the day of `now` in its zone."""
         check_zone_name(timezone)
-        return cls._assemble(parse_time_of_day(time_of_day), frequency, timezone, weekdays, on_date, now)
+        return cls._assemble(
+            _time_for(frequency, time_of_day),
+            frequency,
+            timezone,
+            weekdays or (),
+            on_date,
+            rrule,
+            cron,
+            starts_on,
+            ends_on,
+            skip_dates or (),
+            now,
+        )
 
     def revise(
         self,
         *,
-        time_of_day: str | Keep = KEEP,
+        time_of_day: str | Keep | None = KEEP,
         frequency: Frequency | Keep = KEEP,
         timezone: str | Keep = KEEP,
-        weekdays: Sequence[int] | Keep = KEEP,
+        weekdays: Sequence[int] | Keep | None = KEEP,
         on_date: dt.date | Keep | None = KEEP,
+        rrule: str | Keep | None = KEEP,
+        cron: str | Keep | None = KEEP,
+        starts_on: dt.date | Keep | None = KEEP,
+        ends_on: dt.date | Keep | None = KEEP,
+        skip_dates: Sequence[dt.date] | Keep | None = KEEP,
         now: datetime,
     ) -> Schedule:
         """This schedule with the given fields changed and every other one kept.
 
         A new frequency clears what only the old one used (the date of a once schedule, the
-        weekdays of a weekly one); what it needs and this schedule cannot give must come with it:
-        weekdays for weekly. A once schedule without a date takes the next occurrence, as in `build`.
+        weekdays of a weekly one, the rule of an rrule or cron one, the time of day when it
+        becomes cron); what it needs and this schedule cannot give must come with it: weekdays
+        for weekly, the rule for rrule and cron, time_of_day when leaving cron. starts_on,
+        ends_on and skip_dates apply to every frequency and stay. A once schedule without a date
+        takes the next occurrence, and an rrule one without starts_on starts today, as in `build`.
         """
         new_frequency = self.frequency if isinstance(frequency, Keep) else frequency
         switched = new_frequency != self.frequency
@@ -153,64 +225,112 @@ class Schedule:
         if not isinstance(timezone, Keep):
             check_zone_name(timezone)
         return self._assemble(
-            self.time_of_day if isinstance(time_of_day, Keep) else parse_time_of_day(time_of_day),
+            self._revised_time(time_of_day, new_frequency),
             new_frequency,
             self.timezone if isinstance(timezone, Keep) else timezone,
-            weekdays,
+            weekdays or (),
             on_date,
+            _revised_rule("rrule", rrule, self.rrule, new_frequency, switched),
+            _revised_rule("cron", cron, self.cron, new_frequency, switched),
+            self.starts_on if isinstance(starts_on, Keep) else starts_on,
+            self.ends_on if isinstance(ends_on, Keep) else ends_on,
+            self.skip_dates if isinstance(skip_dates, Keep) else skip_dates or (),
             now,
         )
+
+    def _revised_time(self, value: str | Keep | None, frequency: Frequency) -> time | None:
+        if not isinstance(value, Keep):
+            return _time_for(frequency, value)
+        if frequency is Frequency.CRON:
+            return None  # the cron expression sets the time
+        if self.time_of_day is None:
+            message = f"time_of_day is required when the frequency changes to {frequency.value}"
+            raise InvalidSchedule("time_of_day", message)
+        return self.time_of_day
 
     @classmethod
     def _assemble(
         cls,
-        at: time,
+        at: time | None,
         frequency: Frequency,
         timezone: str,
         weekdays: Sequence[int],
         on_date: dt.date | None,
+        rrule: str | None,
+        cron: str | None,
+        starts_on: dt.date | None,
+        ends_on: dt.date | None,
+        skip_dates: Sequence[dt.date],
         now: datetime,
     ) -> Schedule:
         if len(set(weekdays)) != len(weekdays):
             raise InvalidSchedule("weekdays", "weekdays must not repeat a day")
-        zone = _open_zone(timezone)
-        if frequency is Frequency.ONCE and on_date is None:
-            today = now.astimezone(zone).date()
+        zone = open_zone(timezone)
+        today = now.astimezone(zone).date()
+        if frequency is Frequency.ONCE and on_date is None and at is not None:
             first = _resolve_local(today, at, zone)
-            on_date = today if first > now else today + timedelta(days=1)
-        return cls(at, frequency, timezone, tuple(sorted(set(weekdays))), on_date)
+            on_date = today if first > now else today + _DAY
+        if frequency is Frequency.RRULE and starts_on is None:
+            starts_on = today
+        return cls(
+            at,
+            frequency,
+            timezone,
+            tuple(sorted(set(weekdays))),
+            on_date,
+            rrule,
+            cron,
+            starts_on,
+            ends_on,
+            tuple(skip_dates),
+        )
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def in_zone(self, timezone: str) -> Schedule:
+        """The same local rule on another zone's clock (a recipient's own time). Dates and local
+        times (a local UNTIL too) are read in the new zone; an UNTIL in UTC stays that instant."""
+        return self if timezone == self.timezone else replace(self, timezone=timezone)
+
     def next_occurrence(self, after: datetime) -> datetime | None:
-        """The first occurrence strictly after `after`, in UTC; None once a once-schedule has passed."""
-        require_aware(after)
+        """The first slot that fires strictly after `after`, in UTC; None once the series is over."""
+        for at, _skipped in walk(self, after, listing_skipped=False):
+            return at
+        return None
+
+    def slots(self, after: datetime, *, count: int) -> list[Slot]:
+        """The next `count` slots strictly after `after`, those on skip_dates included and flagged;
+        fewer when the series ends first."""
+        listed: list[Slot] = []
+        if count < 1:
+            return listed
         zone = self.zone
-        if self.frequency is Frequency.ONCE:
-            assert self.date is not None  # guaranteed by __post_init__
-            only = _resolve_local(self.date, self.time_of_day, zone)
-            return only if only > after else None
-        # Start a day early: a gap can move an occurrence of the previous local day past `after`.
-        day = after.astimezone(zone).date() - timedelta(days=1)
-        for offset in range(9):
-            candidate_day = day + timedelta(days=offset)
-            if self.frequency is Frequency.WEEKLY and candidate_day.weekday() not in self.weekdays:
-                continue
-            candidate = _resolve_local(candidate_day, self.time_of_day, zone)
-            if candidate > after:
-                return candidate
-        raise AssertionError("a daily or weekly schedule always has an occurrence within 9 days")
+        for at, skipped in walk(self, after, listing_skipped=True):
+            listed.append(Slot(at=at, local=at.astimezone(zone), skipped=skipped))
+            if len(listed) == count:
+                break
+        return listed
+
+    def require_future(self, now: datetime) -> datetime:
+        """The next slot after `now`; InvalidSchedule, naming the field to change, when there is none."""
+        upcoming = self.next_occurrence(now)
+        if upcoming is None:
+            raise no_future_occurrence(self, now)
+        return upcoming
 
     def next_unsent_occurrence(self, after: datetime, *, last_slot: datetime | None) -> datetime | None:
         """Like `next_occurrence`, but a daily or weekly schedule skips the local date of `last_slot`
         (the newest slot already sent): it is sent at most once per local date, however it is moved.
 
-        A once schedule is a new one-off whenever it is set, so `last_slot` does not bind it.
+        A once schedule is a new one-off whenever it is set, so `last_slot` does not bind it; an
+        rrule or cron schedule is its rule's, which may fire more than once a day.
         """
         upcoming = self.next_occurrence(after)
-        if upcoming is None or last_slot is None or self.frequency is Frequency.ONCE:
+        if upcoming is None or last_slot is None:
+            return upcoming
+        if self.frequency not in (Frequency.DAILY, Frequency.WEEKLY):
             return upcoming
         zone = self.zone
         if upcoming.astimezone(zone).date() == last_slot.astimezone(zone).date():
@@ -219,30 +339,13 @@ class Schedule:
         return upcoming
 
 
-def _resolve_local(day: dt.date, at: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant a local wall-clock time stands for, with the DST rules above."""
-    wall = datetime.combine(day, at)
-    try:
-        first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    except OverflowError:
-        raise InvalidSchedule("date", "the date is out of range") from None
-    if first.astimezone(zone).replace(tzinfo=None) == wall:
-        return first  # exists; fold=0 is the first of two occurrences on a fall-back day
-    return _end_of_gap(wall, zone)
-
-
-def _end_of_gap(wall: datetime, zone: ZoneInfo) -> datetime:
-    """The instant the clocks jump over `wall`: the first valid instant after the gap."""
-    # fold=1 maps a missing time with the offset from before the jump, fold=0 with the one after,
-    # so the jump lies between them; bisect to the second.
-    low = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    high = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    low, high = min(low, high), max(low, high)
-    before = low.astimezone(zone).utcoffset()
-    while high - low > timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        if middle.astimezone(zone).utcoffset() == before:
-            low = middle
-        else:
-            high = middle
-    return high.replace(microsecond=0)
+def _revised_rule(
+    field: str, value: str | Keep | None, current: str | None, frequency: Frequency, switched: bool
+) -> str | None:
+    if not isinstance(value, Keep):
+        return value
+    if not switched:
+        return current
+    if frequency.value == field:
+        raise InvalidSchedule(field, f"{field} is required when the frequency changes to {field}")
+    return None  # only the old frequency used it

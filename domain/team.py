@@ -36,6 +36,8 @@ class Team(Aggregate):
     # Bumped by every change to the team's admins, so two concurrent changes cannot both leave the
     # team without an active admin: the second one's commit finds the team changed.
     roster: int = 0
+    # Signs the action links (acknowledge, snooze) in the team's messages; never shown to anyone.
+    link_secret: str = field(default_factory=new_webhook_secret, repr=False)
 
     @classmethod
     def create(

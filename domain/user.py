@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from domain.aggregate import Aggregate
 from domain.errors import InvalidInput
 from domain.events import UserCreated, UserDeleted, UserUpdated
 from domain.ids import new_id
+from domain.quiet_hours import QuietHours
 from domain.roles import Role
 from domain.schedule import check_timezone
 from domain.text import clean_name
@@ -21,7 +23,16 @@ EMAIL_PATTERN = (
     r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$"
 )
 _EMAIL = re.compile(EMAIL_PATTERN)
-EDITABLE = ("name", "email", "role", "timezone", "active")
+EDITABLE = ("name", "email", "role", "timezone", "active", "quiet_hours")
+# Changes after which the user receives reminders in their own time from their next slot only.
+_RESETTING = frozenset({"active", "timezone"})
+
+
+class _Unset:
+    """Marks quiet_hours as not given (None is a value there: "no quiet hours")."""
+
+
+UNSET = _Unset()
 
 
 def normalise_email(raw: str) -> str:
@@ -44,6 +55,10 @@ class User(Aggregate):
     active: bool
     created_at: datetime
     updated_at: datetime
+    quiet_hours: QuietHours | None = None
+    # Since when the user has been active in their current time zone: a reminder in each
+    # recipient's own time reaches them from their first slot after it, never with older ones.
+    active_since: datetime | None = None
 
     @classmethod
     def create(
@@ -56,6 +71,7 @@ class User(Aggregate):
         now: datetime,
         role: Role = Role.MEMBER,
         timezone: str = "UTC",
+        quiet_hours: QuietHours | None = None,
     ) -> User:
         user = cls(
             id=new_id(),
@@ -67,6 +83,8 @@ class User(Aggregate):
             active=active,
             created_at=now,
             updated_at=now,
+            quiet_hours=quiet_hours,
+            active_since=now,
         )
         user._record(UserCreated(user_id=user.id))
         return user
@@ -74,6 +92,12 @@ class User(Aggregate):
     @property
     def is_active_admin(self) -> bool:
         return self.active and self.role is Role.ADMIN
+
+    def quiet_until(self, moment: datetime) -> datetime | None:
+        """When the user's quiet hours holding `moment` end; None when `moment` is not in them."""
+        if self.quiet_hours is None:
+            return None
+        return self.quiet_hours.ends_after(moment, ZoneInfo(self.timezone))
 
     def update(
         self,
@@ -84,9 +108,10 @@ class User(Aggregate):
         role: Role | None = None,
         timezone: str | None = None,
         active: bool | None = None,
+        quiet_hours: QuietHours | _Unset | None = UNSET,
     ) -> tuple[str, ...]:
         """Apply the fields given; returns the names of those that changed."""
-        wanted = {
+        wanted: dict[str, object] = {
             "name": None if name is None else clean_name("name", name),
             "email": None if email is None else normalise_email(email),
             "role": role,
@@ -94,11 +119,18 @@ class User(Aggregate):
             "active": active,
         }
         changed = tuple(
-            field for field in EDITABLE if wanted[field] is not None and wanted[field] != getattr(self, field)
+            field
+            for field in EDITABLE
+            if field != "quiet_hours" and wanted[field] is not None and wanted[field] != getattr(self, field)
         )
+        if not isinstance(quiet_hours, _Unset) and quiet_hours != self.quiet_hours:
+            changed = (*changed, "quiet_hours")
+            wanted["quiet_hours"] = quiet_hours
         for field in changed:
             setattr(self, field, wanted[field])
         if changed:
+            if _RESETTING.intersection(changed) and self.active:
+                self.active_since = now
             self.updated_at = now
             self._record(UserUpdated(user_id=self.id, changed=changed))
         return changed

@@ -25,9 +25,20 @@ from adapters.sql.schema import SchemaError as SchemaError  # raised by open_sto
 from adapters.system_clock import SystemClock
 from adapters.webhook_channel import WebhookChannel
 from application import commands
+from application.action_links import ActionLinks
 from application.channels import Channels, NotificationChannel
 from application.clock import Clock
-from application.handlers import deliveries, keys, outcomes, queue, reminders, scheduling, teams, users
+from application.handlers import (
+    answers,
+    deliveries,
+    keys,
+    outcomes,
+    queue,
+    reminders,
+    scheduling,
+    teams,
+    users,
+)
 from application.messagebus import MessageBus
 from application.metrics import Metrics
 from application.retry_policy import RetryPolicy
@@ -64,8 +75,10 @@ def bootstrap(
     retry_policy: RetryPolicy,
     batch_size: int = 500,
     grace: timedelta = timedelta(seconds=300),
+    links: ActionLinks | None = None,
 ) -> Service:
     waking = partial(deliveries.wake_workers, signals=signals)
+    joining = partial(users.include_in_team_reminders, clock=clock)
     telling = partial(deliveries.tell_waiters, signals=signals)
     bus = MessageBus(
         uow_factory=uow_factory,
@@ -84,16 +97,23 @@ def bootstrap(
             commands.DeleteReminder: reminders.delete_reminder,
             commands.SendReminderNow: partial(deliveries.send_reminder_now, clock=clock),
             commands.RetryDelivery: partial(deliveries.retry_delivery, clock=clock),
+            commands.SnoozeDelivery: partial(answers.snooze_delivery, clock=clock),
+            commands.AcknowledgeDelivery: partial(answers.acknowledge_delivery, clock=clock),
+            commands.FollowActionLink: partial(answers.follow_action_link, clock=clock),
             commands.CheckDueReminders: partial(
                 scheduling.check_due_reminders, batch_size=batch_size, grace=grace
             ),
-            commands.ClaimDeliveries: partial(queue.claim_deliveries, clock=clock, metrics=metrics),
+            commands.ClaimDeliveries: partial(
+                queue.claim_deliveries, clock=clock, metrics=metrics, links=links
+            ),
             commands.RecordOutcomes: partial(queue.record_outcomes, clock=clock, policy=retry_policy),
             commands.ReleaseClaims: partial(queue.release_claims, clock=clock, metrics=metrics),
             commands.ExpireLeases: partial(queue.expire_leases, clock=clock),
             commands.PruneDeliveries: queue.prune_deliveries,
         },
         event_handlers={
+            events.UserCreated: [joining],
+            events.UserUpdated: [joining],
             events.ReminderDue: [waking],
             events.DeliveryQueued: [waking],
             events.DeliverySucceeded: [partial(outcomes.record_sent, metrics=metrics), telling],
@@ -252,5 +272,6 @@ def bootstrap_runtime(settings: ServeSettings, store: Store) -> Runtime:
         ),
         batch_size=settings.batch_size,
         grace=timedelta(seconds=settings.grace_seconds),
+        links=ActionLinks(settings.link_base_url),
     )
     return Runtime(service, metrics, setup.report, store)

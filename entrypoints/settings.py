@@ -43,6 +43,11 @@ class StoreSettings(BaseModel):
 
 
 class ServeSettings(StoreSettings):
+    @property
+    def link_base_url(self) -> str:
+        """Where the links in messages point: --public-url, else the address the service listens on."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
     migrate: bool = Field(True, description="Bring the database schema up to date at start-up.")
     host: str = Field("127.0.0.1", min_length=1, description="Address to listen on.")
     port: int = Field(8000, ge=1, le=65535, description="Port to listen on.")
@@ -98,6 +103,14 @@ class ServeSettings(StoreSettings):
     )
     channel_timeout_seconds: float = Field(
         10.0, gt=0, le=300, description="Connect and read timeout of channels."
+    )
+    public_url: str | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        pattern=r"^https?://[^\s]+$",
+        description="The address people reach the service at, for the acknowledge and snooze links in "
+        "messages, e.g. https://reminders.example.com; unset: http://HOST:PORT.",
     )
     allow_private_targets: bool = Field(
         False,
@@ -234,7 +247,14 @@ _DELIVERY = (
 )
 _CHANNELS = FlagGroup(
     "channels",
-    ("smtp_url", "email_from", "webhook_secret", "channel_timeout_seconds", "allow_private_targets"),
+    (
+        "smtp_url",
+        "email_from",
+        "webhook_secret",
+        "channel_timeout_seconds",
+        "allow_private_targets",
+        "public_url",
+    ),
 )
 _STORE_AND_SCHEMA = FlagGroup("store and logs", (*_STORE, "migrate"))
 

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.local_signals import LocalSignals
 from adapters.log_channel import LogChannel
+from adapters.log_email_channel import LogEmailChannel
 from adapters.memory import MemoryStore, MemoryUnitOfWork
+from application.action_links import ActionLinks
 from application.channels import Channels, Notification, NotificationChannel
 from application.clock import Clock
 from application.commands import AttemptOutcome, ClaimDeliveries, CreateTeam, RecordOutcomes
@@ -124,14 +126,16 @@ def make_service(
     grace_seconds: float = 300,
     events: list[Event] | None = None,
     retry_policy: RetryPolicy | None = None,
+    links: ActionLinks | None = None,
 ) -> Service:
     """A service over the memory store (or `uow_factory`'s); pass `events` to collect every event the
-    bus is handed (memory store only).
+    bus is handed (memory store only), and `links` to put acknowledge and snooze links in messages.
 
     Retries are due again at once unless `retry_policy` says otherwise.
     """
     store = store or MemoryStore()
-    all_channels: Channels = {"log": LogChannel(), **(channels or {})}
+    # Like the service's own: "log", and "email" written to the log while no SMTP server is set up.
+    all_channels: Channels = {"log": LogChannel(), "email": LogEmailChannel(), **(channels or {})}
     released = events
     if uow_factory is None:
         uow_factory = (
@@ -150,6 +154,7 @@ def make_service(
         retry_policy=retry_policy or RetryPolicy(attempts=4, base_seconds=0, max_seconds=0),
         batch_size=batch_size,
         grace=timedelta(seconds=grace_seconds),
+        links=links,
     )
 
 

@@ -12,7 +12,8 @@ from application.repositories import Page, QueueStats
 from domain.aggregate import Aggregate
 from domain.api_key import ApiKey
 from domain.audit import AuditEntry
-from domain.delivery import Delivery, DeliveryStatus
+from domain.delivery import Delivery, DeliveryKind, DeliveryStatus
+from domain.link_use import LinkUse
 from domain.reminder import Reminder
 from domain.roles import Role
 from domain.schedule import Frequency
@@ -190,6 +191,16 @@ class MemoryReminderRepository(_Repository):
         with self._store.lock:
             return self._store.count_due(now)
 
+    def in_recipient_time(self, team_id: str) -> list[Reminder]:
+        with self._store.lock:
+            reminders = self._store.reminders
+            ids = self._store.recipient_time_by_team.get(team_id, {})
+            return [
+                self._tracker.loaded(reminders[i])
+                for i in ids
+                if reminders[i].active and not self._tracker.is_removed(Reminder, i)
+            ]
+
 
 class MemoryDeliveryRepository(_Repository):
     def add(self, delivery: Delivery) -> None:
@@ -231,11 +242,30 @@ class MemoryDeliveryRepository(_Repository):
             store = self._store
             due = store.count_claimable(now)
             return QueueStats(
-                pending=store.delivery_status[DeliveryStatus.PENDING],
+                pending=store.delivery_status[DeliveryStatus.PENDING]
+                + store.delivery_status[DeliveryStatus.DEFERRED],
                 due=due,
                 in_flight=store.delivery_status[DeliveryStatus.SENDING],
                 oldest_due_at=store.queue_index[0][0] if due else None,
             )
+
+    def follow_ups(self, parent_ids: Collection[str]) -> list[Delivery]:
+        with self._store.lock:
+            by_parent = self._store.follow_ups_by_parent
+            recorded = sorted(
+                (order, child_id)
+                for parent_id in set(parent_ids)
+                for child_id, order in by_parent.get(parent_id, {}).items()
+            )
+            found = (self._get(self._store.deliveries, Delivery, child_id) for _, child_id in recorded)
+            return [delivery for delivery in found if delivery is not None]
+
+    def latest_of_kind(self, reminder_id: str, kind: DeliveryKind) -> Delivery | None:
+        with self._store.lock:
+            for delivery in self._newest_first(reminder_id):
+                if delivery.kind is kind and not self._tracker.is_removed(Delivery, delivery.id):
+                    return self._tracker.loaded(delivery)
+        return None
 
     def list(
         self,
@@ -247,6 +277,8 @@ class MemoryDeliveryRepository(_Repository):
         reminder_id: str | None = None,
         status: DeliveryStatus | None = None,
         channel: str | None = None,
+        kind: DeliveryKind | None = None,
+        recipient_id: str | None = None,
     ) -> Page[Delivery]:
         with self._store.lock:
             rows = (
@@ -256,6 +288,8 @@ class MemoryDeliveryRepository(_Repository):
                 and (owner_id is None or d.owner_id == owner_id)
                 and (status is None or d.status == status)
                 and (channel is None or d.channel == channel)
+                and (kind is None or d.kind == kind)
+                and (recipient_id is None or d.recipient_id == recipient_id)
             )
             return self._page(rows, limit=limit, offset=offset)
 
@@ -271,3 +305,11 @@ class MemoryDeliveryRepository(_Repository):
             return reversed(deliveries.values())
         ids = self._store.deliveries_by_reminder.get(reminder_id, {})
         return (deliveries[i] for i in reversed(ids))
+
+
+class MemoryLinkUseRepository(_Repository):
+    def add(self, use: LinkUse) -> None:
+        self._tracker.added(use)
+
+    def get(self, nonce: str) -> LinkUse | None:
+        return self._get(self._store.link_uses, LinkUse, nonce)

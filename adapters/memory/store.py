@@ -4,7 +4,8 @@ Every write and every read that walks a table or an index takes the store's lock
 threads, the ticker and delivery workers can share it. Reading one aggregate by id takes none: a
 stored aggregate is never changed (a write stores a fresh copy) and one dict lookup is atomic.
 `apply()` checks every write first (versions, unique emails, owners, the ledger's
-one-delivery-per-slot rule) and only then changes anything, so a commit is all or nothing.
+one-delivery-per-recipient-and-slot rule, link nonces used once) and only then changes anything,
+so a commit is all or nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from adapters.tracking import Write, detached
 from domain.aggregate import Aggregate
 from domain.api_key import ApiKey
 from domain.audit import AuditEntry
-from domain.delivery import Delivery, DeliveryStatus
+from domain.delivery import WAITING, Delivery, DeliveryKind, DeliveryStatus
 from domain.errors import (
     Conflict,
     DuplicateEmail,
@@ -29,6 +30,7 @@ from domain.errors import (
     NotFound,
     StaleVersion,
 )
+from domain.link_use import LinkUse
 from domain.reminder import Reminder
 from domain.team import Team
 from domain.user import User
@@ -42,7 +44,17 @@ _KIND: dict[type[Aggregate], str] = {
     AuditEntry: "audit entry",
     Reminder: "reminder",
     Delivery: "delivery",
+    LinkUse: "link use",
 }
+# A scheduled delivery's place in the ledger: its reminder, recipient ("" for none) and slot.
+LedgerKey = tuple[str, str, datetime]
+
+
+def ledger_key(delivery: Delivery) -> LedgerKey | None:
+    """None for a delivery outside the ledger (a send-now or a follow-up)."""
+    if delivery.kind is not DeliveryKind.SCHEDULED or delivery.scheduled_for is None:
+        return None
+    return (delivery.reminder_id, delivery.recipient_id or "", delivery.scheduled_for)
 
 
 class StoreUnavailable(RuntimeError):
@@ -63,15 +75,21 @@ class MemoryStore:
         self.audit: dict[str, AuditEntry] = {}
         self.reminders: dict[str, Reminder] = {}
         self.reminders_by_owner: dict[str, dict[str, None]] = {}
+        # The reminders in each recipient's own time, by team (active or not).
+        self.recipient_time_by_team: dict[str, dict[str, None]] = {}
         # (next_run_at, id) of every active reminder with a next run: the scheduler's index.
         self.due_index: SortedList = SortedList()
         self.deliveries: dict[str, Delivery] = {}
         self.deliveries_by_reminder: dict[str, dict[str, None]] = {}
-        self.ledger: dict[tuple[str, datetime], str] = {}
+        self.ledger: dict[LedgerKey, str] = {}
+        # The follow-ups of each delivery: id -> the order they were recorded in, across parents.
+        self.follow_ups_by_parent: dict[str, dict[str, int]] = {}
+        self._follow_ups_recorded = 0
         self.delivery_status: Counter[DeliveryStatus] = Counter()
-        # The queue: (next_attempt_at, id) of every pending delivery, in order; and the lease end of
-        # every claimed one (few at a time, so a dict scanned when leases are checked, which is far
-        # cheaper to keep than a second sorted index on every claim and outcome).
+        self.link_uses: dict[str, LinkUse] = {}
+        # The queue: (next_attempt_at, id) of every waiting (pending or deferred) delivery, in order;
+        # and the lease end of every claimed one (few at a time, so a dict scanned when leases are
+        # checked, which is far cheaper to keep than a second sorted index on every claim and outcome).
         self.queue_index: SortedList = SortedList()
         self.leases: dict[str, datetime] = {}
 
@@ -86,6 +104,7 @@ class MemoryStore:
             deleted = {w.aggregate.id for w in writes if w.delete}  # type: ignore[attr-defined]
             for write in writes:
                 self._check(write, writes, deleted)
+            self._check_ledger_within(writes)
             for write in writes:
                 self._apply(write)
 
@@ -124,6 +143,8 @@ class MemoryStore:
             return self.reminders  # type: ignore[return-value]
         if isinstance(aggregate, Delivery):
             return self.deliveries  # type: ignore[return-value]
+        if isinstance(aggregate, LinkUse):
+            return self.link_uses  # type: ignore[return-value]
         raise TypeError(f"not stored here: {type(aggregate).__name__}")
 
     def _check(self, write: Write, batch: list[Write], deleted: set[str]) -> None:
@@ -173,9 +194,23 @@ class MemoryStore:
             if (owner not in self.users and not added_with_it) or owner in deleted:
                 raise NotFound("user", owner)
         elif isinstance(aggregate, Delivery) and write.expected_version is None:
-            slot = aggregate.scheduled_for
-            if slot is not None and (aggregate.reminder_id, slot) in self.ledger:
+            key = ledger_key(aggregate)
+            if key is not None and key in self.ledger:
                 raise DuplicateOccurrence(aggregate.reminder_id)
+
+    @staticmethod
+    def _check_ledger_within(batch: list[Write]) -> None:
+        """Two new deliveries of one commit for the same reminder, recipient and slot (the SQL store's
+        unique index refuses the second)."""
+        seen: set[LedgerKey] = set()
+        for write in batch:
+            aggregate = write.aggregate
+            if isinstance(aggregate, Delivery) and write.expected_version is None:
+                key = ledger_key(aggregate)
+                if key is not None:
+                    if key in seen:
+                        raise DuplicateOccurrence(aggregate.reminder_id)
+                    seen.add(key)
 
     def _check_parent(
         self,
@@ -219,18 +254,27 @@ class MemoryStore:
             self.keys_by_user.setdefault(aggregate.user_id, {})[aggregate.id] = None
         elif isinstance(aggregate, Reminder):
             self.reminders_by_owner.setdefault(aggregate.owner_id, {})[aggregate.id] = None
+            if aggregate.per_recipient:
+                self.recipient_time_by_team.setdefault(aggregate.team_id, {})[aggregate.id] = None
+            else:
+                self.recipient_time_by_team.get(aggregate.team_id, {}).pop(aggregate.id, None)
             if aggregate.active and aggregate.next_run_at is not None:
                 self.due_index.add((aggregate.next_run_at, aggregate.id))
         elif isinstance(aggregate, Delivery):
             self.delivery_status[aggregate.status] += 1
-            if aggregate.status is DeliveryStatus.PENDING and aggregate.next_attempt_at is not None:
+            if aggregate.status in WAITING and aggregate.next_attempt_at is not None:
                 self.queue_index.add((aggregate.next_attempt_at, aggregate.id))
             elif aggregate.status is DeliveryStatus.SENDING and aggregate.lease_expires_at is not None:
                 self.leases[aggregate.id] = aggregate.lease_expires_at
             if new:
                 self.deliveries_by_reminder.setdefault(aggregate.reminder_id, {})[aggregate.id] = None
-                if aggregate.scheduled_for is not None:
-                    self.ledger[(aggregate.reminder_id, aggregate.scheduled_for)] = aggregate.id
+                slot_key = ledger_key(aggregate)
+                if slot_key is not None:
+                    self.ledger[slot_key] = aggregate.id
+                if aggregate.parent_delivery_id is not None:
+                    self._follow_ups_recorded += 1
+                    children = self.follow_ups_by_parent.setdefault(aggregate.parent_delivery_id, {})
+                    children[aggregate.id] = self._follow_ups_recorded
 
     def _unindex(self, aggregate: Aggregate, *, deleting: bool) -> None:
         if isinstance(aggregate, User):
@@ -242,14 +286,18 @@ class MemoryStore:
         elif isinstance(aggregate, Reminder):
             if deleting:
                 self.reminders_by_owner.get(aggregate.owner_id, {}).pop(aggregate.id, None)
+                self.recipient_time_by_team.get(aggregate.team_id, {}).pop(aggregate.id, None)
             if aggregate.active and aggregate.next_run_at is not None:
                 self.due_index.discard((aggregate.next_run_at, aggregate.id))
         elif isinstance(aggregate, Delivery):
             self.delivery_status[aggregate.status] -= 1
-            if aggregate.status is DeliveryStatus.PENDING and aggregate.next_attempt_at is not None:
+            if aggregate.status in WAITING and aggregate.next_attempt_at is not None:
                 self.queue_index.discard((aggregate.next_attempt_at, aggregate.id))
             self.leases.pop(aggregate.id, None)
             if deleting:
                 self.deliveries_by_reminder.get(aggregate.reminder_id, {}).pop(aggregate.id, None)
-                if aggregate.scheduled_for is not None:
-                    self.ledger.pop((aggregate.reminder_id, aggregate.scheduled_for), None)
+                slot_key = ledger_key(aggregate)
+                if slot_key is not None:
+                    self.ledger.pop(slot_key, None)
+                if aggregate.parent_delivery_id is not None:
+                    self.follow_ups_by_parent.get(aggregate.parent_delivery_id, {}).pop(aggregate.id, None)

@@ -8,6 +8,7 @@ from adapters.memory.repositories import (
     MemoryApiKeyRepository,
     MemoryAuditRepository,
     MemoryDeliveryRepository,
+    MemoryLinkUseRepository,
     MemoryReminderRepository,
     MemoryTeamRepository,
     MemoryUserRepository,
@@ -30,6 +31,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self.audit = MemoryAuditRepository(store, self._tracker)
         self.reminders = MemoryReminderRepository(store, self._tracker)
         self.deliveries = MemoryDeliveryRepository(store, self._tracker)
+        self.link_uses = MemoryLinkUseRepository(store, self._tracker)
 
     def ping(self) -> None:
         self._store.ping()

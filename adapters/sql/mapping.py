@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import Table
@@ -11,8 +11,11 @@ from sqlalchemy import Table
 from adapters.sql import tables
 from domain.aggregate import Aggregate
 from domain.api_key import ApiKey
+from domain.audience import LocalTime, Recipients, RepeatUntilAck
 from domain.audit import AuditEntry
-from domain.delivery import Attempt, Delivery, DeliveryStatus
+from domain.delivery import Attempt, Delivery, DeliveryKind, DeliveryStatus
+from domain.link_use import LinkUse
+from domain.quiet_hours import quiet_hours_from
 from domain.reminder import Reminder
 from domain.roles import Role
 from domain.schedule import Frequency, Schedule
@@ -35,11 +38,26 @@ def table_of(aggregate: Aggregate) -> Table:
         return tables.reminders
     if isinstance(aggregate, Delivery):
         return tables.deliveries
+    if isinstance(aggregate, LinkUse):
+        return tables.action_link_uses
     raise TypeError(f"not stored here: {type(aggregate).__name__}")
 
 
 # Fields stored in more than one column; every other field is the column of its name.
-_FIELD_COLUMNS = {"schedule": ("time_of_day", "frequency", "timezone", "weekdays", "date")}
+_FIELD_COLUMNS = {
+    "schedule": (
+        "time_of_day",
+        "frequency",
+        "timezone",
+        "weekdays",
+        "date",
+        "rrule",
+        "cron",
+        "starts_on",
+        "ends_on",
+        "skip_dates",
+    )
+}
 
 
 def columns_of(fields: frozenset[str]) -> tuple[str, ...]:
@@ -50,7 +68,7 @@ def columns_of(fields: frozenset[str]) -> tuple[str, ...]:
 
 def to_row(aggregate: Aggregate) -> dict[str, Any]:
     """Every column but `seq`, which the database assigns."""
-    if isinstance(aggregate, Team | ApiKey | AuditEntry):
+    if isinstance(aggregate, Team | ApiKey | AuditEntry | LinkUse):
         return _plain_row(aggregate)
     if isinstance(aggregate, User):
         return _user_row(aggregate)
@@ -61,7 +79,7 @@ def to_row(aggregate: Aggregate) -> dict[str, Any]:
     raise TypeError(f"not stored here: {type(aggregate).__name__}")
 
 
-def _plain_row(aggregate: Team | ApiKey | AuditEntry) -> dict[str, Any]:
+def _plain_row(aggregate: Team | ApiKey | AuditEntry | LinkUse) -> dict[str, Any]:
     """Aggregates whose every field is the column of its name."""
     return {name: value for name, value in vars(aggregate).items() if name != "_events"}
 
@@ -76,6 +94,10 @@ def api_key_from(row: Row) -> ApiKey:
 
 def audit_entry_from(row: Row) -> AuditEntry:
     return AuditEntry(**_plain_fields(tables.audit_entries, row))
+
+
+def link_use_from(row: Row) -> LinkUse:
+    return LinkUse(**_plain_fields(tables.action_link_uses, row))
 
 
 def _plain_fields(table: Table, row: Row) -> dict[str, Any]:
@@ -93,6 +115,8 @@ def _user_row(user: User) -> dict[str, Any]:
         "active": user.active,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
+        "quiet_hours": None if user.quiet_hours is None else user.quiet_hours.as_dict(),
+        "active_since": user.active_since,
         "version": user.version,
     }
 
@@ -108,6 +132,8 @@ def user_from(row: Row) -> User:
         active=row["active"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        quiet_hours=quiet_hours_from(row["quiet_hours"]),
+        active_since=row["active_since"],
         version=row["version"],
     )
 
@@ -122,14 +148,25 @@ def _reminder_row(reminder: Reminder) -> dict[str, Any]:
         "message": reminder.message,
         "channel": reminder.channel,
         "target": reminder.target,
-        "time_of_day": schedule.time_of_day.isoformat(),
+        "time_of_day": None if schedule.time_of_day is None else schedule.time_of_day.isoformat(),
         "frequency": schedule.frequency.value,
         "timezone": schedule.timezone,
         "weekdays": list(schedule.weekdays),
         "date": schedule.date,
+        "rrule": schedule.rrule,
+        "cron": schedule.cron,
+        "starts_on": schedule.starts_on,
+        "ends_on": schedule.ends_on,
+        "skip_dates": [day.isoformat() for day in schedule.skip_dates],
+        "recipients": reminder.recipients.stored(),
+        "local_time": reminder.local_time.value,
+        "repeat_until_ack": None
+        if reminder.repeat_until_ack is None
+        else reminder.repeat_until_ack.as_dict(),
         "active": reminder.active,
         "next_run_at": reminder.next_run_at,
         "last_run_at": reminder.last_run_at,
+        "fired_through": reminder.fired_through,
         "created_at": reminder.created_at,
         "updated_at": reminder.updated_at,
         "version": reminder.version,
@@ -137,13 +174,20 @@ def _reminder_row(reminder: Reminder) -> dict[str, Any]:
 
 
 def reminder_from(row: Row) -> Reminder:
+    at = row["time_of_day"]
     schedule = Schedule(
-        time_of_day=time.fromisoformat(row["time_of_day"]),
+        time_of_day=None if at is None else time.fromisoformat(at),
         frequency=Frequency(row["frequency"]),
         timezone=row["timezone"],
         weekdays=tuple(row["weekdays"]),
         date=row["date"],
+        rrule=row["rrule"],
+        cron=row["cron"],
+        starts_on=row["starts_on"],
+        ends_on=row["ends_on"],
+        skip_dates=tuple(date.fromisoformat(day) for day in row["skip_dates"]),
     )
+    repeat = row["repeat_until_ack"]
     return Reminder(
         id=row["id"],
         team_id=row["team_id"],
@@ -153,9 +197,13 @@ def reminder_from(row: Row) -> Reminder:
         channel=row["channel"],
         target=row["target"],
         schedule=schedule,
+        recipients=Recipients.parse(row["recipients"]),
+        local_time=LocalTime(row["local_time"]),
+        repeat_until_ack=None if repeat is None else RepeatUntilAck(**repeat),
         active=row["active"],
         next_run_at=row["next_run_at"],
         last_run_at=row["last_run_at"],
+        fired_through=row["fired_through"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         version=row["version"],
@@ -190,7 +238,14 @@ def _delivery_row(delivery: Delivery) -> dict[str, Any]:
         "owner_id": delivery.owner_id,
         "channel": delivery.channel,
         "status": delivery.status.value,
+        "kind": delivery.kind.value,
         "scheduled_for": delivery.scheduled_for,
+        "parent_delivery_id": delivery.parent_delivery_id,
+        "recipient_id": delivery.recipient_id,
+        "acknowledged_at": delivery.acknowledged_at,
+        "acknowledged_by": delivery.acknowledged_by,
+        "deferred_until": delivery.deferred_until,
+        "reason": delivery.reason,
         "created_at": delivery.created_at,
         "sent_at": delivery.sent_at,
         "first_attempt_at": delivery.first_attempt_at,
@@ -215,7 +270,14 @@ def delivery_from(row: Row) -> Delivery:
         owner_id=row["owner_id"],
         channel=row["channel"],
         status=DeliveryStatus(row["status"]),
+        kind=DeliveryKind(row["kind"]),
         scheduled_for=row["scheduled_for"],
+        parent_delivery_id=row["parent_delivery_id"],
+        recipient_id=row["recipient_id"],
+        acknowledged_at=row["acknowledged_at"],
+        acknowledged_by=row["acknowledged_by"],
+        deferred_until=row["deferred_until"],
+        reason=row["reason"],
         created_at=row["created_at"],
         sent_at=row["sent_at"],
         first_attempt_at=row["first_attempt_at"],

@@ -25,6 +25,7 @@ from adapters.sql.mapping import (
     api_key_from,
     audit_entry_from,
     delivery_from,
+    link_use_from,
     reminder_from,
     team_from,
     user_from,
@@ -33,8 +34,10 @@ from adapters.tracking import Tracker
 from application.repositories import Page, QueueStats
 from domain.aggregate import Aggregate
 from domain.api_key import ApiKey
+from domain.audience import LocalTime
 from domain.audit import AuditEntry
-from domain.delivery import Delivery, DeliveryStatus
+from domain.delivery import WAITING, Delivery, DeliveryKind, DeliveryStatus
+from domain.link_use import LinkUse
 from domain.reminder import Reminder
 from domain.roles import Role
 from domain.schedule import Frequency
@@ -64,6 +67,7 @@ def _nothing(limit: int, offset: int) -> Page[A]:
 
 
 _FINISHED = [status.value for status in DeliveryStatus if status.finished]
+_WAITING = [status.value for status in WAITING]
 
 
 class _Repository:
@@ -308,6 +312,22 @@ class SqlReminderRepository(_Repository):
         query = select(func.count()).select_from(self.table).where(self._due_where(now))
         return int(self._session.execute(query).scalar_one())
 
+    def in_recipient_time(self, team_id: str) -> list[Reminder]:
+        if _unstorable(team_id):
+            return []
+        c = self.table.c
+        query = (
+            select(self.table)
+            .where(c.team_id == team_id, c.local_time == LocalTime.RECIPIENT.value, c.active)
+            .order_by(c.seq)
+        )
+        tracker = self._session.tracker
+        return [
+            self._loaded(row, reminder_from)
+            for row in self._session.execute(query)
+            if not tracker.is_removed(Reminder, row.id)
+        ]
+
 
 class SqlDeliveryRepository(_Repository):
     table = tables.deliveries
@@ -332,13 +352,20 @@ class SqlDeliveryRepository(_Repository):
         return [self._loaded(row, delivery_from) for row in self._session.execute(locked, write=True)]
 
     def claimable(self, now: datetime, *, limit: int) -> list[Delivery]:
+        # One ordered range of the queue index per waiting status, merged here: with `status IN`
+        # neither engine merges the two ranges in order, and both sorted every due row of a backlog.
         c = self.table.c
-        return self._taken(
-            select(self.table)
-            .where(c.status == DeliveryStatus.PENDING.value, c.next_attempt_at <= now)
-            .order_by(c.next_attempt_at)
-            .limit(limit)
-        )
+        due = [
+            delivery
+            for status in WAITING
+            for delivery in self._taken(
+                select(self.table)
+                .where(c.status == status.value, c.next_attempt_at <= now)
+                .order_by(c.next_attempt_at)
+                .limit(limit)
+            )
+        ]
+        return sorted(due, key=lambda delivery: delivery.next_attempt_at or now)[:limit]
 
     def expired_claims(self, now: datetime, *, limit: int) -> list[Delivery]:
         c = self.table.c
@@ -361,7 +388,7 @@ class SqlDeliveryRepository(_Repository):
 
     def queue_stats(self, now: datetime) -> QueueStats:
         c = self.table.c
-        waiting = c.status == DeliveryStatus.PENDING.value
+        waiting = c.status.in_(_WAITING)
         row = tuple(
             self._session.execute(
                 select(func.count(), func.min(c.next_attempt_at)).where(waiting, c.next_attempt_at <= now)
@@ -374,6 +401,34 @@ class SqlDeliveryRepository(_Repository):
         ).scalar_one()
         return QueueStats(pending=int(pending), due=int(due), in_flight=int(in_flight), oldest_due_at=oldest)
 
+    def follow_ups(self, parent_ids: Collection[str]) -> list[Delivery]:
+        wanted = [parent_id for parent_id in set(parent_ids) if not _unstorable(parent_id)]
+        if not wanted:
+            return []
+        c = self.table.c
+        query = select(self.table).where(c.parent_delivery_id.in_(wanted)).order_by(c.seq)
+        tracker = self._session.tracker
+        return [
+            self._loaded(row, delivery_from)
+            for row in self._session.execute(query)
+            if not tracker.is_removed(Delivery, row.id)
+        ]
+
+    def latest_of_kind(self, reminder_id: str, kind: DeliveryKind) -> Delivery | None:
+        if _unstorable(reminder_id):
+            return None
+        c = self.table.c
+        query = (
+            select(self.table)
+            .where(c.reminder_id == reminder_id, c.kind == kind.value)
+            .order_by(c.seq.desc())
+            .limit(1)
+        )
+        row = self._session.execute(query).first()
+        if row is None or self._session.tracker.is_removed(Delivery, row.id):
+            return None
+        return self._loaded(row, delivery_from)
+
     def list(
         self,
         *,
@@ -384,8 +439,10 @@ class SqlDeliveryRepository(_Repository):
         reminder_id: str | None = None,
         status: DeliveryStatus | None = None,
         channel: str | None = None,
+        kind: DeliveryKind | None = None,
+        recipient_id: str | None = None,
     ) -> Page[Delivery]:
-        if _unstorable(team_id, owner_id, reminder_id, channel):
+        if _unstorable(team_id, owner_id, reminder_id, channel, recipient_id):
             return _nothing(limit, offset)
         c = self.table.c
         conditions = []
@@ -399,6 +456,10 @@ class SqlDeliveryRepository(_Repository):
             conditions.append(c.status == status.value)
         if channel is not None:
             conditions.append(c.channel == channel)
+        if kind is not None:
+            conditions.append(c.kind == kind.value)
+        if recipient_id is not None:
+            conditions.append(c.recipient_id == recipient_id)
         return self._page(conditions, delivery_from, limit=limit, offset=offset, newest_first=True)
 
     def count(self, *, status: DeliveryStatus | None = None) -> int:
@@ -406,3 +467,13 @@ class SqlDeliveryRepository(_Repository):
         if status is not None:
             query = query.where(self.table.c.status == status.value)
         return int(self._session.execute(query).scalar_one())
+
+
+class SqlLinkUseRepository(_Repository):
+    table = tables.action_link_uses
+
+    def add(self, use: LinkUse) -> None:
+        self._session.tracker.added(use)
+
+    def get(self, nonce: str) -> LinkUse | None:
+        return self._get(LinkUse, nonce, link_use_from)

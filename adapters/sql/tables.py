@@ -1,10 +1,10 @@
 """The SQL schema, as SQLAlchemy Core tables: the one description the migrations are checked against.
 
 Every table has `seq`, an ever-growing integer, because pages come in creation order and random ids
-and equal timestamps cannot give one. The ledger's rule is a constraint (one delivery per reminder
-and slot); unique emails are a unique index on the lower-cased address; the scheduler's due query
-reads a partial index of active reminders by `(next_run_at, id)`. Deliveries keep no foreign key to
-reminders: their history outlives a deleted reminder.
+and equal timestamps cannot give one. The ledger's rule is a unique index (one scheduled delivery per
+reminder, recipient and slot); unique emails are a unique index on the lower-cased address; the
+scheduler's due query reads a partial index of active reminders by `(next_run_at, id)`. Deliveries
+keep no foreign key to reminders: their history outlives a deleted reminder.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
-    UniqueConstraint,
     func,
     text,
 )
@@ -83,6 +82,8 @@ teams = Table(
     Column("previous_webhook_secret", Text),
     Column("previous_secret_expires_at", UtcDateTime),
     Column("roster", Integer, nullable=False, server_default="0"),
+    # Signs the action links in the team's messages.
+    Column("link_secret", Text, nullable=False),
     Column("version", Integer, nullable=False),
 )
 
@@ -99,6 +100,9 @@ users = Table(
     Column("active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # {"start": "22:00", "end": "07:00", "weekdays": [0, ...]}; NULL: no quiet hours.
+    Column("quiet_hours", JSON(none_as_null=True)),
+    Column("active_since", UtcDateTime),
     Column("version", Integer, nullable=False),
 )
 # Emails are unique within a team: the same person may belong to two teams with one address.
@@ -154,19 +158,32 @@ reminders = Table(
     Column("message", Text, nullable=False),
     Column("channel", String(50), nullable=False),
     Column("target", Text),
-    Column("time_of_day", String(8), nullable=False),
+    # The schedule: NULL time_of_day for a cron schedule, whose expression names the time.
+    Column("time_of_day", String(8)),
     Column("frequency", String(16), nullable=False),
     Column("timezone", String(64), nullable=False),
     Column("weekdays", JSON, nullable=False),
     Column("date", Date),
+    Column("rrule", Text),
+    Column("cron", String(200)),
+    Column("starts_on", Date),
+    Column("ends_on", Date),
+    Column("skip_dates", JSON, nullable=False),  # ISO dates
+    # Who the reminder reaches: "owner", "team", or a list of user ids.
+    Column("recipients", JSON, nullable=False),
+    Column("local_time", String(16), nullable=False),
+    Column("repeat_until_ack", JSON(none_as_null=True)),
     Column("active", Boolean, nullable=False),
     Column("next_run_at", UtcDateTime),
     Column("last_run_at", UtcDateTime),
+    Column("fired_through", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
 )
 Index("ix_reminders_owner_id_seq", reminders.c.owner_id, reminders.c.seq)
+# A member who joins or moves is planned into the team's reminders in each recipient's own time.
+Index("ix_reminders_team_id_local_time", reminders.c.team_id, reminders.c.local_time)
 # Only rows that can come due: the scheduler's query stays as cheap with a million paused reminders.
 # Each engine's predicate is written as that engine renders the due query's, so its planner sees the
 # query implies it (SQLite has no booleans: SQLAlchemy writes `active = 1` there).
@@ -192,7 +209,16 @@ deliveries = Table(
     Column("owner_id", String(32)),
     Column("channel", String(50), nullable=False),
     Column("status", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    # The slot of a scheduled delivery; when a follow-up is due; NULL for a send-now.
     Column("scheduled_for", UtcDateTime),
+    Column("parent_delivery_id", String(32)),
+    Column("recipient_id", String(32)),
+    Column("acknowledged_at", UtcDateTime),
+    Column("acknowledged_by", String(32)),
+    # Quiet hours: until when a deferred delivery waits, and why.
+    Column("deferred_until", UtcDateTime),
+    Column("reason", String(32)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime),
     Column("attempts", JSON, nullable=False),
@@ -209,16 +235,42 @@ deliveries = Table(
     Column("first_attempt_at", UtcDateTime),
     Column("via", String(50)),
     Column("version", Integer, nullable=False),
-    # The ledger: one delivery per reminder and slot. On-demand sends have no slot, and NULLs differ.
-    UniqueConstraint("reminder_id", "scheduled_for", name="uq_deliveries_slot"),
+)
+# The ledger: one scheduled delivery per reminder, recipient and slot. A delivery for no recipient in
+# particular counts as recipient '' (NULLs would all differ); send-nows and follow-ups are not in it.
+LEDGER_WHERE = "kind = 'scheduled'"
+Index(
+    "uq_deliveries_ledger",
+    deliveries.c.reminder_id,
+    func.coalesce(deliveries.c.recipient_id, text("''")),
+    deliveries.c.scheduled_for,
+    unique=True,
+    postgresql_where=text(LEDGER_WHERE),
+    sqlite_where=text(LEDGER_WHERE),
 )
 Index("ix_deliveries_reminder_id_seq", deliveries.c.reminder_id, deliveries.c.seq)
 Index("ix_deliveries_status_seq", deliveries.c.status, deliveries.c.seq)
 Index("ix_deliveries_channel_seq", deliveries.c.channel, deliveries.c.seq)
 Index("ix_deliveries_team_id_seq", deliveries.c.team_id, deliveries.c.seq)
 Index("ix_deliveries_owner_id_seq", deliveries.c.owner_id, deliveries.c.seq)
-# Workers claim by (status, next_attempt_at) and recover expired claims by (status, lease_expires_at);
-# retention prunes by created_at.
+Index("ix_deliveries_parent", deliveries.c.parent_delivery_id)
+# Workers claim by (status, next_attempt_at), one waiting status at a time, so each is an ordered
+# range of this index; they recover expired claims by (status, lease_expires_at); retention prunes
+# by created_at.
 Index("ix_deliveries_queue", deliveries.c.status, deliveries.c.next_attempt_at)
 Index("ix_deliveries_lease", deliveries.c.status, deliveries.c.lease_expires_at)
 Index("ix_deliveries_created_at", deliveries.c.created_at)
+
+# Used action links: a link's nonce is its id, so a second use of one link is refused by the
+# unique key. Only ever inserted.
+action_link_uses = Table(
+    "action_link_uses",
+    metadata,
+    _seq(),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("team_id", String(32), nullable=False),
+    Column("delivery_id", String(32), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("used_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)

@@ -22,6 +22,7 @@ from adapters.sql.repositories import (
     SqlApiKeyRepository,
     SqlAuditRepository,
     SqlDeliveryRepository,
+    SqlLinkUseRepository,
     SqlReminderRepository,
     SqlTeamRepository,
     SqlUserRepository,
@@ -55,6 +56,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.audit = SqlAuditRepository(self)
         self.reminders = SqlReminderRepository(self)
         self.deliveries = SqlDeliveryRepository(self)
+        self.link_uses = SqlLinkUseRepository(self)
 
     def connection(self, *, write: bool = False) -> Connection:
         """The unit of work's connection, in a transaction that can write when `write` is asked."""

@@ -1,7 +1,8 @@
 """A unit of work's commit as SQL: every changed aggregate written and checked, in one transaction.
 
 Deletes go first (so a given-up email or slot is free for the rest of the batch), then updates and
-inserts, users before reminders. Every update and delete names the version it read; no row
+inserts, users before reminders. An action link's use is an insert whose unique id (the link's
+nonce) refuses a second use as Conflict. Every update and delete names the version it read; no row
 matched means someone else changed or deleted it. A unique or foreign-key violation is translated
 by the table it happened on into the same domain error the in-memory store raises.
 """
@@ -43,6 +44,7 @@ _ORDER = {
             tables.api_keys,
             tables.reminders,
             tables.deliveries,
+            tables.action_link_uses,
             tables.audit_entries,
         ]
     )
@@ -54,6 +56,7 @@ _KIND = {
     tables.api_keys.name: "key",
     tables.reminders.name: "reminder",
     tables.deliveries.name: "delivery",
+    tables.action_link_uses.name: "link use",
     tables.audit_entries.name: "audit entry",
 }
 
@@ -194,7 +197,7 @@ def _translate(table: Table, run: list[Write], error: IntegrityError) -> Excepti
         return NotFound("user", aggregate.user_id)  # type: ignore[attr-defined]
     if table is tables.reminders and "foreign" in text.lower():
         return NotFound("user", aggregate.owner_id)  # type: ignore[attr-defined]
-    if table is tables.deliveries and ("uq_deliveries_slot" in text or "deliveries.scheduled_for" in text):
+    if table is tables.deliveries and "uq_deliveries_ledger" in text:
         return DuplicateOccurrence(aggregate.reminder_id)  # type: ignore[attr-defined]
     kind = _KIND[table.name]
     return Conflict(f"{kind} {aggregate.id!r} already exists")  # type: ignore[attr-defined]

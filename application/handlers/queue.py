@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from application.action_links import ActionLinks
 from application.channels import Notification
 from application.clock import Clock
 from application.commands import (
@@ -22,17 +23,22 @@ from application.commands import (
     RecordOutcomes,
     ReleaseClaims,
 )
+from application.follow_ups import plan_follow_ups
+from application.handlers.answers import ACKNOWLEDGED_FIRST
 from application.metrics import Metrics
 from application.notifications import build_notification
 from application.retry_policy import RetryPolicy
 from application.unit_of_work import UnitOfWork
-from domain.delivery import Delivery, DeliveryStatus
+from domain.delivery import Delivery, DeliveryKind, DeliveryStatus
 from domain.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
+# Follow-ups whose parent the claim reads: a repeat stops once it is acknowledged, an alert names it.
+_WITH_PARENT = frozenset({DeliveryKind.REPEAT, DeliveryKind.ALERT})
 
 REMINDER_GONE = "the reminder was deleted before it could be sent"
 OWNER_INACTIVE = "the reminder's owner was deactivated before it could be sent"
+RECIPIENT_GONE = "the recipient was deleted or deactivated before it could be sent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +53,16 @@ class Job:
 
 
 def claim_deliveries(
-    command: ClaimDeliveries, uow: UnitOfWork, *, clock: Clock, metrics: Metrics
+    command: ClaimDeliveries,
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    metrics: Metrics,
+    links: ActionLinks | None = None,
 ) -> list[Job]:
-    """Due deliveries are claimed in one commit; one whose reminder or owner is gone is cancelled."""
+    """Due deliveries are claimed in one commit. One whose reminder, owner or recipient is gone is
+    cancelled, and so is a repeat whose delivery was acknowledged meanwhile. `links` adds the
+    signed acknowledge and snooze links to what is sent."""
     lease = timedelta(seconds=command.lease_seconds)
     with uow:
         now = clock.now()
@@ -57,24 +70,52 @@ def claim_deliveries(
         if not due:
             return []
         reminders = uow.reminders.get_many({delivery.reminder_id for delivery in due})
-        owners = uow.users.get_many({reminder.owner_id for reminder in reminders.values()})
-        teams = uow.teams.get_many({owner.team_id for owner in owners.values()})
+        people = uow.users.get_many(
+            {reminder.owner_id for reminder in reminders.values()}
+            | {delivery.recipient_id for delivery in due if delivery.recipient_id}
+        )
+        teams = uow.teams.get_many({person.team_id for person in people.values()})
+        parents = uow.deliveries.get_many(
+            {d.parent_delivery_id for d in due if d.kind in _WITH_PARENT and d.parent_delivery_id}
+        )
         jobs = []
         waits = [(now - (delivery.next_attempt_at or now)).total_seconds() for delivery in due]
         for delivery in due:
             token = delivery.claim(command.worker, now, lease=lease)
             reminder = reminders.get(delivery.reminder_id)
-            owner = owners.get(reminder.owner_id) if reminder is not None else None
+            owner = people.get(reminder.owner_id) if reminder is not None else None
             if reminder is None or owner is None:
                 delivery.cancel(REMINDER_GONE, token=token, now=now)
                 continue
             if not owner.active:
                 delivery.cancel(OWNER_INACTIVE, token=token, now=now)
                 continue
+            recipient = people.get(delivery.recipient_id) if delivery.recipient_id else None
+            if delivery.recipient_id and (recipient is None or not recipient.active):
+                delivery.cancel(RECIPIENT_GONE, token=token, now=now)
+                continue
+            parent = parents.get(delivery.parent_delivery_id or "")
+            if delivery.kind is DeliveryKind.REPEAT and parent is not None and parent.acknowledged_at:
+                delivery.cancel(ACKNOWLEDGED_FIRST, token=token, now=now)
+                continue
             team = teams.get(owner.team_id)
             secrets = team.signing_secrets(now) if team is not None else ()
+            actions = (
+                links.urls(team, delivery.id, now)
+                if links is not None and team is not None and delivery.kind is not DeliveryKind.ALERT
+                else None
+            )
             try:
-                notification = build_notification(delivery, reminder, owner, now=now, signing_secrets=secrets)
+                notification = build_notification(
+                    delivery,
+                    reminder,
+                    owner,
+                    now=now,
+                    signing_secrets=secrets,
+                    recipient=recipient,
+                    actions=actions,
+                    failed=parent if delivery.kind is DeliveryKind.ALERT else None,
+                )
             except Exception as error:
                 # One reminder that cannot be rendered must not hold up the rest of the queue.
                 log.exception("a delivery could not be rendered", extra={"delivery_id": delivery.id})
@@ -103,7 +144,9 @@ def record_outcomes(
     the delivery's current holder decides it.
     """
     with uow:
-        recorded, late = _record(uow, command.outcomes, clock.now(), policy)
+        now = clock.now()
+        recorded, late = _record(uow, command.outcomes, now, policy)
+        plan_follow_ups(uow, recorded, now)
         try:
             uow.commit()
         except Conflict:
@@ -114,7 +157,9 @@ def record_outcomes(
     recorded = []
     for outcome in command.outcomes:
         with uow:
-            one, late = _record(uow, [outcome], clock.now(), policy)
+            now = clock.now()
+            one, late = _record(uow, [outcome], now, policy)
+            plan_follow_ups(uow, one, now)
             try:
                 uow.commit()
             except (Conflict, NotFound):

@@ -6,13 +6,22 @@ from datetime import datetime
 from typing import Any
 
 from application import policy
+from application.audience import Audiences, check_recipients, zones_of
 from application.channels import Channels
 from application.clock import Clock
-from application.commands import CreateReminder, DeleteReminder, ReminderPatch, UpdateReminder
+from application.commands import (
+    CreateReminder,
+    DeleteReminder,
+    NewSchedule,
+    ReminderPatch,
+    RepeatIn,
+    UpdateReminder,
+)
 from application.handlers.users import load_user
 from application.unit_of_work import UnitOfWork
 from domain.actor import Actor
-from domain.delivery import DeliveryStatus
+from domain.audience import LocalTime, Recipients, RepeatUntilAck
+from domain.delivery import DeliveryKind, DeliveryStatus
 from domain.errors import InactiveOwner, InvalidInput, UnknownChannel, quoted
 from domain.reminder import Reminder
 from domain.schedule import Schedule
@@ -24,6 +33,11 @@ _SCHEDULE_FIELDS = {
     "weekdays": "weekdays",
     "date": "on_date",
     "timezone": "timezone",
+    "rrule": "rrule",
+    "cron": "cron",
+    "starts_on": "starts_on",
+    "ends_on": "ends_on",
+    "skip_dates": "skip_dates",
 }
 _LEDGER_PAGE = 20
 
@@ -56,14 +70,10 @@ def create_reminder(
         if not owner.active:
             raise InactiveOwner(owner.id)
         check_channel(channels, command.channel, command.target)
-        schedule = Schedule.build(
-            time_of_day=command.time_of_day,
-            frequency=command.frequency,
-            timezone=command.timezone or owner.timezone,
-            weekdays=command.weekdays,
-            on_date=command.date,
-            now=now,
-        )
+        schedule = build_schedule(command, timezone=command.timezone or owner.timezone, now=now)
+        recipients = Recipients.parse(command.recipients)
+        check_recipients(uow, recipients, owner.team_id)
+        zones = _zones(uow, recipients, command.local_time, owner.team_id, owner.id)
         reminder = Reminder.create(
             team_id=owner.team_id,
             owner_id=owner.id,
@@ -74,6 +84,10 @@ def create_reminder(
             schedule=schedule,
             active=command.active,
             now=now,
+            recipients=recipients,
+            local_time=command.local_time,
+            repeat_until_ack=_repeat(command.repeat_until_ack),
+            zones=zones,
         )
         uow.reminders.add(reminder)
         uow.commit()
@@ -94,9 +108,22 @@ def update_reminder(
                 changes.get("channel", reminder.channel),
                 changes.get("target", reminder.target),
             )
-        rescheduling = "schedule" in changes or "active" in changes
+        if "recipients" in changes:
+            check_recipients(uow, changes["recipients"], reminder.team_id)
+        rescheduling = bool({"schedule", "active", "recipients", "local_time"}.intersection(changes))
         last_slot = last_sent_slot(uow, reminder) if rescheduling else None
-        reminder.update(changes, now=now, last_slot=last_slot)
+        zones = (
+            _zones(
+                uow,
+                changes.get("recipients", reminder.recipients),
+                changes.get("local_time", reminder.local_time),
+                reminder.team_id,
+                reminder.owner_id,
+            )
+            if rescheduling
+            else []
+        )
+        reminder.update(changes, now=now, last_slot=last_slot, zones=zones)
         uow.commit()
     return reminder
 
@@ -108,6 +135,41 @@ def delete_reminder(command: DeleteReminder, uow: UnitOfWork) -> None:
         reminder.delete()
         uow.reminders.remove(reminder)
         uow.commit()
+
+
+def build_schedule(fields: NewSchedule, *, timezone: str, now: datetime) -> Schedule:
+    """The schedule the fields describe, parsed and checked (a reminder's, or a preview's)."""
+    return Schedule.build(
+        time_of_day=fields.time_of_day,
+        frequency=fields.frequency,
+        timezone=timezone,
+        weekdays=fields.weekdays,
+        on_date=fields.date,
+        rrule=fields.rrule,
+        cron=fields.cron,
+        starts_on=fields.starts_on,
+        ends_on=fields.ends_on,
+        skip_dates=fields.skip_dates,
+        now=now,
+    )
+
+
+def _zones(
+    uow: UnitOfWork, recipients: Recipients, local_time: LocalTime, team_id: str, owner_id: str
+) -> list[str]:
+    """The recipients' time zones, for a reminder in each recipient's own time; else none needed."""
+    if local_time is not LocalTime.RECIPIENT:
+        return []
+    audiences = Audiences(uow)
+    if recipients.kind == "team":
+        return zones_of(audiences.team(team_id))
+    ids = (owner_id,) if recipients.is_owner else recipients.user_ids
+    audiences.read_users(ids)
+    return zones_of(person for person in map(audiences.user, ids) if person is not None and person.active)
+
+
+def _repeat(given: RepeatIn | None) -> RepeatUntilAck | None:
+    return None if given is None else RepeatUntilAck(given.every_minutes, given.max_times)
 
 
 def last_sent_slot(uow: UnitOfWork, reminder: Reminder) -> datetime | None:
@@ -126,6 +188,8 @@ def last_sent_slot(uow: UnitOfWork, reminder: Reminder) -> datetime | None:
             if delivery.created_at < fired_at:
                 return _if_sent(newest)
             slot = delivery.scheduled_for
+            if delivery.kind is not DeliveryKind.SCHEDULED:
+                continue
             if slot is not None and (newest is None or slot > newest[0]):
                 newest = (slot, delivery.status)
         offset += len(page.items)
@@ -143,6 +207,10 @@ def _reminder_changes(reminder: Reminder, patch: ReminderPatch, now: datetime) -
     """The patch as changes to the reminder; its schedule fields revise the current schedule."""
     sent = patch.changes()
     changes = {name: value for name, value in sent.items() if name not in _SCHEDULE_FIELDS}
+    if "recipients" in changes:
+        changes["recipients"] = Recipients.parse(changes["recipients"])
+    if "repeat_until_ack" in changes:
+        changes["repeat_until_ack"] = _repeat(changes["repeat_until_ack"])
     revision = {_SCHEDULE_FIELDS[name]: value for name, value in sent.items() if name in _SCHEDULE_FIELDS}
     if revision:
         changes["schedule"] = reminder.schedule.revise(now=now, **revision)

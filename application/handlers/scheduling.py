@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.audience import Audiences, zones_of
 from application.commands import CheckDueReminders
 from application.unit_of_work import UnitOfWork
 from domain.errors import Conflict, NotFound
@@ -32,14 +33,15 @@ def check_due_reminders(
         # in one commit. When that commit is refused, one reminder at a time finds which.
         batch = uow.reminders.due(command.now, limit=batch_size)
         due = [reminder.id for reminder in batch]
-        inactive = _inactive_owners(uow, batch)
+        audiences = Audiences(uow)
+        audiences.read(batch)
         fired = skipped = 0
         for reminder in batch:
-            if reminder.owner_id in inactive:
-                reminder.skip(command.now)
+            if not _owner_active(audiences, reminder):
+                _skip(reminder, audiences, command)
                 skipped += 1
                 continue
-            deliveries = reminder.fire(command.now, grace=grace)
+            deliveries = reminder.fire(command.now, grace=grace, audience=audiences.of(reminder))
             for delivery in deliveries:
                 uow.deliveries.add(delivery)
             fired += bool(deliveries)
@@ -63,12 +65,13 @@ def _fire_one_by_one(
             reminder = uow.reminders.get(reminder_id)
             if reminder is None:
                 continue
-            passing = bool(_inactive_owners(uow, [reminder]))
+            audiences = Audiences(uow)
+            passing = not _owner_active(audiences, reminder)
             if passing:
-                reminder.skip(command.now)
+                _skip(reminder, audiences, command)
                 deliveries = []
             else:
-                deliveries = reminder.fire(command.now, grace=grace)
+                deliveries = reminder.fire(command.now, grace=grace, audience=audiences.of(reminder))
             for delivery in deliveries:
                 uow.deliveries.add(delivery)
             try:
@@ -86,10 +89,16 @@ def _fire_one_by_one(
     return TickResult(due=len(due), fired=fired, more=len(due) == batch_size and fired + skipped > 0)
 
 
-def _inactive_owners(uow: UnitOfWork, reminders: list[Reminder]) -> set[str]:
-    """Owners who are deactivated: their reminders pass their slots without sending anything."""
-    owners = uow.users.get_many({reminder.owner_id for reminder in reminders})
-    return {owner.id for owner in owners.values() if not owner.active}
+def _owner_active(audiences: Audiences, reminder: Reminder) -> bool:
+    """A deactivated owner's reminders pass their slots without sending anything. A missing owner
+    counts as active here: the commit finds them gone (see _discard_orphan)."""
+    owner = audiences.user(reminder.owner_id)
+    return owner is None or owner.active
+
+
+def _skip(reminder: Reminder, audiences: Audiences, command: CheckDueReminders) -> None:
+    zones = zones_of(audiences.of(reminder)) if reminder.per_recipient else []
+    reminder.skip(command.now, zones=zones)
 
 
 def _discard_orphan(uow: UnitOfWork, reminder_id: str) -> None:

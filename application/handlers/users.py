@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from application import policy
 from application.clock import Clock
-from application.commands import CreateUser, DeleteUser, UpdateUser
+from application.commands import CreateUser, DeleteUser, QuietHoursIn, UpdateUser
 from application.unit_of_work import UnitOfWork
 from domain.actor import Actor
 from domain.errors import LastAdmin, NotFound
+from domain.events import UserCreated, UserUpdated
+from domain.quiet_hours import QuietHours
 from domain.reminder import Reminder
 from domain.roles import Role
 from domain.team import Team
@@ -41,6 +43,7 @@ def create_user(command: CreateUser, uow: UnitOfWork, *, clock: Clock) -> User:
             timezone=command.timezone,
             active=command.active,
             now=clock.now(),
+            quiet_hours=_quiet_hours(command.quiet_hours),
         )
         if user.is_active_admin:
             team.admins_changing()
@@ -53,6 +56,8 @@ def update_user(command: UpdateUser, uow: UnitOfWork, *, clock: Clock) -> User:
     """A member changes their own name, email and time zone; an admin anything of anyone in the
     team, except leaving it without an active admin."""
     changes = command.changes.changes()
+    if "quiet_hours" in changes:
+        changes["quiet_hours"] = _quiet_hours(changes["quiet_hours"])
     with uow:
         user = load_user(uow, command.user_id, command.actor)
         policy.change_user(command.actor, user, changes)
@@ -79,6 +84,28 @@ def delete_user(command: DeleteUser, uow: UnitOfWork) -> None:
         # In the same commit, not only in the UserDeleted handler: a SQL store's cascade would
         # delete them first, and the audit trail would not record them.
         _delete_reminders_of(uow, user.id)
+        uow.commit()
+
+
+def _quiet_hours(given: QuietHoursIn | None) -> QuietHours | None:
+    if given is None:
+        return None
+    return QuietHours.build(start=given.start, end=given.end, weekdays=tuple(given.weekdays))
+
+
+def include_in_team_reminders(event: UserCreated | UserUpdated, uow: UnitOfWork, *, clock: Clock) -> None:
+    """A user who joins (created, reactivated) or moves to another time zone receives the team's
+    reminders in each recipient's own time from their next slot there: each such reminder wakes
+    for it, rather than waiting for the other recipients' next slot."""
+    if isinstance(event, UserUpdated) and not {"active", "timezone"}.intersection(event.changed):
+        return
+    with uow:
+        user = uow.users.get(event.user_id)
+        if user is None or not user.active:
+            return
+        now = clock.now()
+        for reminder in uow.reminders.in_recipient_time(user.team_id):
+            reminder.include_zone(user.timezone, now)
         uow.commit()
 
 

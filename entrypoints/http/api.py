@@ -28,6 +28,15 @@ _ENTITIES = {"owner_id": "user"}
 
 
 @dataclass(frozen=True, slots=True)
+class BodyExample:
+    """A whole request body, named, as the document shows it: how the fields go together."""
+
+    name: str
+    summary: str
+    value: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     method: str
     # The documented path; the route also answers without (or with) the trailing slash.
@@ -47,6 +56,8 @@ class Operation:
     media_type: str = "application/json"
     # Answers without an API key (health, metrics, the documentation).
     public: bool = False
+    # Request bodies to show, beyond the examples of each field.
+    examples: tuple[BodyExample, ...] = ()
 
     @property
     def route_path(self) -> str:

@@ -17,8 +17,10 @@ from entrypoints.http import (
     routes_access,
     routes_deliveries,
     routes_docs,
+    routes_links,
     routes_ops,
     routes_reminders,
+    routes_schedules,
     routes_users,
 )
 from entrypoints.http.api import routes
@@ -42,6 +44,7 @@ HTTP_STORE_THREADS = REQUEST_THREADS + HEALTH_THREADS + WAITING_THREADS
 OPERATIONS = [
     *routes_users.OPERATIONS,
     *routes_reminders.OPERATIONS,
+    *routes_schedules.OPERATIONS,
     *routes_deliveries.OPERATIONS,
     *routes_access.OPERATIONS,
     *routes_ops.OPERATIONS,
@@ -98,7 +101,8 @@ def create_app(
             }
 
     app = Starlette(
-        routes=[*routes(OPERATIONS), *routes_docs.ROUTES],  # the docs page is not an API operation
+        # The docs page and the action links' pages are not API operations.
+        routes=[*routes(OPERATIONS), *routes_docs.ROUTES, *routes_links.ROUTES],
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(TrailingSlashMiddleware),

@@ -3,6 +3,9 @@
 A pure ASGI middleware, so everything after it (the rate limits, every route) finds the caller in
 `scope["state"]["actor"]`. Routes only read that actor and put it in their commands; what the
 actor may do is the application's policy, never decided here.
+
+The signed action links in messages (/links/...) are public too: each carries its own permission,
+checked by the application when it is used.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from application.authentication import authenticate
 from application.unit_of_work import StoreUnavailable
 from domain.errors import Unauthorized
 from entrypoints.bootstrap import Service
+from entrypoints.http import routes_links
 from entrypoints.http.problems import error_response
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -26,7 +30,7 @@ class AuthenticationMiddleware:
     def __init__(self, app: ASGIApp, *, public: Collection[str], public_prefixes: tuple[str, ...]) -> None:
         self.app = app
         self.public = frozenset(public)
-        self.public_prefixes = public_prefixes
+        self.public_prefixes = (*public_prefixes, routes_links.PREFIX + "/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._is_public(scope["path"]):

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 # Fields whose domain errors are about the value's form, so an example of a good value helps.
 _SHOWN_BY_EXAMPLE = frozenset({"time_of_day", "timezone", "email"})
+_NOT_TAKEN = "is not taken"
 _FRAMEWORK_MESSAGES = {
     404: "no such resource",
     405: "method not allowed on this resource",
@@ -37,9 +38,10 @@ def on_http_exception(request: Request, error: Exception) -> Response:
 def on_domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     if isinstance(error, InvalidInput):
-        message = (
-            with_example(error.field, error.message) if error.field in _SHOWN_BY_EXAMPLE else error.message
-        )
+        message = error.message
+        # A field refused outright (a time_of_day sent with cron) is not helped by an example of it.
+        if error.field in _SHOWN_BY_EXAMPLE and _NOT_TAKEN not in message:
+            message = with_example(error.field, message)
         problem = FieldProblem(field=error.field, message=message)
         return error_response(400, "the request is not valid", [problem])
     if isinstance(error, NotFound):

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http import context
 from entrypoints.http.problems import error_response
+from entrypoints.http.routes_links import masked
 
 log = logging.getLogger("reminders.http")
 
@@ -34,7 +35,8 @@ class RequestContextMiddleware:
         offered = Headers(scope=scope).get("x-request-id", "")
         request_id = offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         token = context.request_id.set(request_id)
-        where = {"method": scope["method"], "path": scope["path"]}
+        # A signed link's path is its secret: logged masked.
+        where = {"method": scope["method"], "path": masked(scope["path"])}
         started = time.perf_counter()
         response: dict[str, int] = {}
         # At DEBUG: at the default level one line per request (below) says everything, and a second

@@ -90,10 +90,12 @@ def _operation(op: Operation, refs: dict[Any, Any], schemas: dict[str, Any]) -> 
     if op.public:
         spec["security"] = []
     if op.body is not None:
-        spec["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
-        }
+        media: dict[str, Any] = {"schema": refs[(op.body, "validation")]}
+        if op.examples:
+            media["examples"] = {
+                example.name: {"summary": example.summary, "value": example.value} for example in op.examples
+            }
+        spec["requestBody"] = {"required": True, "content": {"application/json": media}}
     return spec
 
 

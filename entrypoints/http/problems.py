@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from domain.errors import shortened
 from entrypoints.http import context
-from entrypoints.http.validation_messages import describe
+from entrypoints.http.validation_messages import describe, one_per_union
 
 CODES = {
     400: "validation_error",
@@ -74,7 +74,7 @@ def from_validation_error(error: ValidationError, *, where: str) -> ApiError:
             field=shortened(".".join(str(part) for part in item["loc"])) or where,
             message=describe(item, where=where),
         )
-        for item in error.errors(include_url=False, include_input=True)
+        for item in one_per_union(error.errors(include_url=False, include_input=True))
     ]
     return ApiError(400, "the request is not valid", problems)
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from application.previews import MAX_COUNT
 from domain.delivery import DeliveryStatus
 from domain.roles import Role
 from domain.schedule import Frequency
@@ -62,3 +63,14 @@ class ReminderDeliveryQuery(PageQuery):
 class DeliveryQuery(PageQuery):
     status: DeliveryStatus | None = None
     channel: str | None = Field(default=None, max_length=50)
+
+
+class OccurrenceQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    count: int = Field(default=10, ge=1, le=MAX_COUNT, description="How many slots, 1 to 100.")
+    after: Moment | None = Field(
+        default=None,
+        description="List the slots after this moment (exclusive); default now.",
+        examples=["2030-12-01T00:00:00+00:00"],
+    )

@@ -1,4 +1,5 @@
-"""/deliveries: the ledger across reminders, and sending a failed delivery again."""
+"""/deliveries: the ledger across reminders, sending a failed delivery again, and a recipient's
+answers to a delivery: snooze it, or acknowledge it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from application import views
-from application.commands import RetryDelivery
-from entrypoints.http.api import Operation, actor, given, handle, json_response, read_query, service
+from application.commands import AcknowledgeDelivery, NewSnooze, RetryDelivery, SnoozeDelivery
+from entrypoints.http.api import (
+    Operation,
+    actor,
+    given,
+    handle,
+    json_response,
+    read_body,
+    read_query,
+    service,
+)
+from entrypoints.http.examples import SNOOZE
 from entrypoints.http.outcomes import outcome_response, request_began, wait_for_outcome
 from entrypoints.http.queries import DeliveryQuery
 from entrypoints.http.schemas import DeliveryOut, DeliveryPage
@@ -43,6 +54,17 @@ async def retry_delivery(request: Request) -> Response:
     return outcome_response(await wait_for_outcome(request, delivery, began=began))
 
 
+async def snooze_delivery(request: Request) -> Response:
+    body = await read_body(request, NewSnooze)
+    command = given(request, SnoozeDelivery, body, delivery_id=request.path_params["delivery_id"])
+    return json_response(DeliveryOut.of(await handle(request, command)), 201)
+
+
+async def acknowledge_delivery(request: Request) -> Response:
+    command = given(request, AcknowledgeDelivery, delivery_id=request.path_params["delivery_id"])
+    return json_response(DeliveryOut.of(await handle(request, command)))
+
+
 OPERATIONS = [
     Operation(
         "GET", "/deliveries/", list_deliveries,
@@ -58,5 +80,19 @@ OPERATIONS = [
         "Queue a failed delivery again and wait for its outcome: 200 sent, 502 failed again, "
         "202 still retrying (409 unless it failed)", "deliveries",
         also_returns=(202,), response=DeliveryOut, errors=(403, 404, 409, 502),
+    ),
+    Operation(
+        "POST", "/deliveries/{delivery_id}/snooze", snooze_delivery,
+        "Snooze a delivery (its recipient or an admin): a follow-up delivery of kind snooze, due in "
+        "minutes (1 to 1440) or at until (at most 7 days ahead); the schedule does not move. 409 "
+        "unless it was sent, failed or missed", "deliveries",
+        status=201, body=NewSnooze, response=DeliveryOut, errors=(400, 403, 404, 409, 413, 415),
+        examples=SNOOZE,
+    ),
+    Operation(
+        "POST", "/deliveries/{delivery_id}/ack", acknowledge_delivery,
+        "Acknowledge a delivery (its recipient or an admin): stops its waiting snoozes and repeats; "
+        "acknowledging again changes nothing", "deliveries",
+        response=DeliveryOut, errors=(403, 404),
     ),
 ]  # fmt: skip

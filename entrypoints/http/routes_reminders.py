@@ -1,4 +1,4 @@
-"""/notifications: reminders, sending one now, and a reminder's deliveries."""
+"""/notifications: reminders, sending one now, a reminder's deliveries and its next slots."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from application import views
+from application import previews, views
 from application.commands import (
     CreateReminder,
     DeleteReminder,
@@ -25,9 +25,11 @@ from entrypoints.http.api import (
     read_query,
     service,
 )
+from entrypoints.http.examples import NEW_REMINDER, REMINDER_CHANGES
 from entrypoints.http.outcomes import outcome_response, request_began, wait_for_outcome
-from entrypoints.http.queries import ReminderDeliveryQuery, ReminderQuery
+from entrypoints.http.queries import OccurrenceQuery, ReminderDeliveryQuery, ReminderQuery
 from entrypoints.http.schemas import DeliveryOut, DeliveryPage, ReminderOut, ReminderPage
+from entrypoints.http.schemas_occurrences import OccurrencesOut
 
 
 async def create_reminder(request: Request) -> Response:
@@ -92,11 +94,26 @@ async def list_deliveries_of_reminder(request: Request) -> Response:
     return json_response(DeliveryPage.of(page, DeliveryOut.of))
 
 
+async def list_occurrences(request: Request) -> Response:
+    query = read_query(request, OccurrenceQuery)
+    the_service = service(request)
+    occurrences = await run_in_threadpool(
+        previews.reminder_occurrences,
+        the_service.uow_factory,
+        actor(request),
+        request.path_params["reminder_id"],
+        after=query.after or the_service.clock.now(),
+        count=query.count,
+    )
+    return json_response(OccurrencesOut.of(occurrences))
+
+
 OPERATIONS = [
     Operation(
         "POST", "/notifications/", create_reminder,
         "Create a reminder: yours, or (admins) anyone's in the team", "reminders",
         status=201, body=NewReminder, response=ReminderOut, errors=(400, 403, 404, 409, 413, 415),
+        examples=NEW_REMINDER,
     ),
     Operation(
         "GET", "/notifications/{reminder_id}", get_reminder, "Get a reminder", "reminders",
@@ -106,6 +123,7 @@ OPERATIONS = [
         "PATCH", "/notifications/{reminder_id}", update_reminder,
         "Change a reminder; a schedule change recomputes next_run_at", "reminders",
         body=ReminderPatch, response=ReminderOut, errors=(400, 403, 404, 409, 413, 415),
+        examples=REMINDER_CHANGES,
     ),
     Operation(
         "DELETE", "/notifications/{reminder_id}", delete_reminder, "Delete a reminder", "reminders",
@@ -126,5 +144,11 @@ OPERATIONS = [
         "GET", "/notifications/{reminder_id}/deliveries", list_deliveries_of_reminder,
         "List a reminder's deliveries, newest first", "deliveries",
         query=ReminderDeliveryQuery, response=DeliveryPage, errors=(400, 403, 404),
+    ),
+    Operation(
+        "GET", "/notifications/{reminder_id}/occurrences", list_occurrences,
+        "Preview a reminder's next slots after a moment (default now), skipped ones included and "
+        "flagged: skip_date, quiet_hours or paused; each recipient's own for a reminder in their time",
+        "reminders", query=OccurrenceQuery, response=OccurrencesOut, errors=(400, 403, 404),
     ),
 ]  # fmt: skip

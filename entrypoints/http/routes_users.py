@@ -18,6 +18,7 @@ from entrypoints.http.api import (
     read_query,
     service,
 )
+from entrypoints.http.examples import NEW_USER, USER_CHANGES
 from entrypoints.http.queries import UserQuery
 from entrypoints.http.schemas import UserOut, UserPage
 
@@ -62,7 +63,7 @@ async def delete_user(request: Request) -> Response:
 OPERATIONS = [
     Operation(
         "POST", "/users/", create_user, "Create a user in your team (admins)", "users",
-        status=201, body=NewUser, response=UserOut, errors=(400, 403, 409, 413, 415),
+        status=201, body=NewUser, response=UserOut, errors=(400, 403, 409, 413, 415), examples=NEW_USER,
     ),
     Operation(
         "GET", "/users/", list_users, "List your team's users in creation order", "users",
@@ -71,9 +72,9 @@ OPERATIONS = [
     Operation("GET", "/users/{user_id}", get_user, "Get a user", "users", response=UserOut, errors=(404,)),
     Operation(
         "PATCH", "/users/{user_id}", update_user,
-        "Change a user: yourself (name, email, time zone), or anyone in the team (admins: also role "
-        "and active flag)", "users",
-        body=UserPatch, response=UserOut, errors=(400, 403, 404, 409, 413, 415),
+        "Change a user: yourself (name, email, time zone, quiet hours), or anyone in the team (admins: "
+        "also role and active flag)", "users",
+        body=UserPatch, response=UserOut, errors=(400, 403, 404, 409, 413, 415), examples=USER_CHANGES,
     ),
     Operation(
         "DELETE", "/users/{user_id}", delete_user, "Delete a user, their reminders and keys (admins)",

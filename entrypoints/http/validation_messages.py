@@ -6,6 +6,7 @@ reading a 400 is told what the pattern means, never shown the pattern itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic_core import ErrorDetails
@@ -21,11 +22,23 @@ EXAMPLES = {
     "timezone": "use an IANA time zone name, for example Europe/Berlin",
     "email": "for example ada@example.com",
     "weekdays": "0 is Monday and 6 is Sunday, for example [0, 2, 4]",
+    "starts_on": "for example 2030-01-31",
+    "ends_on": "for example 2030-12-31",
+    "skip_dates": 'for example ["2030-12-25", "2030-12-26"]',
+    "rrule": "for example FREQ=MONTHLY;BYDAY=2TU (the second Tuesday of each month)",
+    "cron": "five fields: minute hour day-of-month month day-of-week, for example 0 9 * * 1-5",
+    "until": "for example 2030-01-31T09:00:00+01:00",
 }
+# Fields whose value may take one of several forms, and those forms in words.
+_ALTERNATIVES = {"recipients": '"owner", "team" or a list of user ids of the team'}
+# What pydantic reports when a value is not of a form at all (rather than a form with a bad part).
+_MISMATCHES = frozenset({"literal_error", "enum", "model_type", "dict_type"})
 _TEMPLATE_FIELDS = frozenset({"title", "message"})
 # The text fields whose characters domain/text.py restricts, and whether each may span lines.
 _TEXT_FIELDS = {"name": False, "title": False, "message": True}
 _TIME_OF_DAY = "must be HH:MM or HH:MM:SS, for example 09:00 (24-hour clock, 00:00 to 23:59:59)"
+# Times of day: a schedule's, and the start and end of quiet hours.
+_TIMES = frozenset({"time_of_day", "start", "end"})
 
 
 def subject(loc: tuple[int | str, ...], where: str) -> str:
@@ -65,6 +78,11 @@ def describe(error: ErrorDetails, *, where: str) -> str:
         return f"{name} must be a JSON object"
     if kind in ("json_invalid", "json_type"):
         return f"{name} is not valid JSON ({ctx.get('error', 'it cannot be parsed')})"
+    if kind == "union_mismatch":
+        field = _field(loc)
+        if error.get("input", ...) is None:
+            return f"{name} must not be null"
+        return f"{name} must be {_ALTERNATIVES.get(field, 'in one of the accepted forms')}"
     if kind == "missing":
         message = f"{name} is required"
     elif error.get("input", ...) is None and (kind.endswith("_type") or kind in ("enum", "literal_error")):
@@ -74,6 +92,10 @@ def describe(error: ErrorDetails, *, where: str) -> str:
         message = (
             f"{name} must not be empty" if least == 1 else f"{name} must be at least {least} characters long"
         )
+    elif kind in ("too_short", "too_long"):
+        bound = ctx.get("min_length" if kind == "too_short" else "max_length", 0)
+        items = "item" if bound == 1 else "items"
+        message = f"{name} must have {'at least' if kind == 'too_short' else 'at most'} {bound} {items}"
     elif kind in _SENTENCES:
         message = _SENTENCES[kind].format_map({**ctx, "name": name})
     elif kind.startswith("datetime") or kind == "timezone_aware":
@@ -86,6 +108,53 @@ def describe(error: ErrorDetails, *, where: str) -> str:
     else:
         message = _reworded(name, error["msg"])
     return with_example(_field(loc), message)
+
+
+def one_per_union(errors: Iterable[ErrorDetails]) -> list[ErrorDetails]:
+    """The errors of a field that takes one of several forms ("owner", "team" or a list of ids), as a
+    person would want them: pydantic reports the value against every form, each under the form's
+    name (`recipients.literal['owner','team']`); a person wants the field's name, and only the
+    problems of the form they meant (a list's bad item), or one sentence listing the forms."""
+    kept: list[ErrorDetails] = []
+    unions: dict[tuple[int | str, ...], list[ErrorDetails]] = {}
+    for error in errors:
+        loc = error["loc"]
+        tag = next((index for index, part in enumerate(loc) if _is_form(part)), None)
+        if tag is None:
+            kept.append(error)
+            continue
+        field = loc[:tag]
+        if field not in unions:
+            unions[field] = []
+            kept.append(_moved(error, field, kind="union_mismatch"))  # holds the field's place
+        unions[field].append(_moved(error, field + tuple(p for p in loc[tag:] if not _is_form(p))))
+    resolved: list[ErrorDetails] = []
+    for error in kept:
+        if error["type"] != "union_mismatch" or error["loc"] not in unions:
+            resolved.append(error)
+            continue
+        fitting = [item for item in unions[error["loc"]] if not _mismatch(item, error["loc"])]
+        resolved.extend(fitting or [error])
+    return resolved
+
+
+def _moved(error: ErrorDetails, loc: tuple[int | str, ...], *, kind: str | None = None) -> ErrorDetails:
+    moved = error.copy()
+    moved["loc"] = loc
+    if kind is not None:
+        moved["type"] = kind
+    return moved
+
+
+def _is_form(part: int | str) -> bool:
+    """A union member's name in an error's location (`list[constrained-str]`), never a field's."""
+    return isinstance(part, str) and "[" in part
+
+
+def _mismatch(error: ErrorDetails, field: tuple[int | str, ...]) -> bool:
+    """The value is not of this form at all: not what the person meant."""
+    kind = error["type"]
+    return error["loc"] == field and (kind in _MISMATCHES or kind.endswith("_type"))
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -101,7 +170,7 @@ def _pattern_mismatch(name: str, field: str, value: Any) -> str:
         return f"{name} {problem}"
     if "\x00" in text:
         return f"{name} must not contain NUL characters"
-    if field == "time_of_day":
+    if field in _TIMES:
         return f"{name} {_TIME_OF_DAY}"
     if field == "email":
         return f"{name} must be an email address, {EXAMPLES['email']}"
@@ -124,8 +193,6 @@ def _pattern_mismatch(name: str, field: str, value: Any) -> str:
 _SENTENCES = {
     "string_type": "{name} must be a string",
     "string_too_long": "{name} must be at most {max_length} characters long",
-    "too_short": "{name} must have at least {min_length} items",
-    "too_long": "{name} must have at most {max_length} items",
     "bool_type": "{name} must be true or false",
     "bool_parsing": "{name} must be true or false",
     "int_type": "{name} must be a whole number",

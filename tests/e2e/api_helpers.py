@@ -14,7 +14,18 @@ from application.repositories import QueueStats
 from entrypoints.bootstrap import Service
 
 ERROR_KEYS = {"code", "message", "details", "request_id"}
-USER_KEYS = {"id", "team_id", "name", "email", "role", "timezone", "active", "created_at", "updated_at"}
+USER_KEYS = {
+    "id",
+    "team_id",
+    "name",
+    "email",
+    "role",
+    "timezone",
+    "active",
+    "quiet_hours",
+    "created_at",
+    "updated_at",
+}
 REMINDER_KEYS = {
     "id",
     "owner_id",
@@ -27,6 +38,14 @@ REMINDER_KEYS = {
     "weekdays",
     "date",
     "timezone",
+    "rrule",
+    "cron",
+    "starts_on",
+    "ends_on",
+    "skip_dates",
+    "recipients",
+    "local_time",
+    "repeat_until_ack",
     "active",
     "next_run_at",
     "last_run_at",

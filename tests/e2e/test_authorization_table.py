@@ -261,6 +261,25 @@ def delivery_retried(cell: Cell) -> None:
     assert cell.get(f"/deliveries/{cell.world.delivery_id}").json()["status"] == "sent"
 
 
+def delivery_snoozed(cell: Cell) -> None:
+    assert (cell.body["kind"], cell.body["parent_delivery_id"]) == ("snooze", cell.world.delivery_id)
+    assert cell.get(f"/deliveries/{cell.body['delivery_id']}").json()["status"] == "pending"
+
+
+def delivery_acknowledged(cell: Cell) -> None:
+    assert cell.body["acknowledged_by"] == cell.caller.id
+    assert cell.get(f"/deliveries/{cell.world.delivery_id}").json()["acknowledged_by"] == cell.caller.id
+
+
+def lists_reminders_slots(cell: Cell) -> None:
+    assert len(cell.body["items"]) == 10
+    assert {item["reason"] for item in cell.body["items"]} == {None}
+
+
+def previews_slots(cell: Cell) -> None:
+    assert [item["scheduled_for"] for item in cell.body["items"]][:1] == ["2026-01-06T07:00:00+00:00"]
+
+
 def key_issued_and_working(cell: Cell) -> None:
     assert cell.body["user_id"] == cell.world.member.id
     assert call(cell.client, "GET", "/users/", key=cell.body["key"]).status_code == 200
@@ -296,6 +315,7 @@ NEW_REMINDER = {
     "time_of_day": "12:00",
     "frequency": "daily",
 }
+PREVIEW = {"frequency": "daily", "time_of_day": "07:00", "timezone": "UTC"}
 MEMBER_ID = {"user_id": "member"}
 ADMIN_ID = {"user_id": "admin"}
 REMINDER_ID = {"reminder_id": "reminder"}
@@ -333,11 +353,22 @@ ROWS = [
     Row("POST", "/notifications/send/{reminder_id}", (200, 403, 200, 404), REMINDER_ID, effect=sent_now),
     Row("GET", "/notifications/{reminder_id}/deliveries", (200, 403, 200, 404), REMINDER_ID,
         effect=lists_reminders_deliveries),
+    Row("GET", "/notifications/{reminder_id}/occurrences", (200, 403, 200, 404), REMINDER_ID,
+        effect=lists_reminders_slots),
+    # A preview saves nothing, but answers only whoever could create that reminder.
+    Row("POST", "/schedules/preview", (200, 200, 200, 200), name="for oneself", body=PREVIEW,
+        effect=previews_slots),
+    Row("POST", "/schedules/preview", (200, 403, 200, 404), name="for the member",
+        body={**PREVIEW, "owner_id": "{member}"}, effect=previews_slots),
     # deliveries
     Row("GET", "/deliveries/", (200, 200, 200, 200), effect=lists_callers_deliveries),
     Row("GET", "/deliveries/{delivery_id}", (200, 403, 200, 404), DELIVERY_ID, effect=shows_delivery),
     Row("POST", "/deliveries/{delivery_id}/retry", (200, 403, 200, 404), DELIVERY_ID,
         effect=delivery_retried),
+    Row("POST", "/deliveries/{delivery_id}/snooze", (201, 403, 201, 404), DELIVERY_ID, body={"minutes": 10},
+        effect=delivery_snoozed),
+    Row("POST", "/deliveries/{delivery_id}/ack", (200, 403, 200, 404), DELIVERY_ID,
+        effect=delivery_acknowledged),
     # keys, the team, the audit trail
     Row("POST", "/users/{user_id}/keys", (201, 403, 201, 404), MEMBER_ID, body={"name": "tablet"},
         effect=key_issued_and_working),

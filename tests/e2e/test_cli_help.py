@@ -22,7 +22,7 @@ DELIVERY = {
 }
 CHANNELS = {
     *("--smtp-url", "--email-from", "--webhook-secret", "--channel-timeout-seconds"),
-    *("--allow-private-targets", "--no-allow-private-targets"),
+    *("--allow-private-targets", "--no-allow-private-targets", "--public-url"),
 }
 HTTP = {"--host", "--port", "--send-wait-seconds"}
 RATE_LIMITS = {"--rate-limit-storage", "--send-rate-limit", "--write-rate-limit"}

@@ -1,5 +1,6 @@
 """Schema migrations on real SQLite files and PostgreSQL databases: empty to head, down and up again,
-the migrated schema equal to the tables the code uses, and databases this code must refuse."""
+the migrated schema equal to the tables the code uses, each revision's data carried over, and
+databases this code must refuse."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +19,50 @@ from sqlalchemy import delete, insert, inspect, text
 
 from adapters.sql import SqlStore, SqlUnitOfWork, connect, tables
 from adapters.sql import schema as sql_schema
-from adapters.sql.mapping import to_row
+from adapters.sql.mapping import table_of, to_row
 from adapters.sql.tables import metadata
 from application import views
 from application.commands import StartFirstTeam
 from application.handlers.teams import FIRST_ADMIN_EMAIL, NewTeam
-from domain.delivery import Attempt, Delivery, DeliveryStatus
-from domain.errors import NotFound
+from domain.audience import OWNER, LocalTime
+from domain.delivery import Attempt, Delivery, DeliveryKind, DeliveryStatus
+from domain.errors import Conflict, DuplicateEmail, DuplicateOccurrence, NotFound
+from domain.link_use import LinkUse
 from domain.reminder import Reminder
 from domain.roles import Role
-from domain.team import DEFAULT_TEAM_ID
+from domain.schedule import Frequency, Schedule
+from domain.team import DEFAULT_TEAM_ID, Team
 from domain.user import User
 from tests.builders import NOW, make_reminder, make_team, make_user
 from tests.databases import postgres_admin_url, postgres_database
 from tests.fakes import FixedClock, actor_of, make_service, run_queue
 
-TABLES = {"teams", "users", "api_keys", "reminders", "deliveries", "audit_entries"}
+TABLES = {"teams", "users", "api_keys", "reminders", "deliveries", "audit_entries", "action_link_uses"}
+# Columns 0005 added: rows as the releases before it wrote them hold none of them.
+FROM_0005 = {
+    tables.teams.name: {"link_secret"},
+    tables.users.name: {"quiet_hours", "active_since"},
+    tables.reminders.name: {
+        "rrule",
+        "cron",
+        "starts_on",
+        "ends_on",
+        "skip_dates",
+        "recipients",
+        "local_time",
+        "repeat_until_ack",
+        "fired_through",
+    },
+    tables.deliveries.name: {
+        "kind",
+        "parent_delivery_id",
+        "recipient_id",
+        "acknowledged_at",
+        "acknowledged_by",
+        "deferred_until",
+        "reason",
+    },
+}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -201,7 +230,8 @@ def rows_before_teams(store: SqlStore, *aggregates: User | Reminder) -> None:
     with store.writing() as connection:
         for aggregate in aggregates:
             table = tables.users if isinstance(aggregate, User) else tables.reminders
-            row = {k: v for k, v in to_row(aggregate).items() if k not in BEFORE_TEAMS[table.name]}
+            left_out = BEFORE_TEAMS[table.name] | FROM_0005[table.name]
+            row = {k: v for k, v in to_row(aggregate).items() if k not in left_out}
             connection.execute(insert(table).values({**row, "version": 1}))
 
 
@@ -476,3 +506,162 @@ def test_users_and_their_reminders_survive_a_downgrade_to_0003_and_come_back_in_
     assert back is not None
     assert owner is not None
     assert (back.team_id, owner.team_id, back.title) == (DEFAULT_TEAM_ID, DEFAULT_TEAM_ID, reminder.title)
+
+
+# -- calendar rules, recipients, follow-ups and action links (0005) ----------------------------------
+
+
+def rows_at_0004(store: SqlStore, *aggregates: Team | User | Reminder | Delivery) -> None:
+    """Aggregates as the release before 0005 wrote them: none of its columns."""
+    with store.writing() as connection:
+        for aggregate in aggregates:
+            table = table_of(aggregate)
+            row = {k: v for k, v in to_row(aggregate).items() if k not in FROM_0005[table.name]}
+            connection.execute(insert(table).values({**row, "version": 1}))
+
+
+def test_a_store_at_0004_keeps_its_data_and_every_row_gets_the_new_fields_it_had_implicitly(
+    store: SqlStore,
+) -> None:
+    sql_schema.upgrade(store)
+    sql_schema.downgrade(store, "0004")
+    ours, theirs = make_team("Ours", team_id="team-1"), make_team("Theirs", team_id="team-2")
+    ann, bob = make_user("ann@example.com"), make_user("bob@example.com", team_id=theirs.id)
+    anns = make_reminder(ann)
+    scheduled, sent_now = open_delivery(anns, NOW), open_delivery(anns, None)
+    rows_at_0004(store, ours, theirs, ann, bob, anns, scheduled, sent_now)
+
+    assert sql_schema.upgrade(store) == ("0004", sql_schema.head())
+
+    assert schema_differences(store) == []
+    with SqlUnitOfWork(store) as uow:
+        teams = uow.teams.get_many([ours.id, theirs.id])
+        users = uow.users.get_many([ann.id, bob.id])
+        reminder = uow.reminders.get(anns.id)
+        deliveries = uow.deliveries.get_many([scheduled.id, sent_now.id])
+        claimable = uow.deliveries.claimable(T0, limit=10)
+    # Each team its own secret for its links.
+    secrets = {team.link_secret for team in teams.values()}
+    assert len(secrets) == 2
+    assert all(len(secret) >= 40 for secret in secrets)
+    assert {user.id: (user.active_since, user.quiet_hours) for user in users.values()} == {
+        ann.id: (ann.created_at, None),
+        bob.id: (bob.created_at, None),
+    }
+    assert reminder is not None
+    assert (reminder.schedule, reminder.title, reminder.next_run_at) == (
+        anns.schedule,
+        anns.title,
+        anns.next_run_at,
+    )
+    assert (reminder.recipients, reminder.local_time, reminder.repeat_until_ack, reminder.fired_through) == (
+        OWNER,
+        LocalTime.REMINDER,
+        None,
+        None,
+    )
+    assert (reminder.schedule.rrule, reminder.schedule.cron, reminder.schedule.skip_dates) == (None, None, ())
+    assert {d.id: (d.kind, d.recipient_id, d.parent_delivery_id) for d in deliveries.values()} == {
+        scheduled.id: (DeliveryKind.SCHEDULED, None, None),
+        sent_now.id: (DeliveryKind.MANUAL, None, None),
+    }
+    assert sorted(d.id for d in claimable) == sorted([scheduled.id, sent_now.id])
+
+    # The ledger's new rule holds on the migrated rows: the slot is taken for no one in particular,
+    # free for each recipient.
+    with SqlUnitOfWork(store) as uow:
+        uow.deliveries.add(open_delivery(anns, NOW))
+        with pytest.raises(DuplicateOccurrence):
+            uow.commit()
+    with SqlUnitOfWork(store) as uow:
+        for_ann = Delivery.open(
+            reminder_id=anns.id,
+            team_id=anns.team_id,
+            owner_id=ann.id,
+            channel="log",
+            scheduled_for=NOW,
+            now=T0,
+            recipient_id=ann.id,
+        )
+        uow.deliveries.add(for_ann)
+        uow.deliveries.add(scheduled.follow_up(DeliveryKind.SNOOZE, due_at=NOW, now=T0))
+        uow.link_uses.add(
+            LinkUse(id="nonce", team_id=ours.id, delivery_id=scheduled.id, action="ack", used_at=T0)
+        )
+        uow.commit()
+    with SqlUnitOfWork(store) as uow:
+        uow.link_uses.add(
+            LinkUse(id="nonce", team_id=ours.id, delivery_id=scheduled.id, action="ack", used_at=T0)
+        )
+        with pytest.raises(Conflict):
+            uow.commit()
+    # Emails are still unique within a team after the tables were altered.
+    with SqlUnitOfWork(store) as uow:
+        uow.users.add(make_user("ANN@example.com"))
+        with pytest.raises(DuplicateEmail):
+            uow.commit()
+
+
+def test_a_downgrade_to_0004_sends_deferred_and_follow_up_deliveries_as_the_older_release_can(
+    store: SqlStore,
+) -> None:
+    sql_schema.upgrade(store)
+    reminder = owner_and_reminder(store)
+    quiet_until = T0 + timedelta(hours=1)
+    deferred = Delivery.open(
+        reminder_id=reminder.id,
+        team_id=reminder.team_id,
+        owner_id=reminder.owner_id,
+        channel="log",
+        scheduled_for=NOW,
+        now=T0,
+        quiet_until=quiet_until,
+    )
+    # Due at the very instant of the slot: the older release's ledger would take it for the slot's.
+    snooze = deferred.follow_up(DeliveryKind.SNOOZE, due_at=NOW, now=T0)
+    with SqlUnitOfWork(store) as uow:
+        uow.deliveries.add(deferred)
+        uow.deliveries.add(snooze)
+        uow.commit()
+
+    sql_schema.downgrade(store, "0004")
+    sql_schema.upgrade(store)
+
+    assert schema_differences(store) == []
+    was_deferred, was_snooze = load(store, deferred.id, snooze.id)
+    assert (was_deferred.status, was_deferred.scheduled_for, was_deferred.next_attempt_at) == (
+        DeliveryStatus.PENDING,
+        NOW,
+        quiet_until,
+    )
+    assert was_deferred.kind is DeliveryKind.SCHEDULED
+    assert (was_snooze.status, was_snooze.scheduled_for, was_snooze.next_attempt_at, was_snooze.kind) == (
+        DeliveryStatus.PENDING,
+        None,
+        NOW,
+        DeliveryKind.MANUAL,
+    )
+
+
+def test_a_store_holding_a_rule_based_reminder_refuses_to_go_back_to_0004_and_is_left_alone(
+    store: SqlStore,
+) -> None:
+    sql_schema.upgrade(store)
+    owner = make_user()
+    rule = Schedule(
+        time_of_day=time(9, 0),
+        frequency=Frequency.RRULE,
+        rrule="FREQ=DAILY;INTERVAL=3",
+        starts_on=NOW.date(),
+    )
+    with SqlUnitOfWork(store) as uow:
+        uow.teams.add(make_team(team_id=owner.team_id))
+        uow.users.add(owner)
+        uow.reminders.add(make_reminder(owner, schedule=rule))
+        uow.commit()
+
+    with pytest.raises(RuntimeError, match="rrule or cron schedule"):
+        sql_schema.downgrade(store, "0004")
+
+    assert sql_schema.current(store) == sql_schema.head()
+    assert schema_differences(store) == []

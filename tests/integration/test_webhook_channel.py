@@ -52,6 +52,7 @@ def test_a_delivery_is_posted_as_signed_json(channel: WebhookChannel, receiver: 
     assert json.loads(request.body) == {
         "delivery_id": "d-0001",
         "reminder_id": "r-0001",
+        "kind": "scheduled",
         "title": "Standup für Ann ☕",
         "message": "Join the call <now> & say hi",
         "scheduled_for": "2026-01-05T09:00:00+00:00",

@@ -91,3 +91,9 @@ def test_redacting_twice_changes_nothing_more() -> None:
     assert "pw@" not in once
     assert SLACK_TOKEN not in once
     assert "token=t" not in once
+
+
+def test_an_action_link_token_is_masked() -> None:
+    link = "https://reminders.example.com/links/eyJkIjoiZDEifQ.aVW5AA.w7TIEQHX2SAyAnthZSQe6xB-oTY"
+    assert redact(f"see {link} now") == "see https://reminders.example.com/links/**** now"
+    assert redact("/links/abc.def") == "/links/****"

@@ -178,7 +178,7 @@ def test_create_reminder_with_an_unknown_channel_is_refused(service: Service, ow
         create(service, owner.id, channel="pager")
 
     assert raised.value.field == "channel"
-    assert "chat, log" in raised.value.message
+    assert "chat, email, log" in raised.value.message
     assert reminder_count(service, owner) == 0
 
 

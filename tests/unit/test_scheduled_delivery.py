@@ -67,7 +67,8 @@ def test_a_permanent_error_fails_a_scheduled_delivery_without_retrying(
     assert (delivery.status, delivery.error) == (DeliveryStatus.FAILED, "404 no such room")
     assert errors(delivery) == [(1, "404 no such room")]
     assert len(team.tried) == 1
-    assert (metrics.retries, metrics.outcomes) == ([], [("team", "failed", 1)])
+    # The owner is told through their email (logged here: no SMTP server).
+    assert (metrics.retries, metrics.outcomes) == ([], [("team", "failed", 1), ("email", "sent", 1)])
 
 
 def test_a_scheduled_delivery_fails_after_four_transient_failures_and_retry_sends_it_under_the_same_key(
@@ -92,7 +93,7 @@ def test_a_scheduled_delivery_fails_after_four_transient_failures_and_retry_send
     # Lateness runs to the first attempt, made on time at the slot; the retries are in the attempt log.
     assert (retried.first_attempt_at, retried.sent_at, retried.lateness_seconds) == (SLOT, retried_at, 0.0)
     assert [n.idempotency_key for n in team.tried] == [reminder.id + SLOT_KEY_SUFFIX] * 6
-    assert metrics.outcomes == [("team", "failed", 1), ("team", "sent", 1)]
+    assert metrics.outcomes == [("team", "failed", 1), ("email", "sent", 1), ("team", "sent", 1)]
 
 
 class BusyTwice(RecordingChannel):

@@ -19,7 +19,7 @@ from application.channels import Notification, NotificationChannel
 from application.commands import CheckDueReminders, CreateReminder, CreateUser, RetryDelivery, SendReminderNow
 from application.handlers.scheduling import TickResult
 from application.retry_policy import RetryPolicy
-from domain.delivery import Delivery
+from domain.delivery import Delivery, DeliveryKind
 from domain.events import Event
 from domain.reminder import Reminder
 from domain.schedule import Frequency
@@ -78,10 +78,10 @@ def stored(service: Service, delivery_id: str) -> Delivery:
     return views.get_delivery(service.uow_factory, admin(service), delivery_id)
 
 
-def ledger(service: Service) -> list[Delivery]:
-    """Every delivery, oldest first."""
+def ledger(service: Service, *, alerts: bool = False) -> list[Delivery]:
+    """Every delivery, oldest first; the owner's failure alerts too only when `alerts` is set."""
     page = views.list_deliveries(service.uow_factory, admin(service), limit=10_000, offset=0)
-    return list(reversed(page.items))
+    return [d for d in reversed(page.items) if alerts or d.kind is not DeliveryKind.ALERT]
 
 
 class InterleavingStore(MemoryStore):
