@@ -28,13 +28,11 @@ class Audiences:
 
     def read(self, reminders: Iterable[Reminder]) -> None:
         """Read the owners and listed recipients of `reminders` at once."""
-        wanted = set()
+        wanted: list[str] = []
         for reminder in reminders:
-            wanted.add(reminder.owner_id)
-            wanted.update(reminder.recipients.user_ids)
-        missing = wanted - self._users.keys()
-        if missing:
-            self._users.update(self._uow.users.get_many(missing))
+            wanted.append(reminder.owner_id)
+            wanted.extend(reminder.recipients.user_ids)
+        self.read_users(wanted)
 
     def user(self, user_id: str) -> User | None:
         if user_id not in self._users:
@@ -42,7 +40,8 @@ class Audiences:
         return self._users.get(user_id)
 
     def read_users(self, user_ids: Iterable[str]) -> None:
-        missing = set(user_ids) - self._users.keys()
+        # Membership tests, not a set difference: that would copy every user read so far each call.
+        missing = {user_id for user_id in user_ids if user_id not in self._users}
         if missing:
             self._users.update(self._uow.users.get_many(missing))
 
@@ -60,10 +59,11 @@ class Audiences:
         """Every active user of the team."""
         if team_id not in self._teams:
             members: list[User] = []
-            while page := self._uow.users.list(
-                team_id=team_id, limit=_PAGE, offset=len(members), active=True
-            ).items:
-                members.extend(page)
+            while True:
+                page = self._uow.users.list(team_id=team_id, limit=_PAGE, offset=len(members), active=True)
+                members.extend(page.items)
+                if len(page.items) < _PAGE:
+                    break
             self._teams[team_id] = members
             self._users.update({member.id: member for member in members})
         return self._teams[team_id]

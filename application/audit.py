@@ -26,7 +26,10 @@ REDACTED = "[redacted]"
 _SECRET = frozenset({"target", "webhook_secret", "previous_webhook_secret", "secret_hash", "link_secret"})
 # Bookkeeping, not a change anyone made.
 _UNTOLD = frozenset(
-    {"updated_at", "roster", "last_used_at", "version", "_events", "fired_through", "active_since"}
+    {
+        *("updated_at", "roster", "last_used_at", "version", "_events"),
+        *("fired_through", "active_since", "last_alert_at", "sent_on"),
+    }
 )
 
 

@@ -6,8 +6,10 @@ acknowledged yet, and an alert to the owner of a reminder whose delivery failed.
   due in its recipient's quiet hours waits for them to end.
 - Failure alerts: a scheduled, snooze or repeat delivery that failed for good tells the reminder's
   owner through their own email (the log stands in when no SMTP server is configured), at most
-  once per reminder per day. A failed alert is only recorded; a failed send-now is answered to
-  whoever asked for it.
+  once per reminder per day: the reminder records the alert in the same commit, so two failures
+  recorded at once by two workers cannot both alert (the second commit is refused, and recorded
+  again alone, when it finds the alert taken). A failed alert is only recorded; a failed send-now
+  is answered to whoever asked for it.
 """
 
 from __future__ import annotations
@@ -36,15 +38,10 @@ def plan_follow_ups(uow: UnitOfWork, recorded: Iterable[Delivery], now: datetime
     repeating = [d for d in sent if (r := reminders.get(d.reminder_id)) is not None and r.repeat_until_ack]
     if repeating:
         _repeat(uow, repeating, reminders, now)
-    alerted: set[str] = set()
     for delivery in failed:
         reminder = reminders.get(delivery.reminder_id)
-        if reminder is None or reminder.id in alerted:
+        if reminder is None or not reminder.take_alert(now, every=ALERT_INTERVAL):
             continue
-        last = uow.deliveries.latest_of_kind(reminder.id, DeliveryKind.ALERT)
-        if last is not None and now - last.created_at < ALERT_INTERVAL:
-            continue
-        alerted.add(reminder.id)
         uow.deliveries.add(
             delivery.follow_up(
                 DeliveryKind.ALERT, due_at=now, now=now, channel=ALERT_CHANNEL, recipient_id=reminder.owner_id

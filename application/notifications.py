@@ -37,11 +37,9 @@ def build_notification(
 ) -> Notification:
     """`recipient` is the person a delivery to one of several is for (their own time zone and name
     fill the placeholders); `failed`, the delivery an alert is about."""
-    zone = (
-        ZoneInfo(recipient.timezone)
-        if recipient is not None and reminder.per_recipient
-        else reminder.schedule.zone
-    )
+    # A slot in each recipient's own time, and an alert (to the owner), read in the person's zone.
+    own_time = reminder.per_recipient or delivery.kind is DeliveryKind.ALERT
+    zone = ZoneInfo(recipient.timezone) if recipient is not None and own_time else reminder.schedule.zone
     moment = (delivery.scheduled_for or now).astimezone(zone)
     values = {
         "owner_name": owner.name,

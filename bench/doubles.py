@@ -8,6 +8,9 @@ from application.channels import Notification
 from domain.errors import InvalidTarget
 
 NOOP = "noop"
+# A no-op channel under the name of one that reaches a person: each recipient of a team reminder on it
+# gets a delivery of their own (domain.audience.PERSONAL_CHANNELS).
+PERSONAL = "email"
 
 
 class NoopChannel:

@@ -122,6 +122,15 @@ class NotSnoozable(Conflict):
         )
 
 
+class AlertNotAnswerable(Conflict):
+    """A failure alert tells the owner about another delivery; it is not snoozed or acknowledged."""
+
+    def __init__(self, delivery_id: str) -> None:
+        super().__init__(
+            f"delivery {delivery_id!r} is a failure alert; alerts are not snoozed or acknowledged"
+        )
+
+
 class Forbidden(DomainError):
     """The caller is known but may not do this (a member acting on another member's things)."""
 

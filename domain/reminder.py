@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.aggregate import Aggregate
 from domain.audience import OWNER, PERSONAL_CHANNELS, LocalTime, Recipients, RepeatUntilAck
 from domain.delivery import Delivery
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, InvalidSchedule
 from domain.events import (
     OccurrenceMissed,
     ReminderCreated,
@@ -35,6 +37,14 @@ EDITABLE = (
     "local_time",
     "repeat_until_ack",
 )
+# The field a refusal of a schedule with no slot to come names, by frequency.
+_FIELD_OF = {
+    Frequency.ONCE: "date",
+    Frequency.DAILY: "time_of_day",
+    Frequency.WEEKLY: "weekdays",
+    Frequency.RRULE: "rrule",
+    Frequency.CRON: "cron",
+}
 # Changes that move the reminder's slots.
 _REPLANNING = frozenset({"schedule", "active", "recipients", "local_time"})
 
@@ -58,11 +68,15 @@ def _earliest(moments: Sequence[datetime | None]) -> datetime | None:
     return min(known) if known else None
 
 
-def _next_in_zones(schedule: Schedule, zones: Sequence[str], after: datetime) -> datetime | None:
-    """The earliest slot after `after` in the schedule's own zone or any of `zones` (each recipient's
-    own time): the moment the scheduler next has something to do for the reminder."""
-    own = schedule.next_occurrence(after)
-    return _earliest([own, *(schedule.in_zone(zone).next_occurrence(after) for zone in set(zones))])
+def _next_in_zones(
+    schedule: Schedule, zones: Sequence[str], after: datetime, *, own: datetime | None = None
+) -> datetime | None:
+    """The earliest slot after `after` in any of `zones` (the recipients' own time): the moment the
+    scheduler next has something to do for the reminder. With no recipient, the schedule's own
+    zone (`own`, when known) keeps it waking, so a recipient who joins later is found."""
+    if zones:
+        return _earliest([schedule.in_zone(zone).next_occurrence(after) for zone in set(zones)])
+    return own or schedule.next_occurrence(after)
 
 
 @dataclass(eq=False, kw_only=True)
@@ -86,6 +100,11 @@ class Reminder(Aggregate):
     repeat_until_ack: RepeatUntilAck | None = None
     # Each recipient's own time: every slot up to this instant has been fired, in every zone.
     fired_through: datetime | None = None
+    # When the owner was last told that a delivery of this reminder failed.
+    last_alert_at: datetime | None = None
+    # Each recipient's own time: the local date each recipient was last sent a slot on, kept by an
+    # edit of a daily or weekly reminder, so a moved schedule never sends it twice on one date.
+    sent_on: dict[str, dt.date] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -138,6 +157,11 @@ class Reminder(Aggregate):
         return self.local_time is LocalTime.RECIPIENT
 
     @property
+    def _once_a_day(self) -> bool:
+        """Daily and weekly schedules fire at most once per local date, however they are edited."""
+        return self.schedule.frequency in (Frequency.DAILY, Frequency.WEEKLY)
+
+    @property
     def personal(self) -> bool:
         """Whether each recipient gets a delivery of their own (through email or the log)."""
         return self.channel in PERSONAL_CHANNELS
@@ -149,20 +173,22 @@ class Reminder(Aggregate):
         now: datetime,
         last_slot: datetime | None = None,
         zones: Sequence[str] = (),
+        sent_on: Mapping[str, dt.date] | None = None,
     ) -> None:
         """Apply the given fields; a schedule change or reactivation recomputes next_run_at.
 
         `last_slot` is the newest slot already sent for this reminder, if any: however its schedule
         moves, a daily or weekly reminder is not sent a second time on that slot's local date.
-        `zones` are the recipients' time zones, for a reminder in each recipient's own time.
+        `zones` are the recipients' time zones, for a reminder in each recipient's own time, and
+        `sent_on` the local date each recipient was last sent a slot on (the same rule, per person).
         Nothing changes when an edit is refused.
         """
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
-        for field in ("title", "message"):
-            if field in changes:
-                _check_text(field, changes[field])
+        for text in ("title", "message"):
+            if text in changes:
+                _check_text(text, changes[text])
         if "target" in changes:
             _check_target(changes["target"])
         changed = tuple(name for name in EDITABLE if name in changes and changes[name] != getattr(self, name))
@@ -181,6 +207,8 @@ class Reminder(Aggregate):
             )
         for name in changed:
             setattr(self, name, changes[name])
+        if replanned:
+            self.sent_on = dict(sent_on or {}) if self.per_recipient and self._once_a_day else {}
         self.next_run_at = next_run_at
         self.updated_at = now
         self._record(ReminderUpdated(reminder_id=self.id, changed=changed, next_run_at=self.next_run_at))
@@ -199,11 +227,21 @@ class Reminder(Aggregate):
         be active must have one. Slots in each recipient's own time restart from `now`."""
         if not active:
             return None
-        schedule.require_future(now)
         if local_time is LocalTime.RECIPIENT:
+            # The recipients' zones decide, not the reminder's own (it only labels the reminder).
+            upcoming = _next_in_zones(schedule, zones, now)
+            if upcoming is None:
+                schedule.require_future(now)  # names what ended the series, when it has
+                raise InvalidSchedule(
+                    _FIELD_OF[schedule.frequency],
+                    "the schedule has no occurrence to come in any recipient's time zone",
+                )
             self.fired_through = now
-            return _next_in_zones(schedule, zones, now)
+            return upcoming
+        upcoming = schedule.require_future(now)
         self.fired_through = None
+        if last_slot is None:
+            return upcoming
         return schedule.next_unsent_occurrence(now, last_slot=last_slot)
 
     def include_zone(self, zone: str, now: datetime) -> None:
@@ -215,6 +253,14 @@ class Reminder(Aggregate):
         if earliest != self.next_run_at:
             self.next_run_at = earliest
             self.updated_at = now
+
+    def take_alert(self, now: datetime, *, every: timedelta) -> bool:
+        """Whether a failure may be alerted now (at most once per `every`); if so it is taken, and
+        the commit that records it changes this reminder: two at once cannot both take it."""
+        if self.last_alert_at is not None and now - self.last_alert_at < every:
+            return False
+        self.last_alert_at = now
+        return True
 
     def delete(self) -> None:
         self._record(ReminderDeleted(reminder_id=self.id, owner_id=self.owner_id))
@@ -233,15 +279,16 @@ class Reminder(Aggregate):
         if self.per_recipient:
             deliveries = self._fire_per_recipient(now, grace, audience)
         else:
-            slots = self._slots_until(self.schedule, self.next_run_at, now)
-            upcoming = self.schedule.next_occurrence(slots[-1])
+            slots, upcoming = self._slots_until(self.schedule, self.next_run_at, now)
             deliveries = []
             for slot in slots:
                 missed = slot != slots[-1] or now - slot > grace
                 deliveries.extend(self._open_slot(slot, now, missed=missed, audience=audience))
             self.next_run_at = upcoming
         self.last_run_at = now
-        if self.next_run_at is None or self.schedule.frequency is Frequency.ONCE:
+        # A one-off in each recipient's own time fires once per zone: it ends when every zone has.
+        once = self.schedule.frequency is Frequency.ONCE and not self.per_recipient
+        if self.next_run_at is None or once:
             self.active, self.next_run_at = False, None
         self.updated_at = now
         return deliveries
@@ -255,41 +302,55 @@ class Reminder(Aggregate):
             self.fired_through = now
             upcoming = _next_in_zones(self.schedule, zones, now)
         else:
-            upcoming = self.schedule.next_occurrence(
-                self._slots_until(self.schedule, self.next_run_at, now)[-1]
-            )
+            _, upcoming = self._slots_until(self.schedule, self.next_run_at, now)
         self.next_run_at = upcoming
         if upcoming is None:
             self.active = False
         self.updated_at = now
 
     @staticmethod
-    def _slots_until(schedule: Schedule, first: datetime, now: datetime) -> list[datetime]:
-        """`first` and every later slot up to `now`."""
+    def _slots_until(
+        schedule: Schedule, first: datetime, now: datetime
+    ) -> tuple[list[datetime], datetime | None]:
+        """`first` and every later slot up to `now`; and the slot after them."""
         slots = [first]
         upcoming = schedule.next_occurrence(first)
         while upcoming is not None and upcoming <= now:
             slots.append(upcoming)
             upcoming = schedule.next_occurrence(upcoming)
-        return slots
+        return slots, upcoming
 
     def _fire_per_recipient(
         self, now: datetime, grace: timedelta, audience: Sequence[User]
     ) -> list[Delivery]:
-        """Each recipient's slots in their own zone since the last firing (or since they joined)."""
+        """Each recipient's slots in their own zone since the last firing (or since they joined).
+        The slots are expanded once per zone, however many recipients share it."""
         since = self.fired_through or self.created_at
+        by_zone: dict[str, tuple[list[datetime], datetime | None]] = {}
+        for zone in {person.timezone for person in audience}:
+            schedule = self.schedule.in_zone(zone)
+            first = schedule.next_occurrence(since)
+            by_zone[zone] = (
+                ([], first) if first is None or first > now else self._slots_until(schedule, first, now)
+            )
         deliveries: list[Delivery] = []
         for person in audience:
-            schedule = self.schedule.in_zone(person.timezone)
-            first = schedule.next_occurrence(max(since, person.active_since or person.created_at))
-            if first is None or first > now:
-                continue
-            slots = self._slots_until(schedule, first, now)
+            joined = person.active_since or person.created_at
+            slots = [slot for slot in by_zone[person.timezone][0] if slot > joined]
+            sent_on = self.sent_on.get(person.id)
+            if sent_on is not None:
+                theirs = ZoneInfo(person.timezone)
+                slots = [slot for slot in slots if slot.astimezone(theirs).date() != sent_on]
+                if now.astimezone(theirs).date() > sent_on:
+                    self.sent_on = {key: day for key, day in self.sent_on.items() if key != person.id}
             for slot in slots:
                 missed = slot != slots[-1] or now - slot > grace
                 deliveries.append(self._open(slot, now, missed=missed, person=person))
         self.fired_through = now
-        self.next_run_at = _next_in_zones(self.schedule, [person.timezone for person in audience], now)
+        if by_zone:
+            self.next_run_at = _earliest([after for _, after in by_zone.values()])
+        else:
+            self.next_run_at = self.schedule.next_occurrence(now)
         return deliveries
 
     def _open_slot(

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from enum import Enum
+from functools import lru_cache
 from itertools import pairwise
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -292,7 +293,7 @@ class Schedule:
     def in_zone(self, timezone: str) -> Schedule:
         """The same local rule on another zone's clock (a recipient's own time). Dates and local
         times (a local UNTIL too) are read in the new zone; an UNTIL in UTC stays that instant."""
-        return self if timezone == self.timezone else replace(self, timezone=timezone)
+        return self if timezone == self.timezone else _in_zone(self, timezone)
 
     def next_occurrence(self, after: datetime) -> datetime | None:
         """The first slot that fires strictly after `after`, in UTC; None once the series is over."""
@@ -349,3 +350,10 @@ def _revised_rule(
     if frequency.value == field:
         raise InvalidSchedule(field, f"{field} is required when the frequency changes to {field}")
     return None  # only the old frequency used it
+
+
+@lru_cache(maxsize=4096)
+def _in_zone(schedule: Schedule, timezone: str) -> Schedule:
+    # Cached: a team reminder asks for each recipient's zone at every firing, and building a
+    # schedule checks it again.
+    return replace(schedule, timezone=timezone)

@@ -138,13 +138,11 @@ class MemoryUserRepository(_Repository):
         role: Role | None = None,
     ) -> Page[User]:
         with self._store.lock:
-            users = self._store.users.values()
+            users = (self._store.users[i] for i in self._store.users_by_team.get(team_id, {}))
             rows = (
                 u
                 for u in users
-                if u.team_id == team_id
-                and (active is None or u.active == active)
-                and (role is None or u.role == role)
+                if (active is None or u.active == active) and (role is None or u.role == role)
             )
             return self._page(rows, limit=limit, offset=offset)
 

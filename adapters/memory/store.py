@@ -69,6 +69,8 @@ class MemoryStore:
         self.users: dict[str, User] = {}
         # Emails are unique within a team: (team id, email) -> user id.
         self.user_by_email: dict[tuple[str, str], str] = {}
+        # Each team's users in creation order (a user's team never changes).
+        self.users_by_team: dict[str, dict[str, None]] = {}
         self.keys: dict[str, ApiKey] = {}
         self.key_by_prefix: dict[str, str] = {}
         self.keys_by_user: dict[str, dict[str, None]] = {}
@@ -249,6 +251,7 @@ class MemoryStore:
     def _index(self, aggregate: Aggregate, *, new: bool) -> None:
         if isinstance(aggregate, User):
             self.user_by_email[(aggregate.team_id, aggregate.email)] = aggregate.id
+            self.users_by_team.setdefault(aggregate.team_id, {})[aggregate.id] = None
         elif isinstance(aggregate, ApiKey):
             self.key_by_prefix[aggregate.prefix] = aggregate.id
             self.keys_by_user.setdefault(aggregate.user_id, {})[aggregate.id] = None
@@ -280,6 +283,7 @@ class MemoryStore:
         if isinstance(aggregate, User):
             self.user_by_email.pop((aggregate.team_id, aggregate.email), None)
             if deleting:  # the SQL store's ON DELETE CASCADE
+                self.users_by_team.get(aggregate.team_id, {}).pop(aggregate.id, None)
                 for key_id in self.keys_by_user.pop(aggregate.id, {}):
                     key = self.keys.pop(key_id)
                     self.key_by_prefix.pop(key.prefix, None)

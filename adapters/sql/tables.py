@@ -177,6 +177,10 @@ reminders = Table(
     Column("next_run_at", UtcDateTime),
     Column("last_run_at", UtcDateTime),
     Column("fired_through", UtcDateTime),
+    # When the owner was last told a delivery failed: at most once a day.
+    Column("last_alert_at", UtcDateTime),
+    # Each recipient's own time, after an edit: {user id: local date already sent on}.
+    Column("sent_on", JSON, nullable=False, server_default="{}"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),

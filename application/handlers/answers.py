@@ -18,7 +18,7 @@ from application.context import acting_as
 from application.unit_of_work import UnitOfWork
 from domain.actor import Actor
 from domain.delivery import Delivery, DeliveryKind, DeliveryStatus
-from domain.errors import InvalidInput, NotFound, NotSnoozable
+from domain.errors import AlertNotAnswerable, InvalidInput, NotFound, NotSnoozable
 from domain.link_use import LinkUse
 from domain.team import Team
 from domain.user import User
@@ -51,6 +51,8 @@ def snooze_until(minutes: int | None, until: datetime | None, now: datetime) -> 
 
 
 def snooze(uow: UnitOfWork, delivery: Delivery, due: datetime, now: datetime) -> Delivery:
+    if delivery.kind is DeliveryKind.ALERT:
+        raise AlertNotAnswerable(delivery.id)
     if delivery.status not in _SNOOZABLE:
         raise NotSnoozable(delivery.id, delivery.status.value)
     follow_up = delivery.follow_up(DeliveryKind.SNOOZE, due_at=due, now=now)
@@ -60,8 +62,13 @@ def snooze(uow: UnitOfWork, delivery: Delivery, due: datetime, now: datetime) ->
 
 def acknowledge(uow: UnitOfWork, delivery: Delivery, user_id: str, now: datetime) -> None:
     """Record the acknowledgement (once) and stop the chain's waiting snoozes and repeats."""
+    if delivery.kind is DeliveryKind.ALERT:
+        # Its parent is the failed delivery, which may be another person's to answer.
+        raise AlertNotAnswerable(delivery.id)
     if not delivery.acknowledge(user_id, now):
         return
+    if delivery.status.waiting:  # acknowledged before it went out (waiting in quiet hours, say)
+        delivery.withdraw(ACKNOWLEDGED_FIRST, now=now)
     root = _root(uow, delivery)
     root.acknowledge(user_id, now)
     for follow_up in _descendants(uow, root):

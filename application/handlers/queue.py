@@ -33,6 +33,8 @@ from domain.delivery import Delivery, DeliveryKind, DeliveryStatus
 from domain.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
+# How often one outcome is read and recorded again when concurrent changes refuse its commit.
+_ALONE_ATTEMPTS = 3
 # Follow-ups whose parent the claim reads: a repeat stops once it is acknowledged, an alert names it.
 _WITH_PARENT = frozenset({DeliveryKind.REPEAT, DeliveryKind.ALERT})
 
@@ -156,17 +158,30 @@ def record_outcomes(
             return recorded
     recorded = []
     for outcome in command.outcomes:
+        recorded.extend(_record_alone(uow, outcome, clock, policy))
+    return recorded
+
+
+def _record_alone(
+    uow: UnitOfWork, outcome: AttemptOutcome, clock: Clock, policy: RetryPolicy
+) -> list[Delivery]:
+    """One outcome in a commit of its own, read afresh each time a concurrent change refuses it (its
+    reminder, changed by an edit or by another failure's alert): a claim still held is recorded."""
+    for _ in range(_ALONE_ATTEMPTS):
         with uow:
             now = clock.now()
             one, late = _record(uow, [outcome], now, policy)
             plan_follow_ups(uow, one, now)
             try:
                 uow.commit()
-            except (Conflict, NotFound):
+            except NotFound:
                 late = [outcome]
+            except Conflict:
+                continue
             _refused(late)
-            recorded.extend(one)
-    return recorded
+            return one
+    _refused([outcome])
+    return []
 
 
 def _record(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from application import policy
 from application.audience import Audiences, check_recipients, zones_of
@@ -40,6 +41,8 @@ _SCHEDULE_FIELDS = {
     "skip_dates": "skip_dates",
 }
 _LEDGER_PAGE = 20
+# Every zone's "today" began less than this long ago.
+_ONE_LOCAL_DAY = timedelta(hours=27)
 
 
 def load_reminder(uow: UnitOfWork, reminder_id: str, actor: Actor) -> Reminder:
@@ -123,7 +126,9 @@ def update_reminder(
             if rescheduling
             else []
         )
-        reminder.update(changes, now=now, last_slot=last_slot, zones=zones)
+        per_recipient = changes.get("local_time", reminder.local_time) is LocalTime.RECIPIENT
+        sent_on = _sent_today(uow, reminder, now) if rescheduling and per_recipient else {}
+        reminder.update(changes, now=now, last_slot=last_slot, zones=zones, sent_on=sent_on)
         uow.commit()
     return reminder
 
@@ -195,6 +200,39 @@ def last_sent_slot(uow: UnitOfWork, reminder: Reminder) -> datetime | None:
         offset += len(page.items)
         if not page.items or offset >= page.total:
             return _if_sent(newest)
+
+
+def _sent_today(uow: UnitOfWork, reminder: Reminder, now: datetime) -> dict[str, date]:
+    """Each recipient's today (in their own zone), for the recipients of this reminder whose slot
+    today was already fired: in each recipient's own time, the same-date rule holds per person."""
+    if reminder.last_run_at is None:
+        return {}
+    newest: dict[str, datetime] = {}
+    since = now - _ONE_LOCAL_DAY
+    offset = 0
+    while True:
+        page = uow.deliveries.list(limit=_LEDGER_PAGE, offset=offset, reminder_id=reminder.id)
+        for delivery in page.items:
+            if delivery.created_at < since:
+                return _today_of(uow, newest, now)
+            slot, person = delivery.scheduled_for, delivery.recipient_id
+            fired = delivery.kind is DeliveryKind.SCHEDULED and delivery.status is not DeliveryStatus.MISSED
+            if fired and slot is not None and person is not None and person not in newest:
+                newest[person] = slot
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            return _today_of(uow, newest, now)
+
+
+def _today_of(uow: UnitOfWork, slots: dict[str, datetime], now: datetime) -> dict[str, date]:
+    people = uow.users.get_many(slots.keys())
+    today = {}
+    for user_id, slot in slots.items():
+        person = people.get(user_id)
+        zone = ZoneInfo(person.timezone) if person is not None else None
+        if zone is not None and slot.astimezone(zone).date() == now.astimezone(zone).date():
+            today[user_id] = now.astimezone(zone).date()
+    return today
 
 
 def _if_sent(newest: tuple[datetime, DeliveryStatus] | None) -> datetime | None:

@@ -56,13 +56,23 @@ def _remind(parent: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     create.add_argument("--message", required=True, help="May use {owner_name}, {scheduled_for_local}, ….")
     create.add_argument("--channel", help="log (the service's default), email, webhook, slack or apprise.")
     create.add_argument("--target", metavar="URL", help="Where webhook, slack and apprise deliver.")
-    create.add_argument("--time", required=True, metavar="HH:MM", help="Time of day, HH:MM or HH:MM:SS.")
+    create.add_argument(
+        "--time", metavar="HH:MM", help="Time of day, HH:MM or HH:MM:SS (every frequency but cron)."
+    )
     create.add_argument("--frequency", required=True, choices=[item.value for item in Frequency])
+    create.add_argument(
+        "--rrule", metavar="RULE", help="For rrule: an RFC 5545 rule picking days (FREQ=MONTHLY;BYDAY=2TU)."
+    )
+    create.add_argument(
+        "--cron", metavar="FIELDS", help="For cron: five fields setting days and time ('0 9 * * 1-5')."
+    )
     create.add_argument(
         "--weekdays", type=weekdays, metavar="DAYS", help="For weekly: mon,thu (or 0,3; 0 is Monday)."
     )
     create.add_argument("--date", metavar="YYYY-MM-DD", help="For once: the day (default: the next one).")
-    create.add_argument("--timezone", metavar="ZONE", help="An IANA name such as Europe/Paris (default UTC).")
+    create.add_argument(
+        "--timezone", metavar="ZONE", help="An IANA name such as Europe/Paris (default: the owner's)."
+    )
     create.add_argument("--inactive", action="store_true", help="Create the reminder switched off.")
     listing = _action(actions, "list", "List a user's reminders in creation order.", commands.list_reminders)
     listing.add_argument("--owner", required=True, metavar="USER_ID")

@@ -58,11 +58,14 @@ def create_reminder(client: ServiceClient, args: argparse.Namespace) -> int:
         "owner_id": args.owner,
         "title": args.title,
         "message": args.message,
-        "time_of_day": args.time,
         "frequency": args.frequency,
     }
-    # Options left out are left out of the body too, so the service's defaults apply.
+    # Options left out are left out of the body too, so the service's defaults apply (and the
+    # service, not the client, says what a frequency needs: a cron schedule takes no time).
     optional = {
+        "time_of_day": args.time,
+        "rrule": args.rrule,
+        "cron": args.cron,
         "channel": args.channel,
         "target": args.target,
         "weekdays": args.weekdays,

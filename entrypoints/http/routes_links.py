@@ -163,7 +163,7 @@ def _done(view: LinkView, result: Delivery) -> HTMLResponse:
         )
     due = result.scheduled_for or result.next_attempt_at
     until = _local(due, view.timezone) if due is not None else "later"
-    return page(200, f"Snoozed until {until}", [f"{_named(view).capitalize()} will be sent again then."])
+    return page(200, f"Snoozed until {until}", [f"{_sentence(_named(view))} will be sent again then."])
 
 
 def _refusal(error: Exception) -> HTMLResponse:
@@ -204,3 +204,8 @@ def _refusal(error: Exception) -> HTMLResponse:
 
 # One route, so a wrong method gets a 405 whose Allow header names both.
 ROUTES = [Route(PREFIX + "/{token}", link, methods=["GET", "POST"])]
+
+
+def _sentence(text: str) -> str:
+    """`text` opening a sentence: its first letter capitalised, the rest (a title) as written."""
+    return text[:1].upper() + text[1:]

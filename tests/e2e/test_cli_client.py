@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,10 @@ import pytest
 from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.system_clock import SystemClock
 from application.channels import PermanentChannelError
+from application.commands import CheckDueReminders
 from entrypoints import cli
+from entrypoints.bootstrap import Service
+from entrypoints.client.transport import ServiceClient
 from entrypoints.server import app_for
 from entrypoints.settings import ServeSettings
 from tests.e2e.live_server import serve
@@ -26,11 +30,21 @@ def channel() -> RecordingChannel:
 
 
 @pytest.fixture
-def service_url(channel: RecordingChannel, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def metrics() -> PrometheusMetrics:
+    return PrometheusMetrics()
+
+
+@pytest.fixture
+def service(channel: RecordingChannel, metrics: PrometheusMetrics) -> Service:
+    return make_service(clock=SystemClock(), channels={"recording": channel}, metrics=metrics)
+
+
+@pytest.fixture
+def service_url(
+    service: Service, metrics: PrometheusMetrics, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """A live service (scheduler off, delivery worker on) named by REMINDERS_URL, with the key of its
     test team's admin in REMINDERS_API_KEY."""
-    metrics = PrometheusMetrics()
-    service = make_service(clock=SystemClock(), channels={"recording": channel}, metrics=metrics)
     with serve(app_for(service, metrics, ServeSettings(scheduler_enabled=False))) as url:
         monkeypatch.setenv("REMINDERS_URL", url)
         monkeypatch.setenv("REMINDERS_API_KEY", team_of(service).issued.plain)
@@ -240,3 +254,97 @@ def test_a_user_is_created_with_a_role_and_a_time_zone(
     code, out, _ = run(capsys, "users", "list")
     assert code == 0
     assert "America/New_York" in out.splitlines()[-1]
+
+
+def api() -> ServiceClient:
+    """The API itself, for what the client has no command for."""
+    return ServiceClient.from_environment(os.environ)
+
+
+def admin_id(capsys: pytest.CaptureFixture[str]) -> str:
+    users = run_json(capsys, "users", "list")["items"]
+    return str(next(user["id"] for user in users if user["role"] == "admin"))
+
+
+def test_rule_and_cron_reminders_show_their_rule_in_the_schedule(
+    service_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    owner = create_user(capsys)
+    code, out, err = run(
+        capsys,
+        "remind", "create", "--owner", owner, "--title", "Review", "--message", "Demo",
+        "--frequency", "rrule", "--rrule", "FREQ=MONTHLY;BYDAY=2TU", "--time", "09:00",
+        "--timezone", "Europe/Berlin",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert "schedule:  rrule FREQ=MONTHLY;BYDAY=2TU 09:00 Europe/Berlin" in out
+    cron = run_json(
+        capsys,
+        "remind", "create", "--owner", owner, "--title", "Stand-up", "--message", "Now",
+        "--frequency", "cron", "--cron", "0 9 * * 1-5", "--timezone", "Europe/Berlin",
+    )  # fmt: skip
+    assert (cron["cron"], cron["time_of_day"]) == ("0 9 * * 1-5", None)
+
+    code, out, err = run(capsys, "remind", "list", "--owner", owner)
+    assert (code, err) == (0, "")
+    _, rrule_row, cron_row = out.splitlines()
+    assert "rrule FREQ=MONTHLY;BYDAY=2TU 09:00 Europe/Berlin" in rrule_row
+    assert "cron 0 9 * * 1-5 Europe/Berlin" in cron_row
+    code, out, _ = run(capsys, "remind", "show", cron["id"])
+    assert (code, "schedule:  cron 0 9 * * 1-5 Europe/Berlin") == (0, out.splitlines()[6])
+
+    code, out, err = run(
+        capsys,
+        "remind", "create", "--owner", owner, "--title", "T", "--message", "M",
+        "--frequency", "cron", "--cron", "0 9 * * 1-5", "--time", "09:00",
+    )  # fmt: skip
+    assert (code, out) == (1, "")
+    assert [line.split(":")[0].strip() for line in err.splitlines()[1:]] == ["time_of_day"]
+
+
+def test_a_team_reminder_says_whom_it_reaches_and_its_deliveries_name_kind_and_recipient(
+    service_url: str, service: Service, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ada, admin = create_user(capsys), admin_id(capsys)
+    pair = api().post(
+        "/notifications/",
+        {"owner_id": ada, "title": "Notes", "message": "Write them", "channel": "log", "frequency": "daily",
+         "time_of_day": "09:00", "recipients": [ada, admin], "local_time": "recipient"},
+    ).body  # fmt: skip
+    api().post(
+        "/notifications/",
+        {"owner_id": ada, "title": "Drill", "message": "Fire drill", "channel": "log", "frequency": "weekly",
+         "weekdays": [4], "time_of_day": "10:00", "recipients": "team", "repeat_until_ack":
+         {"every_minutes": 15, "max_times": 3}},
+    )  # fmt: skip
+
+    code, out, _ = run(capsys, "remind", "list", "--owner", ada)
+    _, pair_row, team_row = out.splitlines()
+    assert "daily 09:00 UTC, 2 recipients, each in own time" in pair_row
+    assert "weekly fri 10:00 UTC, team" in team_row
+    code, out, _ = run(capsys, "remind", "show", pair["id"])
+    assert f"reaches:   {ada}, {admin}" in out
+    assert "repeat:" not in out
+
+    service.bus.handle(CheckDueReminders(now=datetime.fromisoformat(pair["next_run_at"])))
+    code, out, err = run(capsys, "deliveries", "list", "--reminder", pair["id"])
+    assert (code, err) == (0, "")
+    header, *rows = out.splitlines()
+    assert header.split()[:6] == ["ID", "REMINDER", "CHANNEL", "STATUS", "KIND", "RECIPIENT"]
+    assert sorted(row.split()[5] for row in rows) == sorted([ada, admin])
+    assert {row.split()[4] for row in rows} == {"scheduled"}
+
+
+def test_a_snoozed_delivery_is_listed_with_its_kind(
+    service_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reminder = create_weekly(capsys, create_user(capsys))
+    sent = run_json(capsys, "remind", "send", reminder["id"])
+    snooze = api().post(f"/deliveries/{sent['delivery_id']}/snooze", {"minutes": 10}).body
+
+    code, out, _ = run(capsys, "deliveries", "list", "--reminder", reminder["id"])
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert header.split()[:6] == ["ID", "REMINDER", "CHANNEL", "STATUS", "KIND", "SCHEDULED"]
+    assert [row.split()[3:5] for row in rows] == [["pending", "snooze"], ["sent", "manual"]]
+    assert rows[0].split()[0] == snooze["delivery_id"]

@@ -52,6 +52,8 @@ FROM_0005 = {
         "local_time",
         "repeat_until_ack",
         "fired_through",
+        "last_alert_at",
+        "sent_on",
     },
     tables.deliveries.name: {
         "kind",

@@ -7,8 +7,17 @@ from typing import Any
 
 import pytest
 
-from application.commands import CreateReminder, CreateUser, QuietHoursIn, UpdateUser, UserPatch
+from application.commands import (
+    CreateReminder,
+    CreateUser,
+    QuietHoursIn,
+    ReminderPatch,
+    UpdateReminder,
+    UpdateUser,
+    UserPatch,
+)
 from domain.delivery import Delivery, DeliveryKind, DeliveryStatus
+from domain.errors import InvalidSchedule
 from domain.reminder import Reminder
 from domain.schedule import Frequency
 from domain.user import User
@@ -181,3 +190,71 @@ def test_a_recurring_reminder_past_its_end_becomes_inactive(service: Service, cl
     assert stored is not None
     assert stored.active is False
     assert stored.next_run_at is None
+
+
+def test_a_one_off_in_each_recipients_own_time_reaches_every_zone(
+    service: Service, clock: FixedClock
+) -> None:
+    tokyo = member(service, "Toshi", "Asia/Tokyo")
+    berlin = member(service, "Berta", "Europe/Berlin")
+    reminder = remind(
+        service,
+        tokyo,
+        frequency=Frequency.ONCE,
+        date="2026-01-06",
+        timezone="America/New_York",  # only labels it: nobody receives it in New York
+        recipients=[tokyo.id, berlin.id],
+        local_time="recipient",
+    )
+
+    run_day(service, clock, hours=48)
+
+    fired = {d.recipient_id: d.scheduled_for for d in slots(service)}
+    assert fired == {
+        tokyo.id: datetime(2026, 1, 6, 0, 0, tzinfo=UTC),
+        berlin.id: datetime(2026, 1, 6, 8, 0, tzinfo=UTC),
+    }
+    with service.uow_factory() as uow:
+        stored = uow.reminders.get(reminder.id)
+    assert stored is not None
+    assert (stored.active, stored.next_run_at) == (False, None)
+
+
+def test_the_recipients_zones_decide_whether_a_slot_is_still_to_come(service: Service) -> None:
+    york = member(service, "Noah", "America/New_York")
+    tokyo = member(service, "Toshi", "Asia/Tokyo")
+    fields: dict[str, Any] = {
+        "frequency": Frequency.ONCE,
+        "date": "2026-01-05",  # 09:00 on the 5th is past in Tokyo at 06:00 UTC, still to come in New York
+        "timezone": "Asia/Tokyo",
+        "local_time": "recipient",
+    }
+
+    reminder = remind(service, york, recipients=[york.id], **fields)
+    assert reminder.next_run_at == datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+    with pytest.raises(InvalidSchedule, match="any recipient's time zone"):
+        remind(service, tokyo, recipients=[tokyo.id], **{**fields, "timezone": "America/New_York"})
+
+
+def test_moved_later_after_a_recipient_got_it_it_is_not_sent_to_them_again_that_day(
+    service: Service, clock: FixedClock
+) -> None:
+    berlin = member(service, "Berta", "Europe/Berlin")
+    york = member(service, "Noah", "America/New_York")
+    reminder = remind(service, berlin, recipients=[berlin.id, york.id], local_time="recipient")
+    run_day(service, clock, hours=3)  # to 09:00 UTC: Berlin had its 09:00 (08:00 UTC); New York not yet
+
+    service.bus.handle(
+        UpdateReminder(
+            actor=admin(service), reminder_id=reminder.id, changes=ReminderPatch(time_of_day="11:00")
+        )
+    )
+    run_day(service, clock, hours=36)
+
+    fired = sorted((d.recipient_id == berlin.id, d.scheduled_for) for d in slots(service))
+    assert fired == [
+        (False, datetime(2026, 1, 5, 16, 0, tzinfo=UTC)),  # New York: 11:00 on the 5th, its first that day
+        (False, datetime(2026, 1, 6, 16, 0, tzinfo=UTC)),
+        (True, datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),  # Berlin: 09:00 on the 5th, then 11:00 from the 6th
+        (True, datetime(2026, 1, 6, 10, 0, tzinfo=UTC)),
+    ]

@@ -92,6 +92,8 @@ def _upgrade() -> None:
         batch.add_column(sa.Column("local_time", sa.String(16), nullable=False, server_default="reminder"))
         batch.add_column(sa.Column("repeat_until_ack", sa.JSON()))
         batch.add_column(_moment("fired_through"))
+        batch.add_column(_moment("last_alert_at"))
+        batch.add_column(sa.Column("sent_on", sa.JSON(), nullable=False, server_default="{}"))
     with op.batch_alter_table("reminders") as batch:
         batch.alter_column("time_of_day", existing_type=sa.String(8), nullable=True)
         batch.alter_column("skip_dates", existing_type=sa.JSON(), server_default=None)
@@ -186,6 +188,8 @@ def _downgrade() -> None:
 
     op.drop_index("ix_reminders_team_id_local_time", table_name="reminders")
     with op.batch_alter_table("reminders") as batch:
+        batch.drop_column("sent_on")
+        batch.drop_column("last_alert_at")
         batch.drop_column("fired_through")
         batch.drop_column("repeat_until_ack")
         batch.drop_column("local_time")
