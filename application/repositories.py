@@ -185,10 +185,6 @@ class DeliveryRepository(Protocol):
         parent), oldest first, read into this unit of work as `get_many` does."""
         ...
 
-    def latest_of_kind(self, reminder_id: str, kind: DeliveryKind) -> Delivery | None:
-        """The reminder's most recently created delivery of that kind, if any."""
-        ...
-
     def list(
         self,
         *,

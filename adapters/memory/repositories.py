@@ -258,13 +258,6 @@ class MemoryDeliveryRepository(_Repository):
             found = (self._get(self._store.deliveries, Delivery, child_id) for _, child_id in recorded)
             return [delivery for delivery in found if delivery is not None]
 
-    def latest_of_kind(self, reminder_id: str, kind: DeliveryKind) -> Delivery | None:
-        with self._store.lock:
-            for delivery in self._newest_first(reminder_id):
-                if delivery.kind is kind and not self._tracker.is_removed(Delivery, delivery.id):
-                    return self._tracker.loaded(delivery)
-        return None
-
     def list(
         self,
         *,

@@ -414,21 +414,6 @@ class SqlDeliveryRepository(_Repository):
             if not tracker.is_removed(Delivery, row.id)
         ]
 
-    def latest_of_kind(self, reminder_id: str, kind: DeliveryKind) -> Delivery | None:
-        if _unstorable(reminder_id):
-            return None
-        c = self.table.c
-        query = (
-            select(self.table)
-            .where(c.reminder_id == reminder_id, c.kind == kind.value)
-            .order_by(c.seq.desc())
-            .limit(1)
-        )
-        row = self._session.execute(query).first()
-        if row is None or self._session.tracker.is_removed(Delivery, row.id):
-            return None
-        return self._loaded(row, delivery_from)
-
     def list(
         self,
         *,

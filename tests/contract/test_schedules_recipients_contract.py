@@ -434,30 +434,6 @@ def test_follow_ups_are_found_by_their_parents_oldest_first(store: StoreUnderTes
     assert none == ([], [])
 
 
-def test_the_newest_delivery_of_a_kind_is_the_last_one_recorded(store: StoreUnderTest) -> None:
-    ann = make_user("ann@example.com")
-    reminder, other = remind(ann), remind(ann)
-    failed = slot_delivery(reminder)
-    save(store, ann, reminder, other, failed)
-    alerts = [failed.follow_up(DeliveryKind.ALERT, due_at=NOW, now=NOW, channel="log") for _ in range(3)]
-    for alert in alerts:  # all created at the same instant: the order recorded decides
-        record(store, alert)
-    record(store, slot_delivery(reminder, SLOT + timedelta(days=1)))
-    record(store, slot_delivery(other).follow_up(DeliveryKind.ALERT, due_at=NOW, now=NOW))
-
-    with store.uow_factory() as uow:
-        newest_alert = uow.deliveries.latest_of_kind(reminder.id, DeliveryKind.ALERT)
-        newest_slot = uow.deliveries.latest_of_kind(reminder.id, DeliveryKind.SCHEDULED)
-        no_snooze = uow.deliveries.latest_of_kind(reminder.id, DeliveryKind.SNOOZE)
-        unknown = uow.deliveries.latest_of_kind("no-such-reminder", DeliveryKind.ALERT)
-
-    assert newest_alert is not None
-    assert newest_alert.id == alerts[-1].id
-    assert newest_slot is not None
-    assert newest_slot.scheduled_for == SLOT + timedelta(days=1)
-    assert (no_snooze, unknown) == (None, None)
-
-
 def test_deliveries_are_listed_by_kind_and_by_recipient(store: StoreUnderTest) -> None:
     ann, bob = make_user("ann@example.com"), make_user("bob@example.com")
     reminder = remind(ann, recipients=TEAM)
