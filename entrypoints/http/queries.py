@@ -45,7 +45,13 @@ class KeyQuery(PageQuery):
 class AuditQuery(PageQuery):
     actor_id: str | None = Field(default=None, max_length=64, description="Only what this user did.")
     target_id: str | None = Field(default=None, max_length=64, description="Only changes to this object.")
-    action: str | None = Field(default=None, max_length=64, examples=["reminder.updated"])
+    action: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[a-z_]+(?:\.[a-z_]+)+$",
+        examples=["reminder.updated"],
+        description="Only entries of this action, such as reminder.updated or delivery.acknowledged.",
+    )
     since: Moment | None = Field(default=None, description="Entries at or after this moment.")
     until: Moment | None = Field(default=None, description="Entries before this moment.")
 

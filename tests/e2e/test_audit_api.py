@@ -378,3 +378,9 @@ def test_the_trail_filters_by_actor_target_action_and_time(
 )
 def test_a_bad_query_is_refused(client: TestClient, scene: Scene, query: dict[str, str], field: str) -> None:
     assert_validation_error(client.get("/audit", params=query), field)
+
+
+def test_an_action_filter_that_names_no_action_is_refused_in_words(client: TestClient) -> None:
+    response = client.get("/audit", params={"action": "-5.3e+16"})
+    (problem,) = assert_validation_error(response, "action")
+    assert "reminder.updated" in problem["message"]
