@@ -237,11 +237,14 @@ class Delivery(Aggregate):
 
     @property
     def lateness_seconds(self) -> float | None:
-        """From the slot to the start of the first attempt, once sent; None for an on-demand send."""
+        """From the slot (or the end of the quiet hours it waited for) to the start of the first
+        attempt, once sent; None for an on-demand send."""
         if self.sent_at is None:
             return None
         # A delivery recorded as sent without an attempt (before attempts were kept) counts to sent_at.
-        return lateness_seconds(self.scheduled_for, self.first_attempt_at or self.sent_at)
+        return lateness_seconds(
+            self.deferred_until or self.scheduled_for, self.first_attempt_at or self.sent_at
+        )
 
     @property
     def round_attempts(self) -> int:
@@ -278,7 +281,11 @@ class Delivery(Aggregate):
         self.status, self.sent_at, self.error, self.via = DeliveryStatus.SENT, now, None, attempt.via
         self._record(
             DeliverySucceeded(
-                **self._facts(), first_attempt_at=first_attempt_at, sent_at=now, via=attempt.via
+                **self._facts(),
+                first_attempt_at=first_attempt_at,
+                sent_at=now,
+                via=attempt.via,
+                deferred_until=self.deferred_until,
             )
         )
 

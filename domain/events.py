@@ -94,6 +94,8 @@ class DeliverySucceeded(Event):
     sent_at: AwareDatetime
     # How it left when not through the channel's own service ("log": an email logged without SMTP).
     via: str | None = None
+    # When a delivery held back by its recipient's quiet hours was due to go (lateness runs from it).
+    deferred_until: AwareDatetime | None = None
 
 
 class DeliveryAcknowledged(Event):

@@ -52,8 +52,9 @@ def _log_outcome(
 
 
 def record_sent(event: DeliverySucceeded, uow: UnitOfWork, *, metrics: Metrics) -> None:
-    """Every sent delivery is logged and counted, with its lateness: from the slot to its first attempt."""
-    lateness = lateness_seconds(event.scheduled_for, event.first_attempt_at)
+    """Every sent delivery is logged and counted, with its lateness: from the slot to its first attempt
+    (from the end of its recipient's quiet hours, for a delivery that waited for them)."""
+    lateness = lateness_seconds(event.deferred_until or event.scheduled_for, event.first_attempt_at)
     metrics.delivery_finished(channel=event.channel, outcome="sent", attempts=1, lateness_seconds=lateness)
     _log_outcome(
         logging.INFO,

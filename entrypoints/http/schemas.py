@@ -243,7 +243,8 @@ class DeliveryOut(Out):
         description="When a pending delivery is due to be tried (again); null once it is not waiting."
     )
     lateness_seconds: float | None = Field(
-        description="Seconds from the slot to the start of the first attempt, once sent; null for send-now."
+        description="Seconds from the slot (for a delivery deferred by quiet hours, from their end) to the "
+        "start of the first attempt, once sent; null for send-now."
     )
     via: str | None = Field(
         description='How a sent delivery left when not through its channel: "log" for an email written to '

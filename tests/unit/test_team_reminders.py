@@ -174,6 +174,7 @@ def test_a_slot_in_quiet_hours_waits_until_they_end(service: Service, clock: Fix
     (sent,) = run_queue(service)
     assert sent.id == waiting.id
     assert sent.status is DeliveryStatus.SENT
+    assert sent.lateness_seconds == 0.0  # on time: due when the quiet hours ended, not at the slot
 
 
 def test_a_recurring_reminder_past_its_end_becomes_inactive(service: Service, clock: FixedClock) -> None:
