@@ -89,5 +89,6 @@ def see_key(actor: Actor, key: ApiKey | None, key_id: str) -> ApiKey:
 
 
 def deliveries_owner_filter(actor: Actor) -> str | None:
-    """Whose deliveries a list shows: a member sees their own reminders'; an admin the team's."""
+    """Whose deliveries a list shows: a member's own (their reminders' and those addressed to them);
+    an admin the team's."""
     return None if actor.is_admin else actor.user_id

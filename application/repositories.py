@@ -197,8 +197,9 @@ class DeliveryRepository(Protocol):
         channel: str | None = None,
         kind: DeliveryKind | None = None,
         recipient_id: str | None = None,
+        person_id: str | None = None,
     ) -> Page[Delivery]:
-        """Deliveries newest first."""
+        """Deliveries newest first; `person_id`: those of that user's reminders or addressed to them."""
         ...
 
     def count(self, *, status: DeliveryStatus | None = None) -> int: ...

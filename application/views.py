@@ -86,7 +86,8 @@ def list_deliveries(
     status: DeliveryStatus | None = None,
     channel: str | None = None,
 ) -> Page[Delivery]:
-    """A reminder's deliveries, or the team's (an admin) or the caller's own reminders' (a member)."""
+    """A reminder's deliveries, or the team's (an admin), or a member's: those of their own
+    reminders and those addressed to them (as a recipient of someone else's team reminder)."""
     with uow_factory() as uow:
         if reminder_id is not None:
             load_reminder(uow, reminder_id, actor)
@@ -94,7 +95,7 @@ def list_deliveries(
             limit=limit,
             offset=offset,
             team_id=actor.team_id or "",
-            owner_id=None if reminder_id is not None else policy.deliveries_owner_filter(actor),
+            person_id=None if reminder_id is not None else policy.deliveries_owner_filter(actor),
             reminder_id=reminder_id,
             status=status,
             channel=channel,

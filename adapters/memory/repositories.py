@@ -270,6 +270,7 @@ class MemoryDeliveryRepository(_Repository):
         channel: str | None = None,
         kind: DeliveryKind | None = None,
         recipient_id: str | None = None,
+        person_id: str | None = None,
     ) -> Page[Delivery]:
         with self._store.lock:
             rows = (
@@ -281,6 +282,7 @@ class MemoryDeliveryRepository(_Repository):
                 and (channel is None or d.channel == channel)
                 and (kind is None or d.kind == kind)
                 and (recipient_id is None or d.recipient_id == recipient_id)
+                and (person_id is None or person_id in (d.owner_id, d.recipient_id))
             )
             return self._page(rows, limit=limit, offset=offset)
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    or_,
     select,
     true,
 )
@@ -426,8 +427,9 @@ class SqlDeliveryRepository(_Repository):
         channel: str | None = None,
         kind: DeliveryKind | None = None,
         recipient_id: str | None = None,
+        person_id: str | None = None,
     ) -> Page[Delivery]:
-        if _unstorable(team_id, owner_id, reminder_id, channel, recipient_id):
+        if _unstorable(team_id, owner_id, reminder_id, channel, recipient_id, person_id):
             return _nothing(limit, offset)
         c = self.table.c
         conditions = []
@@ -445,6 +447,8 @@ class SqlDeliveryRepository(_Repository):
             conditions.append(c.kind == kind.value)
         if recipient_id is not None:
             conditions.append(c.recipient_id == recipient_id)
+        if person_id is not None:
+            conditions.append(or_(c.owner_id == person_id, c.recipient_id == person_id))
         return self._page(conditions, delivery_from, limit=limit, offset=offset, newest_first=True)
 
     def count(self, *, status: DeliveryStatus | None = None) -> int:

@@ -257,6 +257,8 @@ Index("ix_deliveries_status_seq", deliveries.c.status, deliveries.c.seq)
 Index("ix_deliveries_channel_seq", deliveries.c.channel, deliveries.c.seq)
 Index("ix_deliveries_team_id_seq", deliveries.c.team_id, deliveries.c.seq)
 Index("ix_deliveries_owner_id_seq", deliveries.c.owner_id, deliveries.c.seq)
+# A member's list: their reminders' deliveries and those addressed to them.
+Index("ix_deliveries_recipient_id_seq", deliveries.c.recipient_id, deliveries.c.seq)
 Index("ix_deliveries_parent", deliveries.c.parent_delivery_id)
 # Workers claim by (status, next_attempt_at), one waiting status at a time, so each is an ordered
 # range of this index; they recover expired claims by (status, lease_expires_at); retention prunes

@@ -14,6 +14,8 @@ from domain.roles import Role
 from domain.schedule import Frequency
 
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
+# The shape of every id this service issues (hex, or a word such as the team "default").
+_ID = r"^[A-Za-z0-9_-]+$"
 
 
 def _written_out(value: Any) -> Any:
@@ -43,8 +45,12 @@ class KeyQuery(PageQuery):
 
 
 class AuditQuery(PageQuery):
-    actor_id: str | None = Field(default=None, max_length=64, description="Only what this user did.")
-    target_id: str | None = Field(default=None, max_length=64, description="Only changes to this object.")
+    actor_id: str | None = Field(
+        default=None, max_length=64, pattern=_ID, description="Only what this user did."
+    )
+    target_id: str | None = Field(
+        default=None, max_length=64, pattern=_ID, description="Only changes to this object."
+    )
     action: str | None = Field(
         default=None,
         max_length=64,

@@ -68,7 +68,7 @@ async def acknowledge_delivery(request: Request) -> Response:
 OPERATIONS = [
     Operation(
         "GET", "/deliveries/", list_deliveries,
-        "List deliveries newest first: your reminders' (members) or the team's (admins)",
+        "List deliveries newest first: your reminders' and those to you (members), or the team's (admins)",
         "deliveries", query=DeliveryQuery, response=DeliveryPage, errors=(400,),
     ),
     Operation(

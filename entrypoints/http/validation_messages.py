@@ -174,6 +174,8 @@ def _pattern_mismatch(name: str, field: str, value: Any) -> str:
         return f"{name} {_TIME_OF_DAY}"
     if field == "email":
         return f"{name} must be an email address, {EXAMPLES['email']}"
+    if field in ("actor_id", "target_id"):
+        return f"{name} must be an id, such as one from a user's or a reminder's \"id\""
     if field == "action":
         return f"{name} must be the name of an audit action, for example reminder.updated or user.created"
     if not text.strip():

@@ -384,3 +384,9 @@ def test_an_action_filter_that_names_no_action_is_refused_in_words(client: TestC
     response = client.get("/audit", params={"action": "-5.3e+16"})
     (problem,) = assert_validation_error(response, "action")
     assert "reminder.updated" in problem["message"]
+
+
+def test_an_id_filter_that_is_no_id_is_refused_in_words(client: TestClient) -> None:
+    response = client.get("/audit", params={"target_id": "-5.3e+16"})
+    (problem,) = assert_validation_error(response, "target_id")
+    assert "must be an id" in problem["message"]

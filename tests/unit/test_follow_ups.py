@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from application import views
 from application.channels import PermanentChannelError
 from application.commands import AcknowledgeDelivery, CreateReminder, RepeatIn, SnoozeDelivery
 from domain.delivery import Delivery, DeliveryKind, DeliveryStatus
@@ -247,3 +248,20 @@ def test_a_repeat_claimed_after_its_delivery_was_acknowledged_is_cancelled_unsen
     assert repeat.status is DeliveryStatus.CANCELLED
     assert repeat.error == "acknowledged before it was sent"
     assert len(email.sent) == 1
+
+
+def test_a_member_lists_the_deliveries_addressed_to_them_beside_their_own(
+    service: Service, clock: FixedClock, ann: Person, bob: Person
+) -> None:
+    remind(service, ann, recipients=[ann.user.id, bob.user.id], title="Team notes")
+    remind(service, ann, title="Ann's own")
+    clock.current = SLOT
+    tick(service, SLOT)
+    run_queue(service)
+
+    bobs = views.list_deliveries(service.uow_factory, bob.actor, limit=50, offset=0)
+    anns = views.list_deliveries(service.uow_factory, ann.actor, limit=50, offset=0)
+
+    assert [d.recipient_id for d in bobs.items] == [bob.user.id]
+    assert bobs.total == 1
+    assert anns.total == 3  # her two reminders' deliveries: one to each recipient, and her own

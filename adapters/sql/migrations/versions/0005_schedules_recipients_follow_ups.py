@@ -116,6 +116,7 @@ def _upgrade() -> None:
         batch.alter_column("kind", existing_type=sa.String(16), nullable=False)
         batch.drop_constraint("uq_deliveries_slot", type_="unique")
     op.create_index("ix_deliveries_parent", "deliveries", ["parent_delivery_id"])
+    op.create_index("ix_deliveries_recipient_id_seq", "deliveries", ["recipient_id", "seq"])
     # After the last copy of deliveries (see the module's docstring).
     op.create_index(
         "uq_deliveries_ledger",
@@ -173,6 +174,7 @@ def _downgrade() -> None:
     op.drop_table("action_link_uses")
 
     op.drop_index("uq_deliveries_ledger", table_name="deliveries")
+    op.drop_index("ix_deliveries_recipient_id_seq", table_name="deliveries")
     op.drop_index("ix_deliveries_parent", table_name="deliveries")
     op.execute("UPDATE deliveries SET status = 'pending' WHERE status = 'deferred'")
     op.execute("UPDATE deliveries SET scheduled_for = NULL WHERE kind NOT IN ('scheduled', 'manual')")
