@@ -18,7 +18,7 @@ before the first on the way down.
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-06
+Create Date: 2026-11-29
 """
 
 from __future__ import annotations
