@@ -413,7 +413,9 @@ class ExpireLeases(Command):
 
 
 class PruneDeliveries(Command):
-    """Delete up to `limit` finished deliveries created before `before`."""
+    """Delete up to `limit` finished deliveries created before `before`, and up to `limit` records
+    of action links used before `links_used_before` (those links have expired since)."""
 
     before: AwareDatetime
     limit: int = Field(ge=1)
+    links_used_before: AwareDatetime | None = None

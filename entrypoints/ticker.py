@@ -3,7 +3,8 @@
 It only publishes commands; everything it learns goes to /health and /metrics. A full batch means
 a backlog, so it ticks again at once instead of waiting for the next interval. It also keeps the
 ledger to its retention period: after a tick, now and then, it publishes PruneDeliveries for one
-small batch of finished deliveries older than that (at once again while batches come back full).
+small batch of finished deliveries older than that (at once again while batches come back full),
+and of the records of action links used before their seven days ran out.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Self
 from starlette.concurrency import run_in_threadpool
 
 from application import views
+from application.action_links import LINK_LIFETIME
 from application.commands import CheckDueReminders, PruneDeliveries
 from application.handlers.scheduling import TickResult
 from entrypoints.bootstrap import Service
@@ -65,7 +67,9 @@ class Ticker:
             return
         try:
             pruned: int = self._service.bus.handle(
-                PruneDeliveries(before=now - self._keep, limit=PRUNE_BATCH)
+                PruneDeliveries(
+                    before=now - self._keep, limit=PRUNE_BATCH, links_used_before=now - LINK_LIFETIME
+                )
             )
         except Exception:
             log.exception("pruning old deliveries failed")

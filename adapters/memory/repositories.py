@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from typing import TypeVar
@@ -306,3 +307,11 @@ class MemoryLinkUseRepository(_Repository):
 
     def get(self, nonce: str) -> LinkUse | None:
         return self._get(self._store.link_uses, LinkUse, nonce)
+
+    def used_before(self, moment: datetime, *, limit: int) -> list[LinkUse]:
+        with self._store.lock:
+            old = (use for use in self._store.link_uses.values() if use.used_at < moment)
+            return [self._tracker.loaded(use) for use in itertools.islice(old, limit)]
+
+    def remove(self, use: LinkUse) -> None:
+        self._tracker.removed(use)

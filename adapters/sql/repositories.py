@@ -466,3 +466,11 @@ class SqlLinkUseRepository(_Repository):
 
     def get(self, nonce: str) -> LinkUse | None:
         return self._get(LinkUse, nonce, link_use_from)
+
+    def used_before(self, moment: datetime, *, limit: int) -> list[LinkUse]:
+        c = self.table.c
+        query = select(self.table).where(c.used_at < moment).order_by(c.seq).limit(limit)
+        return [self._loaded(row, link_use_from) for row in self._session.execute(query)]
+
+    def remove(self, use: LinkUse) -> None:
+        self._session.tracker.removed(use)

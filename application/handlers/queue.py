@@ -288,11 +288,15 @@ def _change_one_by_one(uow: UnitOfWork, delivery_ids: list[str], change: Change,
 
 
 def prune_deliveries(command: PruneDeliveries, uow: UnitOfWork) -> int:
-    """Finished deliveries older than the retention period are deleted, a small batch at a time."""
+    """Finished deliveries older than the retention period are deleted, a small batch at a time;
+    so are the records of used action links once the links have expired, when asked."""
     with uow:
         old = uow.deliveries.finished_before(command.before, limit=command.limit)
         for delivery in old:
             uow.deliveries.remove(delivery)
+        if command.links_used_before is not None:
+            for use in uow.link_uses.used_before(command.links_used_before, limit=command.limit):
+                uow.link_uses.remove(use)
         try:
             uow.commit()
         except (Conflict, NotFound):

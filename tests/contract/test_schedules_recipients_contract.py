@@ -533,6 +533,28 @@ def test_of_two_uses_of_one_link_at_once_only_the_first_commit_counts(store: Sto
     assert back.action == "ack"
 
 
+def test_the_uses_of_expired_links_are_found_oldest_first_and_removed(store: StoreUnderTest) -> None:
+    uses = [use_of(f"nonce-{n}") for n in range(4)]
+    for n, use in enumerate(uses):
+        use.used_at = NOW + timedelta(days=n)
+    with store.uow_factory() as uow:
+        for use in uses:
+            uow.link_uses.add(use)
+        uow.commit()
+
+    with store.uow_factory() as uow:
+        old = uow.link_uses.used_before(NOW + timedelta(days=2), limit=10)
+        first = uow.link_uses.used_before(NOW + timedelta(days=2), limit=1)
+        assert ids(old) == ["nonce-0", "nonce-1"]
+        assert ids(first) == ["nonce-0"]
+        for use in old:
+            uow.link_uses.remove(use)
+        uow.commit()
+    with store.uow_factory() as uow:
+        kept = [uow.link_uses.get(use.id) for use in uses]
+    assert [use is not None for use in kept] == [False, False, True, True]
+
+
 def test_using_a_link_on_someones_behalf_adds_no_audit_entry(store: StoreUnderTest) -> None:
     actor = Actor(user_id="user-1", team_id=TEAM_ID, role=Role.MEMBER)
     with acting_as(actor, NOW), store.uow_factory() as uow:

@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 import pytest
 
 from adapters.memory import MemoryUnitOfWork
+from application.action_links import LINK_LIFETIME
 from application.channels import PermanentChannelError, TransientChannelError
 from application.commands import DeleteReminder, PruneDeliveries
 from application.retry_policy import RetryPolicy
 from domain.delivery import Delivery, DeliveryStatus
 from domain.errors import DuplicateOccurrence
+from domain.link_use import LinkUse
 from entrypoints.ticker import Ticker
 from tests.fakes import admin, claim, run_queue
 from tests.unit.world import SLOT, World, create_reminder, ledger, send_now, tick, world
@@ -118,3 +120,27 @@ def test_a_tick_prunes_finished_deliveries_past_the_retention_period() -> None:
 
 def sent_on_demand(w: World) -> set[str]:
     return {d.id for d in ledger(w.service) if d.scheduled_for is None}
+
+
+def test_the_records_of_used_links_go_once_the_links_have_expired() -> None:
+    w = world()
+    used = [
+        LinkUse(
+            id=f"nonce-{days}",
+            team_id="t",
+            delivery_id="d",
+            action="ack",
+            used_at=SLOT + timedelta(days=days),
+        )
+        for days in (0, 6, 8)
+    ]
+    with w.service.uow_factory() as uow:
+        for use in used:
+            uow.link_uses.add(use)
+        uow.commit()
+    now = SLOT + timedelta(days=14)
+
+    w.service.bus.handle(PruneDeliveries(before=SLOT, limit=10, links_used_before=now - LINK_LIFETIME))
+
+    with w.service.uow_factory() as uow:
+        assert [uow.link_uses.get(use.id) is not None for use in used] == [False, False, True]
