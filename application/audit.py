@@ -89,7 +89,10 @@ def _describe(change: Change) -> tuple[str, str] | None:
             return "delivery", "delivery.snoozed"
         if kind == "updated" and "acknowledged_at" in fields:
             return "delivery", "delivery.acknowledged"
-        if kind == "updated" and fields.get("status", (None, None))[1] is DeliveryStatus.PENDING:
+        if kind == "updated" and fields.get("status", (None, None)) == (
+            DeliveryStatus.FAILED,
+            DeliveryStatus.PENDING,
+        ):
             return "delivery", "delivery.retried"
     return None
 

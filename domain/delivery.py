@@ -219,6 +219,17 @@ class Delivery(Aggregate):
         self._record(DeliveryAcknowledged(delivery_id=self.id, reminder_id=self.reminder_id, user_id=user_id))
         return True
 
+    def defer_again(self, until: datetime | None, *, now: datetime) -> None:
+        """Its recipient's quiet hours changed: a deferred delivery waits until `until` instead, or,
+        with None (now is outside the new quiet hours), is due at once: its deferral then ended now,
+        and stays on record with its reason."""
+        if self.status is not DeliveryStatus.DEFERRED:
+            raise Conflict(f"delivery {self.id!r} is {self.status.value}, not deferred")
+        if until is None:
+            self.status, self.deferred_until, self.next_attempt_at = DeliveryStatus.PENDING, now, now
+        else:
+            self.deferred_until = self.next_attempt_at = until
+
     def withdraw(self, reason: str, *, now: datetime) -> None:
         """A waiting delivery that must not be sent any more (acknowledged first) is cancelled."""
         if not self.status.waiting:

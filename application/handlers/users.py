@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from application import policy
 from application.clock import Clock
 from application.commands import CreateUser, DeleteUser, QuietHoursIn, UpdateUser
 from application.unit_of_work import UnitOfWork
 from domain.actor import Actor
+from domain.delivery import DeliveryStatus
 from domain.errors import LastAdmin, NotFound
 from domain.events import UserCreated, UserUpdated
 from domain.quiet_hours import QuietHours
@@ -62,7 +65,10 @@ def update_user(command: UpdateUser, uow: UnitOfWork, *, clock: Clock) -> User:
         user = load_user(uow, command.user_id, command.actor)
         policy.change_user(command.actor, user, changes)
         was_admin = user.is_active_admin
-        user.update(now=clock.now(), **changes)
+        now = clock.now()
+        changed = user.update(now=now, **changes)
+        if "quiet_hours" in changed:
+            _requiet(uow, user, now)
         if was_admin and not user.is_active_admin:
             _keep_an_admin(uow, user)
         elif user.is_active_admin and not was_admin:
@@ -107,6 +113,17 @@ def include_in_team_reminders(event: UserCreated | UserUpdated, uow: UnitOfWork,
         for reminder in uow.reminders.in_recipient_time(user.team_id):
             reminder.include_zone(user.timezone, now)
         uow.commit()
+
+
+def _requiet(uow: UnitOfWork, user: User, now: datetime) -> None:
+    """The user's deliveries waiting out their quiet hours wait for the new ones instead: due at once
+    when now is outside them (quiet hours cleared or moved), else when the new window ends."""
+    page = uow.deliveries.list(
+        limit=_PAGE, offset=0, team_id=user.team_id, person_id=user.id, status=DeliveryStatus.DEFERRED
+    )
+    for delivery in page.items:
+        if delivery.recipient == user.id:
+            delivery.defer_again(user.quiet_until(now), now=now)
 
 
 def _keep_an_admin(uow: UnitOfWork, leaving: User) -> None:

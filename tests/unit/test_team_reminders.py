@@ -259,3 +259,34 @@ def test_moved_later_after_a_recipient_got_it_it_is_not_sent_to_them_again_that_
         (True, datetime(2026, 1, 5, 8, 0, tzinfo=UTC)),  # Berlin: 09:00 on the 5th, then 11:00 from the 6th
         (True, datetime(2026, 1, 6, 10, 0, tzinfo=UTC)),
     ]
+
+
+def test_a_delivery_waiting_out_quiet_hours_follows_them_when_they_change(
+    service: Service, clock: FixedClock
+) -> None:
+    owner = member(service, "Quinn", quiet_hours=QuietHoursIn(start="08:30", end="10:00"))
+    remind(service, owner)
+    clock.current = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    tick(service, clock.current)
+    (waiting,) = slots(service)
+
+    later = QuietHoursIn(start="08:00", end="11:00")
+    service.bus.handle(
+        UpdateUser(actor=admin(service), user_id=owner.id, changes=UserPatch(quiet_hours=later))
+    )
+    (moved,) = slots(service)
+    assert (moved.status, moved.deferred_until) == (
+        DeliveryStatus.DEFERRED,
+        datetime(2026, 1, 5, 11, 0, tzinfo=UTC),
+    )
+
+    clock.current = datetime(2026, 1, 5, 9, 15, tzinfo=UTC)
+    service.bus.handle(
+        UpdateUser(
+            actor=admin(service), user_id=owner.id, changes=UserPatch.model_validate({"quiet_hours": None})
+        )
+    )
+    (sent,) = run_queue(service)
+    assert sent.id == waiting.id
+    assert sent.status is DeliveryStatus.SENT
+    assert (sent.reason, sent.deferred_until, sent.lateness_seconds) == ("quiet_hours", clock.current, 0.0)
