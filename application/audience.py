@@ -47,13 +47,17 @@ class Audiences:
 
     def of(self, reminder: Reminder) -> list[User]:
         """The reminder's active recipients now."""
-        recipients = reminder.recipients
+        return self.reached(reminder.recipients, team_id=reminder.team_id, owner_id=reminder.owner_id)
+
+    def reached(self, recipients: Recipients, *, team_id: str, owner_id: str) -> list[User]:
+        """The active users `recipients` stand for, in a team, for a reminder of `owner_id`'s (a
+        reminder's, or one being created, edited or previewed)."""
         if recipients.kind == "team":
-            return self.team(reminder.team_id)
-        ids = (reminder.owner_id,) if recipients.is_owner else recipients.user_ids
+            return self.team(team_id)
+        ids = (owner_id,) if recipients.is_owner else recipients.user_ids
         self.read_users(ids)
         people = (self._users.get(user_id) for user_id in ids)
-        return [p for p in people if p is not None and p.active and p.team_id == reminder.team_id]
+        return [p for p in people if p is not None and p.active and p.team_id == team_id]
 
     def team(self, team_id: str) -> list[User]:
         """Every active user of the team."""

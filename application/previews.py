@@ -91,12 +91,7 @@ def _people(
     """Whose slots and quiet hours the preview shows: each recipient, in their own time; the owner,
     for a reminder of its owner alone; nobody's for a team's shared slots."""
     if local_time is LocalTime.RECIPIENT:
-        if recipients.kind == "team":
-            return audiences.team(team_id)
-        ids = (owner_id,) if recipients.is_owner else recipients.user_ids
-        audiences.read_users(ids)
-        people = (audiences.user(user_id) for user_id in ids)
-        return [p for p in people if p is not None and p.active]
+        return audiences.reached(recipients, team_id=team_id, owner_id=owner_id)
     if recipients.is_owner:
         owner = audiences.user(owner_id)
         return [owner] if owner is not None else []

@@ -165,12 +165,7 @@ def _zones(
     """The recipients' time zones, for a reminder in each recipient's own time; else none needed."""
     if local_time is not LocalTime.RECIPIENT:
         return []
-    audiences = Audiences(uow)
-    if recipients.kind == "team":
-        return zones_of(audiences.team(team_id))
-    ids = (owner_id,) if recipients.is_owner else recipients.user_ids
-    audiences.read_users(ids)
-    return zones_of(person for person in map(audiences.user, ids) if person is not None and person.active)
+    return zones_of(Audiences(uow).reached(recipients, team_id=team_id, owner_id=owner_id))
 
 
 def _repeat(given: RepeatIn | None) -> RepeatUntilAck | None:

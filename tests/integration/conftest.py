@@ -1,18 +1,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from adapters.slack_channel import SlackChannel
+from adapters.smtp_channel import SmtpChannel, SmtpConfig
+from adapters.webhook_channel import WebhookChannel
 from application.channels import Notification, NotificationChannel
 from application.retry_policy import RetryPolicy
 from application.sender import NotificationSender
 from domain.delivery import Attempt
 from tests.fakes import FixedClock
-from tests.integration.peers import HttpReceiver, SmtpServer
+from tests.integration.peers import HOST, HttpReceiver, SmtpServer
 
 SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TIMEOUT = 0.3  # seconds; the stalling peers wait longer than this
@@ -98,3 +102,24 @@ def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@contextmanager
+def local_channels(smtp_server: SmtpServer, *, secret: str) -> Iterator[dict[str, NotificationChannel]]:
+    """The real email, webhook and Slack channels, pointed at the local peers and closed afterwards.
+    The peers listen on 127.0.0.1, a private address: allowed here as in local development."""
+    webhook = WebhookChannel(secret=secret, timeout=TIMEOUT, allow_private_targets=True)
+    slack = SlackChannel(
+        timeout=TIMEOUT,
+        allowed_hosts=frozenset({HOST}),
+        allow_insecure_local=True,
+        allow_private_targets=True,
+    )
+    email = SmtpChannel(
+        SmtpConfig.parse(f"smtp://{HOST}:{smtp_server.port}"), sender="reminders@example.org", timeout=TIMEOUT
+    )
+    try:
+        yield {"email": email, "webhook": webhook, "slack": slack}
+    finally:
+        webhook.close()
+        slack.close()

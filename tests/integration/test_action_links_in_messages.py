@@ -16,26 +16,20 @@ from typing import Any
 import pytest
 
 from adapters.apprise_channel import AppriseChannel
-from adapters.local_signals import LocalSignals
 from adapters.log_channel import LogChannel
 from adapters.log_email_channel import LogEmailChannel
-from adapters.memory import MemoryStore, MemoryUnitOfWork
-from adapters.slack_channel import SlackChannel
-from adapters.smtp_channel import SmtpChannel, SmtpConfig
 from adapters.webhook_channel import WebhookChannel
 from application import action_links
 from application.action_links import ActionLinks
 from application.channels import NotificationChannel
 from application.commands import CheckDueReminders, CreateReminder, CreateUser, FollowActionLink
-from application.metrics import NoMetrics
-from application.retry_policy import RetryPolicy
 from domain.delivery import Delivery, DeliveryKind
 from domain.schedule import Frequency
 from domain.team import Team
 from domain.user import User
-from entrypoints.bootstrap import Service, bootstrap
-from tests.fakes import START, FixedClock, admin, run_queue, team_of
-from tests.integration.conftest import TIMEOUT, assert_no_secret, make_notification
+from entrypoints.bootstrap import Service
+from tests.fakes import START, FixedClock, admin, make_service, run_queue, team_of
+from tests.integration.conftest import TIMEOUT, assert_no_secret, local_channels, make_notification
 from tests.integration.peers import HOST, HttpReceiver, SmtpServer
 
 PUBLIC_URL = "https://reminders.example.org"
@@ -51,41 +45,14 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def channels(smtp_server: SmtpServer) -> Iterator[dict[str, NotificationChannel]]:
-    # The peers listen on 127.0.0.1, a private address: allowed here as in local development.
-    webhook = WebhookChannel(secret=SECRET, timeout=TIMEOUT, allow_private_targets=True)
-    slack = SlackChannel(
-        timeout=TIMEOUT,
-        allowed_hosts=frozenset({HOST}),
-        allow_insecure_local=True,
-        allow_private_targets=True,
-    )
-    yield {
-        "log": LogChannel(),
-        "email": SmtpChannel(
-            SmtpConfig.parse(f"smtp://{HOST}:{smtp_server.port}"),
-            sender="reminders@example.org",
-            timeout=TIMEOUT,
-        ),
-        "webhook": webhook,
-        "slack": slack,
-    }
-    webhook.close()
-    slack.close()
+    with local_channels(smtp_server, secret=SECRET) as real:
+        yield {"log": LogChannel(), **real}
 
 
 @pytest.fixture
 def service(clock: FixedClock, channels: dict[str, NotificationChannel]) -> Service:
     """Wired as the server wires it, links included, over the memory store."""
-    store = MemoryStore()
-    return bootstrap(
-        uow_factory=lambda: MemoryUnitOfWork(store),
-        clock=clock,
-        channels=channels,
-        signals=LocalSignals(),
-        metrics=NoMetrics(),
-        retry_policy=RetryPolicy(attempts=4, base_seconds=0, max_seconds=0),
-        links=ActionLinks(PUBLIC_URL + "/"),
-    )
+    return make_service(clock=clock, channels=channels, links=ActionLinks(PUBLIC_URL + "/"))
 
 
 def person(service: Service, name: str) -> User:

@@ -11,9 +11,6 @@ from collections.abc import Iterator
 import pytest
 
 from adapters.apprise_channel import AppriseChannel
-from adapters.slack_channel import SlackChannel
-from adapters.smtp_channel import SmtpChannel, SmtpConfig
-from adapters.webhook_channel import WebhookChannel
 from application import views
 from application.channels import NotificationChannel
 from application.commands import CheckDueReminders, CreateReminder, CreateUser
@@ -22,7 +19,7 @@ from domain.schedule import Frequency
 from domain.user import User
 from entrypoints.bootstrap import Service
 from tests.fakes import START, FixedClock, admin, make_service, run_queue, team_of
-from tests.integration.conftest import TIMEOUT
+from tests.integration.conftest import TIMEOUT, local_channels
 from tests.integration.peers import HOST, HttpReceiver, SmtpServer
 
 SECRET = "e2e-webhook-secret"
@@ -36,26 +33,8 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def channels(smtp_server: SmtpServer) -> Iterator[dict[str, NotificationChannel]]:
-    # The peers listen on 127.0.0.1, a private address: allowed here as in local development.
-    webhook = WebhookChannel(secret=SECRET, timeout=TIMEOUT, allow_private_targets=True)
-    slack = SlackChannel(
-        timeout=TIMEOUT,
-        allowed_hosts=frozenset({HOST}),
-        allow_insecure_local=True,
-        allow_private_targets=True,
-    )
-    yield {
-        "email": SmtpChannel(
-            SmtpConfig.parse(f"smtp://{HOST}:{smtp_server.port}"),
-            sender="reminders@example.org",
-            timeout=TIMEOUT,
-        ),
-        "webhook": webhook,
-        "slack": slack,
-        "apprise": AppriseChannel(timeout=TIMEOUT, allow_private_targets=True),
-    }
-    webhook.close()
-    slack.close()
+    with local_channels(smtp_server, secret=SECRET) as real:
+        yield {**real, "apprise": AppriseChannel(timeout=TIMEOUT, allow_private_targets=True)}
 
 
 @pytest.fixture
