@@ -46,6 +46,12 @@ bench-delivery: $(DEV_STAMP)
 bench-http: $(DEV_STAMP)
 	$(BIN)/python -m bench.http
 
+# The README's screenshots (docs/screenshots/*.png): the browser tests photograph a small team's pages at
+# 1280x800, against a real service, with the system's Chromium (apt-get install chromium).
+.PHONY: screenshots
+screenshots: $(DEV_STAMP)
+	REMINDERS_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser/test_screenshots.py -q
+
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
 	$(PYTHON) -m venv $(VENV)

@@ -18,7 +18,7 @@ from email import policy
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import formatdate, make_msgid, parseaddr
 
 from application.channels import Notification
 from domain.errors import InvalidTarget
@@ -115,15 +115,43 @@ def _set_recipient(message: EmailMessage, name: str, address: str) -> None:
         message["To"] = Address(display_name=name, username=local, domain=domain)
 
 
-def compose(notification: Notification, *, sender: str) -> EmailMessage:
+def _addressed(
+    *, subject_text: str, sender: str, to_name: str, to_email: str, message_id: str
+) -> EmailMessage:
+    """A message with its headers set, none of which a caller's text can add to."""
     message = EmailMessage(policy=_POLICY)
-    _set_subject(message, subject(notification))
+    _set_subject(message, one_line(subject_text))
     message["From"] = sender
-    _set_recipient(message, one_line(notification.to_name), notification.to_email)
+    _set_recipient(message, one_line(to_name), to_email)
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = message_id(notification, sender)
+    message["Message-ID"] = message_id
     # RFC 3834: tells auto-responders (out-of-office replies) not to answer.
     message["Auto-Submitted"] = "auto-generated"
+    return message
+
+
+def compose(notification: Notification, *, sender: str) -> EmailMessage:
+    message = _addressed(
+        subject_text=subject(notification),
+        sender=sender,
+        to_name=notification.to_name,
+        to_email=notification.to_email,
+        message_id=message_id(notification, sender),
+    )
     message.set_content(text_body(notification))
     message.add_alternative(_html(notification), subtype="html")
+    return message
+
+
+def compose_text(*, subject_text: str, body: str, sender: str, to_name: str, to_email: str) -> EmailMessage:
+    """A plain-text message of the service's own (a sign-in link), with a Message-ID of its own."""
+    domain = envelope_address(sender).rpartition("@")[2]
+    message = _addressed(
+        subject_text=subject_text,
+        sender=sender,
+        to_name=to_name,
+        to_email=to_email,
+        message_id=make_msgid(domain=domain),
+    )
+    message.set_content(body)
     return message

@@ -16,6 +16,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from adapters.email_message import compose, envelope_address, validate_no_target
@@ -90,7 +91,10 @@ def _starttls(query: str) -> bool:
     return starttls
 
 
-class SmtpChannel:
+class SmtpTransport:
+    """One message at a time from `sender` through the configured server, a connection each, every
+    failure classified as above. The email channel and the sign-in mailer are both built on it."""
+
     def __init__(
         self,
         config: SmtpConfig,
@@ -99,33 +103,37 @@ class SmtpChannel:
         timeout: float,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        """`ssl_context` defaults to the system's trusted CAs; pass one to trust a private CA."""
+        """`sender` is the From header (a ValueError unless it holds an address); `ssl_context`
+        defaults to the system's trusted CAs: pass one to trust a private CA."""
         if timeout <= 0:
             raise ValueError("the SMTP timeout must be positive")
         self._config = config
-        self._sender = sender
-        self._envelope_from = envelope_address(sender)
         self._timeout = timeout
         self._ssl_context = ssl_context or ssl.create_default_context()
         self._server = f"SMTP server {config.host}:{config.port}"
+        self._sender = sender
+        self._envelope_from = envelope_address(sender)
 
-    def __repr__(self) -> str:
-        return f"SmtpChannel({self._config.redacted_url!r}, sender={self._sender!r})"
+    @property
+    def config(self) -> SmtpConfig:
+        return self._config
 
-    def validate_target(self, target: str | None) -> None:
-        validate_no_target(target)
+    @property
+    def sender(self) -> str:
+        return self._sender
 
-    def peer(self, target: str | None) -> str | None:
-        return self._config.host  # every email goes through the one SMTP server
+    def describe(self, owner: str) -> str:
+        """A repr for `owner` (the class built on the transport) that shows no password."""
+        return f"{owner}({self._config.redacted_url!r}, sender={self._sender!r})"
 
-    def send(self, notification: Notification) -> None:
-        message = compose(notification, sender=self._sender)
+    def deliver(self, message: EmailMessage, *, to_address: str) -> None:
+        """Hand `message` to the server for `to_address`; a ChannelError, free of secrets, if not taken."""
         try:
             smtp = self._open()
         except (smtplib.SMTPException, OSError) as error:
             raise self._classify(error) from None
         try:
-            smtp.send_message(message, from_addr=self._envelope_from, to_addrs=[notification.to_email])
+            smtp.send_message(message, from_addr=self._envelope_from, to_addrs=[to_address])
         except (smtplib.SMTPException, OSError) as error:
             smtp.close()  # no QUIT: the server may be what failed, and it would cost another timeout
             raise self._classify(error) from None
@@ -188,6 +196,33 @@ class SmtpChannel:
         if 500 <= code <= 599:
             return PermanentChannelError(summary)
         return TransientChannelError(summary)
+
+
+class SmtpChannel:
+    def __init__(
+        self,
+        config: SmtpConfig,
+        *,
+        sender: str,
+        timeout: float,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """`ssl_context` defaults to the system's trusted CAs; pass one to trust a private CA."""
+        self._transport = SmtpTransport(config, sender=sender, timeout=timeout, ssl_context=ssl_context)
+        self._config = config
+
+    def __repr__(self) -> str:
+        return self._transport.describe("SmtpChannel")
+
+    def validate_target(self, target: str | None) -> None:
+        validate_no_target(target)
+
+    def peer(self, target: str | None) -> str | None:
+        return self._config.host  # every email goes through the one SMTP server
+
+    def send(self, notification: Notification) -> None:
+        message = compose(notification, sender=self._transport.sender)
+        self._transport.deliver(message, to_address=notification.to_email)
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

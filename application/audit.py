@@ -20,15 +20,18 @@ from domain.delivery import Delivery, DeliveryKind, DeliveryStatus
 from domain.reminder import Reminder
 from domain.team import Team
 from domain.user import User
+from domain.web_session import WebSession
 
 REDACTED = "[redacted]"
 # Never shown, old or new: where a reminder sends to, and every secret.
-_SECRET = frozenset({"target", "webhook_secret", "previous_webhook_secret", "secret_hash", "link_secret"})
+_SECRET = frozenset(
+    {"target", "webhook_secret", "previous_webhook_secret", "secret_hash", "link_secret", "token_hash"}
+)
 # Bookkeeping, not a change anyone made.
 _UNTOLD = frozenset(
     {
         *("updated_at", "roster", "last_used_at", "version", "_events"),
-        *("fired_through", "active_since", "last_alert_at", "sent_on"),
+        *("fired_through", "active_since", "last_alert_at", "sent_on", "last_seen_at"),
     }
 )
 
@@ -82,6 +85,11 @@ def _describe(change: Change) -> tuple[str, str] | None:
         return "key", f"key.{kind}"
     if isinstance(aggregate, Reminder):
         return "reminder", f"reminder.{kind}"
+    if isinstance(aggregate, WebSession):
+        # Signing in and out of the web app; a session's use (last_seen_at) is not worth an entry.
+        if kind == "created":
+            return "session", "session.start"
+        return ("session", "session.end") if kind == "updated" and "ended_at" in fields else None
     if isinstance(aggregate, Delivery):
         if kind == "created" and aggregate.kind is DeliveryKind.MANUAL:
             return "delivery", "reminder.sent_now"

@@ -343,6 +343,37 @@ class FollowActionLink(Command):
     minutes: Minutes | None = None
 
 
+# The web app's sign-in: the key, a link's token and a session's token are secrets, kept out of reprs.
+Secret = Annotated[str, Field(min_length=1, max_length=1000, repr=False)]
+
+
+class StartWebSession(Command):
+    """Sign in to the web app with an API key; the cookie then holds a session token, never the key."""
+
+    api_key: Secret
+
+
+class SendSignInLinks(Command):
+    """Mail a one-time sign-in link to each active user with this address, in whichever team; the
+    answer is the same whether there is one, so it tells nobody who has an account."""
+
+    email: Email
+    # Where the web app is reached, without a trailing slash: the links point there.
+    base_url: Annotated[str, Field(min_length=1, max_length=2000, pattern=_NO_NUL)]
+
+
+class RedeemSignInLink(Command):
+    """Sign in with an emailed link: it works once, within its lifetime."""
+
+    token: Secret
+
+
+class EndWebSession(Command):
+    """Sign out: the session stops working at once; ending it again changes nothing."""
+
+    token: Secret
+
+
 class NewKey(Body):
     name: Annotated[str, Field(min_length=1, max_length=100, pattern=_NOT_BLANK)]
 
@@ -413,9 +444,11 @@ class ExpireLeases(Command):
 
 
 class PruneDeliveries(Command):
-    """Delete up to `limit` finished deliveries created before `before`, and up to `limit` records
-    of action links used before `links_used_before` (those links have expired since)."""
+    """Delete up to `limit` finished deliveries created before `before`, up to `limit` records
+    of action links used before `links_used_before` (those links have expired since), and up to
+    `limit` each of the web sessions and sign-in links that ended or expired before `sign_ins_before`."""
 
     before: AwareDatetime
     limit: int = Field(ge=1)
     links_used_before: AwareDatetime | None = None
+    sign_ins_before: AwareDatetime | None = None

@@ -22,8 +22,10 @@ from domain.link_use import LinkUse
 from domain.reminder import Reminder
 from domain.roles import Role
 from domain.schedule import Frequency
+from domain.sign_in_link import SignInLink
 from domain.team import Team
 from domain.user import User
+from domain.web_session import WebSession
 
 T = TypeVar("T")
 
@@ -42,6 +44,13 @@ class QueueStats:
     due: int  # waiting and due now
     in_flight: int  # claimed by a worker
     oldest_due_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyCount:
+    hour: datetime  # UTC, the top of the hour
+    status: DeliveryStatus
+    count: int
 
 
 class TeamRepository(Protocol):
@@ -68,6 +77,10 @@ class UserRepository(Protocol):
         ...
 
     def remove(self, user: User) -> None: ...
+
+    def find_by_email(self, email: str) -> list[User]:
+        """Every team's user with that address, compared case-insensitively, in creation order."""
+        ...
 
     def list(
         self,
@@ -185,6 +198,12 @@ class DeliveryRepository(Protocol):
         parent), oldest first, read into this unit of work as `get_many` does."""
         ...
 
+    def hourly_counts(self, *, team_id: str, since: datetime) -> list[HourlyCount]:
+        """The team's deliveries due at or after `since` (a follow-up or send-now is due when it was
+        recorded, unless it names a time), counted by the hour they were due and their status;
+        ordered by hour, then status. Only hours with deliveries appear."""
+        ...
+
     def list(
         self,
         *,
@@ -217,3 +236,45 @@ class LinkUseRepository(Protocol):
         ...
 
     def remove(self, use: LinkUse) -> None: ...
+
+
+class WebSessionRepository(Protocol):
+    def add(self, session: WebSession) -> None:
+        """A commit that adds a second session with the same token hash raises Conflict."""
+        ...
+
+    def get(self, session_id: str) -> WebSession | None: ...
+
+    def get_by_token_hash(self, token_hash: str) -> WebSession | None: ...
+
+    def live_for(self, user_id: str, now: datetime) -> list[WebSession]:
+        """The user's sessions live at `now` (WebSession.live), in creation order."""
+        ...
+
+    def finished_before(self, moment: datetime, *, limit: int) -> list[WebSession]:
+        """Sessions ended, or past their absolute expiry, before `moment`, in creation order."""
+        ...
+
+    def remove(self, session: WebSession) -> None: ...
+
+
+class SignInLinkRepository(Protocol):
+    def add(self, link: SignInLink) -> None:
+        """A commit that adds a second link with the same token hash raises Conflict."""
+        ...
+
+    def get_by_token_hash(self, token_hash: str) -> SignInLink | None: ...
+
+    def count_live_for(self, user_id: str, now: datetime) -> int:
+        """The user's links neither used nor expired at `now`."""
+        ...
+
+    def live_for(self, user_id: str, now: datetime) -> list[SignInLink]:
+        """The links count_live_for counts, in creation order."""
+        ...
+
+    def expired_before(self, moment: datetime, *, limit: int) -> list[SignInLink]:
+        """Links (used or not) whose expiry is before `moment`, earliest expiry first."""
+        ...
+
+    def remove(self, link: SignInLink) -> None: ...

@@ -21,8 +21,10 @@ from application.repositories import (
     DeliveryRepository,
     LinkUseRepository,
     ReminderRepository,
+    SignInLinkRepository,
     TeamRepository,
     UserRepository,
+    WebSessionRepository,
 )
 from domain.aggregate import Aggregate
 from domain.events import Event
@@ -40,6 +42,8 @@ class UnitOfWork(abc.ABC):
     deliveries: DeliveryRepository
     audit: AuditRepository
     link_uses: LinkUseRepository
+    web_sessions: WebSessionRepository
+    sign_in_links: SignInLinkRepository
 
     def __init__(self) -> None:
         self._released: list[Event] = []

@@ -67,6 +67,8 @@ class DeliveryStatus(StrEnum):
 
 # The statuses the queue claims from, for the stores' queries.
 WAITING = (DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)
+# A delivery that reached its recipient, or failed to, may be snoozed: sent again a while later.
+SNOOZABLE = frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.MISSED})
 
 
 class DeliveryKind(StrEnum):
@@ -185,6 +187,26 @@ class Delivery(Aggregate):
     def recipient(self) -> str | None:
         """Who this delivery is for: its recipient, or the owner of a reminder for its owner alone."""
         return self.recipient_id or self.owner_id
+
+    @property
+    def answerable(self) -> bool:
+        """Whether its recipient may snooze or acknowledge it: a failure alert tells the owner about
+        another delivery, which may be someone else's to answer."""
+        return self.kind is not DeliveryKind.ALERT
+
+    @property
+    def snoozable(self) -> bool:
+        return self.answerable and self.status in SNOOZABLE
+
+    @property
+    def acknowledgeable(self) -> bool:
+        """Answerable and not acknowledged yet (acknowledging again changes nothing)."""
+        return self.answerable and self.acknowledged_at is None
+
+    @property
+    def retryable(self) -> bool:
+        """Only a failed delivery goes back to the queue for a new round."""
+        return self.status is DeliveryStatus.FAILED
 
     def follow_up(
         self,
@@ -354,7 +376,7 @@ class Delivery(Aggregate):
 
     def reopen(self, now: datetime) -> None:
         """A failed delivery goes back to the queue for a new round; its attempts stay on record."""
-        if self.status is not DeliveryStatus.FAILED:
+        if not self.retryable:
             raise DeliveryNotRetryable(self.id, self.status.value)
         self.status, self.error, self.next_attempt_at = DeliveryStatus.PENDING, None, now
         self.round_start = len(self.attempts)

@@ -147,3 +147,15 @@ class InactiveUser(Conflict):
 
     def __init__(self, user_id: str) -> None:
         super().__init__(f"user {user_id!r} is deactivated; reactivate them to send their reminders")
+
+
+class SignInLinkRefused(DomainError):
+    """A sign-in link works once and only for a short while; `used` says which rule refused it."""
+
+    def __init__(self, *, used: bool) -> None:
+        super().__init__(
+            "this sign-in link was already used; ask for a new one"
+            if used
+            else "this sign-in link has expired; ask for a new one"
+        )
+        self.used = used

@@ -19,6 +19,7 @@ from adapters.memory import MemoryStore, MemoryUnitOfWork
 from adapters.prometheus_metrics import PrometheusMetrics
 from adapters.slack_channel import SlackChannel
 from adapters.smtp_channel import SmtpChannel, SmtpConfig
+from adapters.smtp_sign_in_mailer import SmtpSignInMailer
 from adapters.sql import SqlStore, SqlUnitOfWork, UnsupportedDatabaseUrl, connect, redacted
 from adapters.sql import schema as sql_schema
 from adapters.sql.schema import SchemaError as SchemaError  # raised by open_store and migrate_store
@@ -38,11 +39,13 @@ from application.handlers import (
     scheduling,
     teams,
     users,
+    web_sessions,
 )
 from application.messagebus import MessageBus
 from application.metrics import Metrics
 from application.retry_policy import RetryPolicy
 from application.sender import NotificationSender
+from application.sign_in_mail import SignInMailer
 from application.unit_of_work import UnitOfWorkFactory
 from domain import events
 from entrypoints.settings import ServeSettings, StoreSettings
@@ -63,6 +66,8 @@ class Service:
     sender: NotificationSender
     signals: LocalSignals
     metrics: Metrics
+    # Mails the web app's sign-in links; None without an SMTP server (sign-in by API key only).
+    sign_in_mailer: SignInMailer | None = None
 
 
 def bootstrap(
@@ -76,6 +81,7 @@ def bootstrap(
     batch_size: int = 500,
     grace: timedelta = timedelta(seconds=300),
     links: ActionLinks | None = None,
+    sign_in_mailer: SignInMailer | None = None,
 ) -> Service:
     waking = partial(deliveries.wake_workers, signals=signals)
     joining = partial(users.include_in_team_reminders, clock=clock)
@@ -100,6 +106,12 @@ def bootstrap(
             commands.SnoozeDelivery: partial(answers.snooze_delivery, clock=clock),
             commands.AcknowledgeDelivery: partial(answers.acknowledge_delivery, clock=clock),
             commands.FollowActionLink: partial(answers.follow_action_link, clock=clock),
+            commands.StartWebSession: partial(web_sessions.start_web_session, clock=clock),
+            commands.SendSignInLinks: partial(
+                web_sessions.send_sign_in_links, clock=clock, mailer=sign_in_mailer
+            ),
+            commands.RedeemSignInLink: partial(web_sessions.redeem_sign_in_link, clock=clock),
+            commands.EndWebSession: partial(web_sessions.end_web_session, clock=clock),
             commands.CheckDueReminders: partial(
                 scheduling.check_due_reminders, batch_size=batch_size, grace=grace
             ),
@@ -132,6 +144,7 @@ def bootstrap(
         sender=NotificationSender(channels=channels, clock=clock),
         signals=signals,
         metrics=metrics,
+        sign_in_mailer=sign_in_mailer,
     )
 
 
@@ -178,6 +191,15 @@ def build_channels(settings: ServeSettings) -> ChannelSetup:
     except AppriseUnavailable:
         report["apprise"] = "not installed"
     return ChannelSetup(channels, report)
+
+
+def build_sign_in_mailer(settings: ServeSettings) -> SignInMailer | None:
+    """Sign-in links go through the email channel's SMTP server; none without one. Called after
+    build_channels, which has already refused a malformed URL."""
+    if not settings.smtp_url:
+        return None
+    config = SmtpConfig.parse(settings.smtp_url)
+    return SmtpSignInMailer(config, sender=settings.email_from, timeout=settings.channel_timeout_seconds)
 
 
 class StoreConfigError(ValueError):
@@ -273,5 +295,6 @@ def bootstrap_runtime(settings: ServeSettings, store: Store) -> Runtime:
         batch_size=settings.batch_size,
         grace=timedelta(seconds=settings.grace_seconds),
         links=ActionLinks(settings.link_base_url),
+        sign_in_mailer=build_sign_in_mailer(settings),
     )
     return Runtime(service, metrics, setup.report, store)

@@ -105,6 +105,7 @@ def start_first_team(service: Service, settings: ServeSettings) -> None:
     created = service.bus.handle(StartFirstTeam(webhook_secret=settings.webhook_secret))
     if created is not None:
         log.info("created the default team and its admin", extra={"team_id": created.team.id})
+        print(f"web app: {settings.link_base_url}/app/ (sign in with this key)", file=sys.stderr)
         print(f"admin API key (shown once): {created.issued.plain}", file=sys.stderr, flush=True)
 
 
@@ -166,6 +167,7 @@ def app_for(
         closing=closing,
         send_wait_seconds=settings.send_wait_seconds,
         stopping=stopping,
+        public_url=settings.link_base_url,
         rate_limiter=RateLimiter(
             storage=settings.rate_limit_storage,
             send_limit=settings.send_rate_limit,

@@ -4,7 +4,8 @@ It only publishes commands; everything it learns goes to /health and /metrics. A
 a backlog, so it ticks again at once instead of waiting for the next interval. It also keeps the
 ledger to its retention period: after a tick, now and then, it publishes PruneDeliveries for one
 small batch of finished deliveries older than that (at once again while batches come back full),
-and of the records of action links used before their seven days ran out.
+of the records of action links used before their seven days ran out, and of the web sessions and
+sign-in links that ended or expired more than a day before.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ log = logging.getLogger("reminders.ticker")
 STALE_INTERVALS = 3
 PRUNE_BATCH = 500
 PRUNE_EVERY_SECONDS = 60.0
+# Web sessions and sign-in links are kept this long after they ended or expired.
+SIGN_INS_KEPT = timedelta(days=1)
 _AFTER_THE_SECOND = 0.002
 
 
@@ -68,7 +71,10 @@ class Ticker:
         try:
             pruned: int = self._service.bus.handle(
                 PruneDeliveries(
-                    before=now - self._keep, limit=PRUNE_BATCH, links_used_before=now - LINK_LIFETIME
+                    before=now - self._keep,
+                    limit=PRUNE_BATCH,
+                    links_used_before=now - LINK_LIFETIME,
+                    sign_ins_before=now - SIGN_INS_KEPT,
                 )
             )
         except Exception:

@@ -17,6 +17,7 @@ from application.handlers.queue import Job
 from application.handlers.teams import NewTeam
 from application.metrics import Metrics, NoMetrics
 from application.retry_policy import RetryPolicy
+from application.sign_in_mail import SignInMailer
 from application.unit_of_work import UnitOfWorkFactory
 from domain.actor import Actor
 from domain.delivery import Delivery
@@ -127,6 +128,7 @@ def make_service(
     events: list[Event] | None = None,
     retry_policy: RetryPolicy | None = None,
     links: ActionLinks | None = None,
+    sign_in_mailer: SignInMailer | None = None,
 ) -> Service:
     """A service over the memory store (or `uow_factory`'s); pass `events` to collect every event the
     bus is handed (memory store only), and `links` to put acknowledge and snooze links in messages.
@@ -155,6 +157,7 @@ def make_service(
         batch_size=batch_size,
         grace=timedelta(seconds=grace_seconds),
         links=links,
+        sign_in_mailer=sign_in_mailer,
     )
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from adapters.memory.store import MemoryStore
 from adapters.tracking import Tracker
-from application.repositories import Page, QueueStats
+from application.repositories import HourlyCount, Page, QueueStats
 from domain.aggregate import Aggregate
 from domain.api_key import ApiKey
 from domain.audit import AuditEntry
@@ -18,8 +19,10 @@ from domain.link_use import LinkUse
 from domain.reminder import Reminder
 from domain.roles import Role
 from domain.schedule import Frequency
+from domain.sign_in_link import SignInLink
 from domain.team import Team
 from domain.user import User
+from domain.web_session import WebSession
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -128,6 +131,13 @@ class MemoryUserRepository(_Repository):
 
     def remove(self, user: User) -> None:
         self._tracker.removed(user)
+
+    def find_by_email(self, email: str) -> list[User]:
+        # Emails are stored lower-cased (domain.user.normalise_email).
+        with self._store.lock:
+            ids = list(self._store.users_by_email.get(email.lower(), {}))
+        found = (self._get(self._store.users, User, user_id) for user_id in ids)
+        return [user for user in found if user is not None]
 
     def list(
         self,
@@ -259,6 +269,21 @@ class MemoryDeliveryRepository(_Repository):
             found = (self._get(self._store.deliveries, Delivery, child_id) for _, child_id in recorded)
             return [delivery for delivery in found if delivery is not None]
 
+    def hourly_counts(self, *, team_id: str, since: datetime) -> list[HourlyCount]:
+        counts: Counter[tuple[datetime, DeliveryStatus]] = Counter()
+        with self._store.lock:
+            for delivery in self._store.deliveries.values():
+                due = delivery.scheduled_for or delivery.created_at
+                if delivery.team_id == team_id and due >= since:
+                    hour = due.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+                    counts[(hour, delivery.status)] += 1
+        return [
+            HourlyCount(hour=hour, status=status, count=count)
+            for (hour, status), count in sorted(
+                counts.items(), key=lambda item: (item[0][0], item[0][1].value)
+            )
+        ]
+
     def list(
         self,
         *,
@@ -315,3 +340,62 @@ class MemoryLinkUseRepository(_Repository):
 
     def remove(self, use: LinkUse) -> None:
         self._tracker.removed(use)
+
+
+class MemoryWebSessionRepository(_Repository):
+    def add(self, session: WebSession) -> None:
+        self._tracker.added(session)
+
+    def get(self, session_id: str) -> WebSession | None:
+        return self._get(self._store.web_sessions, WebSession, session_id)
+
+    def get_by_token_hash(self, token_hash: str) -> WebSession | None:
+        session_id = self._store.session_by_token.get(token_hash)
+        return None if session_id is None else self.get(session_id)
+
+    def live_for(self, user_id: str, now: datetime) -> list[WebSession]:
+        with self._store.lock:
+            sessions = self._store.web_sessions
+            owned = (sessions[i] for i in self._store.sessions_by_user.get(user_id, {}))
+            return [self._tracker.loaded(session) for session in owned if session.live(now)]
+
+    def finished_before(self, moment: datetime, *, limit: int) -> list[WebSession]:
+        with self._store.lock:
+            finished = (
+                session
+                for session in self._store.web_sessions.values()
+                if session.expires_at < moment or (session.ended_at is not None and session.ended_at < moment)
+            )
+            return [self._tracker.loaded(session) for session in itertools.islice(finished, limit)]
+
+    def remove(self, session: WebSession) -> None:
+        self._tracker.removed(session)
+
+
+class MemorySignInLinkRepository(_Repository):
+    def add(self, link: SignInLink) -> None:
+        self._tracker.added(link)
+
+    def get_by_token_hash(self, token_hash: str) -> SignInLink | None:
+        link_id = self._store.link_by_token.get(token_hash)
+        return None if link_id is None else self._get(self._store.sign_in_links, SignInLink, link_id)
+
+    def count_live_for(self, user_id: str, now: datetime) -> int:
+        with self._store.lock:
+            links = self._store.sign_in_links
+            return sum(1 for i in self._store.links_by_user.get(user_id, {}) if links[i].live(now))
+
+    def live_for(self, user_id: str, now: datetime) -> list[SignInLink]:
+        with self._store.lock:
+            links = self._store.sign_in_links
+            owned = (links[i] for i in self._store.links_by_user.get(user_id, {}))
+            return [self._tracker.loaded(link) for link in owned if link.live(now)]
+
+    def expired_before(self, moment: datetime, *, limit: int) -> list[SignInLink]:
+        with self._store.lock:
+            expired = [link for link in self._store.sign_in_links.values() if link.expires_at < moment]
+            expired.sort(key=lambda link: link.expires_at)  # stable: creation order among equals
+            return [self._tracker.loaded(link) for link in expired[:limit]]
+
+    def remove(self, link: SignInLink) -> None:
+        self._tracker.removed(link)

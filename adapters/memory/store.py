@@ -4,7 +4,8 @@ Every write and every read that walks a table or an index takes the store's lock
 threads, the ticker and delivery workers can share it. Reading one aggregate by id takes none: a
 stored aggregate is never changed (a write stores a fresh copy) and one dict lookup is atomic.
 `apply()` checks every write first (versions, unique emails, owners, the ledger's
-one-delivery-per-recipient-and-slot rule, link nonces used once) and only then changes anything,
+one-delivery-per-recipient-and-slot rule, link nonces used once, unique token hashes) and only
+then changes anything,
 so a commit is all or nothing.
 """
 
@@ -32,8 +33,10 @@ from domain.errors import (
 )
 from domain.link_use import LinkUse
 from domain.reminder import Reminder
+from domain.sign_in_link import SignInLink
 from domain.team import Team
 from domain.user import User
+from domain.web_session import WebSession
 
 A = TypeVar("A", bound=Aggregate)
 # What the domain calls each kind of aggregate in errors, as the SQL store does.
@@ -45,6 +48,8 @@ _KIND: dict[type[Aggregate], str] = {
     Reminder: "reminder",
     Delivery: "delivery",
     LinkUse: "link use",
+    WebSession: "web session",
+    SignInLink: "sign-in link",
 }
 # A scheduled delivery's place in the ledger: its reminder, recipient ("" for none) and slot.
 LedgerKey = tuple[str, str, datetime]
@@ -71,6 +76,8 @@ class MemoryStore:
         self.user_by_email: dict[tuple[str, str], str] = {}
         # Each team's users in creation order (a user's team never changes).
         self.users_by_team: dict[str, dict[str, None]] = {}
+        # Every team's users by their (lower-cased) email: one person may be in several teams.
+        self.users_by_email: dict[str, dict[str, None]] = {}
         self.keys: dict[str, ApiKey] = {}
         self.key_by_prefix: dict[str, str] = {}
         self.keys_by_user: dict[str, dict[str, None]] = {}
@@ -89,6 +96,12 @@ class MemoryStore:
         self._follow_ups_recorded = 0
         self.delivery_status: Counter[DeliveryStatus] = Counter()
         self.link_uses: dict[str, LinkUse] = {}
+        self.web_sessions: dict[str, WebSession] = {}
+        self.session_by_token: dict[str, str] = {}
+        self.sessions_by_user: dict[str, dict[str, None]] = {}
+        self.sign_in_links: dict[str, SignInLink] = {}
+        self.link_by_token: dict[str, str] = {}
+        self.links_by_user: dict[str, dict[str, None]] = {}
         # The queue: (next_attempt_at, id) of every waiting (pending or deferred) delivery, in order;
         # and the lease end of every claimed one (few at a time, so a dict scanned when leases are
         # checked, which is far cheaper to keep than a second sorted index on every claim and outcome).
@@ -147,6 +160,10 @@ class MemoryStore:
             return self.deliveries  # type: ignore[return-value]
         if isinstance(aggregate, LinkUse):
             return self.link_uses  # type: ignore[return-value]
+        if isinstance(aggregate, WebSession):
+            return self.web_sessions  # type: ignore[return-value]
+        if isinstance(aggregate, SignInLink):
+            return self.sign_in_links  # type: ignore[return-value]
         raise TypeError(f"not stored here: {type(aggregate).__name__}")
 
     def _check(self, write: Write, batch: list[Write], deleted: set[str]) -> None:
@@ -195,6 +212,19 @@ class MemoryStore:
             )
             if (owner not in self.users and not added_with_it) or owner in deleted:
                 raise NotFound("user", owner)
+        elif isinstance(aggregate, WebSession | SignInLink):
+            self._check_parent(self.users, User, aggregate.user_id, batch, deleted, "user")
+            by_token = self.session_by_token if isinstance(aggregate, WebSession) else self.link_by_token
+            holder = by_token.get(aggregate.token_hash)
+            same_kind = [
+                w.aggregate
+                for w in batch
+                if type(w.aggregate) is type(aggregate) and w is not write and not w.delete
+            ]
+            if (holder not in (None, aggregate.id) and holder not in deleted) or any(
+                other.token_hash == aggregate.token_hash for other in same_kind
+            ):
+                raise Conflict(f"a {kind} with this token already exists")
         elif isinstance(aggregate, Delivery) and write.expected_version is None:
             key = ledger_key(aggregate)
             if key is not None and key in self.ledger:
@@ -251,7 +281,14 @@ class MemoryStore:
     def _index(self, aggregate: Aggregate, *, new: bool) -> None:
         if isinstance(aggregate, User):
             self.user_by_email[(aggregate.team_id, aggregate.email)] = aggregate.id
+            self.users_by_email.setdefault(aggregate.email, {})[aggregate.id] = None
             self.users_by_team.setdefault(aggregate.team_id, {})[aggregate.id] = None
+        elif isinstance(aggregate, WebSession):
+            self.session_by_token[aggregate.token_hash] = aggregate.id
+            self.sessions_by_user.setdefault(aggregate.user_id, {})[aggregate.id] = None
+        elif isinstance(aggregate, SignInLink):
+            self.link_by_token[aggregate.token_hash] = aggregate.id
+            self.links_by_user.setdefault(aggregate.user_id, {})[aggregate.id] = None
         elif isinstance(aggregate, ApiKey):
             self.key_by_prefix[aggregate.prefix] = aggregate.id
             self.keys_by_user.setdefault(aggregate.user_id, {})[aggregate.id] = None
@@ -282,11 +319,26 @@ class MemoryStore:
     def _unindex(self, aggregate: Aggregate, *, deleting: bool) -> None:
         if isinstance(aggregate, User):
             self.user_by_email.pop((aggregate.team_id, aggregate.email), None)
+            self.users_by_email.get(aggregate.email, {}).pop(aggregate.id, None)
             if deleting:  # the SQL store's ON DELETE CASCADE
                 self.users_by_team.get(aggregate.team_id, {}).pop(aggregate.id, None)
                 for key_id in self.keys_by_user.pop(aggregate.id, {}):
                     key = self.keys.pop(key_id)
                     self.key_by_prefix.pop(key.prefix, None)
+                for session_id in self.sessions_by_user.pop(aggregate.id, {}):
+                    session = self.web_sessions.pop(session_id)
+                    self.session_by_token.pop(session.token_hash, None)
+                for link_id in self.links_by_user.pop(aggregate.id, {}):
+                    link = self.sign_in_links.pop(link_id)
+                    self.link_by_token.pop(link.token_hash, None)
+        elif isinstance(aggregate, WebSession):
+            if deleting:
+                self.session_by_token.pop(aggregate.token_hash, None)
+                self.sessions_by_user.get(aggregate.user_id, {}).pop(aggregate.id, None)
+        elif isinstance(aggregate, SignInLink):
+            if deleting:
+                self.link_by_token.pop(aggregate.token_hash, None)
+                self.links_by_user.get(aggregate.user_id, {}).pop(aggregate.id, None)
         elif isinstance(aggregate, Reminder):
             if deleting:
                 self.reminders_by_owner.get(aggregate.owner_id, {}).pop(aggregate.id, None)

@@ -10,8 +10,10 @@ from adapters.memory.repositories import (
     MemoryDeliveryRepository,
     MemoryLinkUseRepository,
     MemoryReminderRepository,
+    MemorySignInLinkRepository,
     MemoryTeamRepository,
     MemoryUserRepository,
+    MemoryWebSessionRepository,
 )
 from adapters.memory.store import MemoryStore
 from adapters.tracking import Tracker
@@ -32,6 +34,8 @@ class MemoryUnitOfWork(UnitOfWork):
         self.reminders = MemoryReminderRepository(store, self._tracker)
         self.deliveries = MemoryDeliveryRepository(store, self._tracker)
         self.link_uses = MemoryLinkUseRepository(store, self._tracker)
+        self.web_sessions = MemoryWebSessionRepository(store, self._tracker)
+        self.sign_in_links = MemorySignInLinkRepository(store, self._tracker)
 
     def ping(self) -> None:
         self._store.ping()

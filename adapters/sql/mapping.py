@@ -19,8 +19,10 @@ from domain.quiet_hours import quiet_hours_from
 from domain.reminder import Reminder
 from domain.roles import Role
 from domain.schedule import Frequency, Schedule
+from domain.sign_in_link import SignInLink
 from domain.team import Team
 from domain.user import User
+from domain.web_session import WebSession
 
 Row = Mapping[Any, Any]
 
@@ -40,6 +42,10 @@ def table_of(aggregate: Aggregate) -> Table:
         return tables.deliveries
     if isinstance(aggregate, LinkUse):
         return tables.action_link_uses
+    if isinstance(aggregate, WebSession):
+        return tables.web_sessions
+    if isinstance(aggregate, SignInLink):
+        return tables.sign_in_links
     raise TypeError(f"not stored here: {type(aggregate).__name__}")
 
 
@@ -68,7 +74,7 @@ def columns_of(fields: frozenset[str]) -> tuple[str, ...]:
 
 def to_row(aggregate: Aggregate) -> dict[str, Any]:
     """Every column but `seq`, which the database assigns."""
-    if isinstance(aggregate, Team | ApiKey | AuditEntry | LinkUse):
+    if isinstance(aggregate, Team | ApiKey | AuditEntry | LinkUse | WebSession | SignInLink):
         return _plain_row(aggregate)
     if isinstance(aggregate, User):
         return _user_row(aggregate)
@@ -79,7 +85,7 @@ def to_row(aggregate: Aggregate) -> dict[str, Any]:
     raise TypeError(f"not stored here: {type(aggregate).__name__}")
 
 
-def _plain_row(aggregate: Team | ApiKey | AuditEntry | LinkUse) -> dict[str, Any]:
+def _plain_row(aggregate: Team | ApiKey | AuditEntry | LinkUse | WebSession | SignInLink) -> dict[str, Any]:
     """Aggregates whose every field is the column of its name."""
     return {name: value for name, value in vars(aggregate).items() if name != "_events"}
 
@@ -98,6 +104,14 @@ def audit_entry_from(row: Row) -> AuditEntry:
 
 def link_use_from(row: Row) -> LinkUse:
     return LinkUse(**_plain_fields(tables.action_link_uses, row))
+
+
+def web_session_from(row: Row) -> WebSession:
+    return WebSession(**_plain_fields(tables.web_sessions, row))
+
+
+def sign_in_link_from(row: Row) -> SignInLink:
+    return SignInLink(**_plain_fields(tables.sign_in_links, row))
 
 
 def _plain_fields(table: Table, row: Row) -> dict[str, Any]:

@@ -1,9 +1,12 @@
-"""SQL repositories: one indexed statement per question, rows turned into the unit of work's aggregates."""
+"""SQL repositories: one indexed statement per question, rows turned into the unit of work's aggregates.
+
+Those of signing in to the web app are in adapters/sql/sign_in_repositories.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy import (
@@ -19,6 +22,9 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from adapters.sql import tables
 from adapters.sql.mapping import (
@@ -32,7 +38,7 @@ from adapters.sql.mapping import (
     user_from,
 )
 from adapters.tracking import Tracker
-from application.repositories import Page, QueueStats
+from application.repositories import HourlyCount, Page, QueueStats
 from domain.aggregate import Aggregate
 from domain.api_key import ApiKey
 from domain.audience import LocalTime
@@ -58,7 +64,7 @@ class Session(Protocol):
     ) -> Result[Any]: ...
 
 
-def _unstorable(*values: str | None) -> bool:
+def unstorable(*values: str | None) -> bool:
     """A NUL character, which no stored text holds (PostgreSQL refuses it): the lookup matches nothing."""
     return any(value is not None and "\x00" in value for value in values)
 
@@ -71,7 +77,9 @@ _FINISHED = [status.value for status in DeliveryStatus if status.finished]
 _WAITING = [status.value for status in WAITING]
 
 
-class _Repository:
+class SqlRepository:
+    """What every SQL repository shares: reads by id through the unit of work's identity map."""
+
     table: Table
     _by_id_query: ClassVar[Select[Any] | None] = None
     _by_ids_query: ClassVar[Select[Any] | None] = None
@@ -88,7 +96,7 @@ class _Repository:
 
     def _get(self, kind: type[A], entity_id: str, build: Callable[[Row], A]) -> A | None:
         tracker = self._session.tracker
-        if tracker.is_removed(kind, entity_id) or _unstorable(entity_id):
+        if tracker.is_removed(kind, entity_id) or unstorable(entity_id):
             return None
         known = tracker.entries.get((kind, entity_id))
         if known is not None:
@@ -102,7 +110,7 @@ class _Repository:
         found: dict[str, A] = {}
         missing = []
         for entity_id in ids:
-            if tracker.is_removed(kind, entity_id) or _unstorable(entity_id):
+            if tracker.is_removed(kind, entity_id) or unstorable(entity_id):
                 continue
             known = tracker.entries.get((kind, entity_id))
             if known is not None:
@@ -143,7 +151,7 @@ class _Repository:
         return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-class SqlUserRepository(_Repository):
+class SqlUserRepository(SqlRepository):
     table = tables.users
 
     def add(self, user: User) -> None:
@@ -158,6 +166,19 @@ class SqlUserRepository(_Repository):
     def remove(self, user: User) -> None:
         self._session.tracker.removed(user)
 
+    def find_by_email(self, email: str) -> list[User]:
+        # Emails are stored lower-cased (domain.user.normalise_email), so the plain index serves.
+        if unstorable(email):
+            return []
+        c = self.table.c
+        query = select(self.table).where(c.email == email.lower()).order_by(c.seq)
+        tracker = self._session.tracker
+        return [
+            self._loaded(row, user_from)
+            for row in self._session.execute(query)
+            if not tracker.is_removed(User, row.id)
+        ]
+
     def list(
         self,
         *,
@@ -167,7 +188,7 @@ class SqlUserRepository(_Repository):
         active: bool | None = None,
         role: Role | None = None,
     ) -> Page[User]:
-        if _unstorable(team_id):
+        if unstorable(team_id):
             return _nothing(limit, offset)
         c = self.table.c
         conditions = [c.team_id == team_id]
@@ -178,7 +199,7 @@ class SqlUserRepository(_Repository):
         return self._page(conditions, user_from, limit=limit, offset=offset)
 
 
-class SqlTeamRepository(_Repository):
+class SqlTeamRepository(SqlRepository):
     table = tables.teams
 
     def add(self, team: Team) -> None:
@@ -194,7 +215,7 @@ class SqlTeamRepository(_Repository):
         return self._page([], team_from, limit=limit, offset=offset)
 
 
-class SqlApiKeyRepository(_Repository):
+class SqlApiKeyRepository(SqlRepository):
     table = tables.api_keys
     _by_prefix_query: ClassVar[Select[Any] | None] = None
 
@@ -205,7 +226,7 @@ class SqlApiKeyRepository(_Repository):
         return self._get(ApiKey, key_id, api_key_from)
 
     def get_by_prefix(self, prefix: str) -> ApiKey | None:
-        if _unstorable(prefix):
+        if unstorable(prefix):
             return None
         cls = type(self)
         if cls._by_prefix_query is None:
@@ -214,12 +235,12 @@ class SqlApiKeyRepository(_Repository):
         return None if row is None else self._loaded(row, api_key_from)
 
     def list_by_user(self, user_id: str, *, limit: int, offset: int) -> Page[ApiKey]:
-        if _unstorable(user_id):
+        if unstorable(user_id):
             return _nothing(limit, offset)
         return self._page([self.table.c.user_id == user_id], api_key_from, limit=limit, offset=offset)
 
 
-class SqlAuditRepository(_Repository):
+class SqlAuditRepository(SqlRepository):
     table = tables.audit_entries
 
     def add(self, entry: AuditEntry) -> None:
@@ -237,7 +258,7 @@ class SqlAuditRepository(_Repository):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Page[AuditEntry]:
-        if _unstorable(team_id, actor_id, target_id, action):
+        if unstorable(team_id, actor_id, target_id, action):
             return _nothing(limit, offset)
         c = self.table.c
         conditions = [c.team_id == team_id]
@@ -254,7 +275,7 @@ class SqlAuditRepository(_Repository):
         return self._page(conditions, audit_entry_from, limit=limit, offset=offset, newest_first=True)
 
 
-class SqlReminderRepository(_Repository):
+class SqlReminderRepository(SqlRepository):
     table = tables.reminders
 
     def add(self, reminder: Reminder) -> None:
@@ -279,7 +300,7 @@ class SqlReminderRepository(_Repository):
         frequency: Frequency | None = None,
         active: bool | None = None,
     ) -> Page[Reminder]:
-        if _unstorable(owner_id, channel):
+        if unstorable(owner_id, channel):
             return _nothing(limit, offset)
         c = self.table.c
         conditions = [c.owner_id == owner_id]
@@ -314,7 +335,7 @@ class SqlReminderRepository(_Repository):
         return int(self._session.execute(query).scalar_one())
 
     def in_recipient_time(self, team_id: str) -> list[Reminder]:
-        if _unstorable(team_id):
+        if unstorable(team_id):
             return []
         c = self.table.c
         query = (
@@ -330,7 +351,7 @@ class SqlReminderRepository(_Repository):
         ]
 
 
-class SqlDeliveryRepository(_Repository):
+class SqlDeliveryRepository(SqlRepository):
     table = tables.deliveries
 
     def add(self, delivery: Delivery) -> None:
@@ -403,7 +424,7 @@ class SqlDeliveryRepository(_Repository):
         return QueueStats(pending=int(pending), due=int(due), in_flight=int(in_flight), oldest_due_at=oldest)
 
     def follow_ups(self, parent_ids: Collection[str]) -> list[Delivery]:
-        wanted = [parent_id for parent_id in set(parent_ids) if not _unstorable(parent_id)]
+        wanted = [parent_id for parent_id in set(parent_ids) if not unstorable(parent_id)]
         if not wanted:
             return []
         c = self.table.c
@@ -413,6 +434,23 @@ class SqlDeliveryRepository(_Repository):
             self._loaded(row, delivery_from)
             for row in self._session.execute(query)
             if not tracker.is_removed(Delivery, row.id)
+        ]
+
+    def hourly_counts(self, *, team_id: str, since: datetime) -> list[HourlyCount]:
+        if unstorable(team_id):
+            return []
+        c = self.table.c
+        due = tables.DELIVERY_DUE  # as the index reads it, so both engines range-scan that index
+        hour = _HourOf(due)
+        query = (
+            select(hour.label("hour"), c.status, func.count().label("n"))
+            .where(c.team_id == team_id, due >= since)
+            .group_by(hour, c.status)
+            .order_by(hour, c.status)
+        )
+        return [
+            HourlyCount(hour=_utc_hour(row.hour), status=DeliveryStatus(row.status), count=int(row.n))
+            for row in self._session.execute(query)
         ]
 
     def list(
@@ -429,7 +467,7 @@ class SqlDeliveryRepository(_Repository):
         recipient_id: str | None = None,
         person_id: str | None = None,
     ) -> Page[Delivery]:
-        if _unstorable(team_id, owner_id, reminder_id, channel, recipient_id, person_id):
+        if unstorable(team_id, owner_id, reminder_id, channel, recipient_id, person_id):
             return _nothing(limit, offset)
         c = self.table.c
         conditions = []
@@ -458,7 +496,31 @@ class SqlDeliveryRepository(_Repository):
         return int(self._session.execute(query).scalar_one())
 
 
-class SqlLinkUseRepository(_Repository):
+class _HourOf(FunctionElement[Any]):
+    """The UTC hour that holds a moment column, written in each engine's own words (without bound
+    parameters, so the same expression in SELECT and GROUP BY is one to PostgreSQL)."""
+
+    inherit_cache = True
+
+
+@compiles(_HourOf, "postgresql")
+def _hour_on_postgresql(element: _HourOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date_trunc('hour', timezone('UTC', {compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(_HourOf, "sqlite")
+def _hour_on_sqlite(element: _HourOf, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps moments as naive UTC text ("2026-01-05 08:59:59.000000"), which strftime reads.
+    return f"strftime('%Y-%m-%d %H:00:00', {compiler.process(element.clauses, **kw)})"
+
+
+def _utc_hour(value: datetime | str) -> datetime:
+    """An hour as either engine answers it (naive UTC: a timestamp, or SQLite's text), aware."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class SqlLinkUseRepository(SqlRepository):
     table = tables.action_link_uses
 
     def add(self, use: LinkUse) -> None:

@@ -108,6 +108,8 @@ users = Table(
 # Emails are unique within a team: the same person may belong to two teams with one address.
 Index("uq_users_team_id_email_lower", users.c.team_id, func.lower(users.c.email), unique=True)
 Index("ix_users_team_id_seq", users.c.team_id, users.c.seq)
+# Signing in by email finds the address in every team; emails are stored lower-cased.
+Index("ix_users_email", users.c.email)
 
 api_keys = Table(
     "api_keys",
@@ -266,6 +268,9 @@ Index("ix_deliveries_parent", deliveries.c.parent_delivery_id)
 Index("ix_deliveries_queue", deliveries.c.status, deliveries.c.next_attempt_at)
 Index("ix_deliveries_lease", deliveries.c.status, deliveries.c.lease_expires_at)
 Index("ix_deliveries_created_at", deliveries.c.created_at)
+# The status page counts a team's deliveries of the last day by the hour they were due.
+DELIVERY_DUE = func.coalesce(deliveries.c.scheduled_for, deliveries.c.created_at)
+Index("ix_deliveries_team_id_due", deliveries.c.team_id, DELIVERY_DUE)
 
 # Used action links: a link's nonce is its id, so a second use of one link is refused by the
 # unique key. Only ever inserted.
@@ -278,5 +283,41 @@ action_link_uses = Table(
     Column("delivery_id", String(32), nullable=False),
     Column("action", String(16), nullable=False),
     Column("used_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+# Signed-in web app sessions: the cookie's token is stored only as its SHA-256. Retention deletes
+# those ended or expired, by `ended_at` and `expires_at`.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    _seq(),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    # Deleting a user ends their sessions in the same transaction.
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("team_id", String(32), nullable=False),
+    # The API key the session began with (NULL: an emailed link). No reference: a key goes only with
+    # its user, and the sessions with them; a session whose key is missing all the same signs no one in.
+    Column("key_id", String(32)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, index=True),
+    Column("version", Integer, nullable=False),
+)
+
+# One-time sign-in links sent by email, stored as the SHA-256 of their token.
+sign_in_links = Table(
+    "sign_in_links",
+    metadata,
+    _seq(),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("team_id", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+    Column("used_at", UtcDateTime),
     Column("version", Integer, nullable=False),
 )

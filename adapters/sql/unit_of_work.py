@@ -27,6 +27,7 @@ from adapters.sql.repositories import (
     SqlTeamRepository,
     SqlUserRepository,
 )
+from adapters.sql.sign_in_repositories import SqlSignInLinkRepository, SqlWebSessionRepository
 from adapters.sql.writes import apply_writes, bump_versions
 from adapters.tracking import Tracker
 from application.audit import Change
@@ -57,6 +58,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.reminders = SqlReminderRepository(self)
         self.deliveries = SqlDeliveryRepository(self)
         self.link_uses = SqlLinkUseRepository(self)
+        self.web_sessions = SqlWebSessionRepository(self)
+        self.sign_in_links = SqlSignInLinkRepository(self)
 
     def connection(self, *, write: bool = False) -> Connection:
         """The unit of work's connection, in a transaction that can write when `write` is asked."""

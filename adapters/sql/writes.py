@@ -1,10 +1,10 @@
 """A unit of work's commit as SQL: every changed aggregate written and checked, in one transaction.
 
 Deletes go first (so a given-up email or slot is free for the rest of the batch), then updates and
-inserts, users before reminders. An action link's use is an insert whose unique id (the link's
-nonce) refuses a second use as Conflict. Every update and delete names the version it read; no row
-matched means someone else changed or deleted it. A unique or foreign-key violation is translated
-by the table it happened on into the same domain error the in-memory store raises.
+inserts, users before what refers to them. An action link's use is an insert whose unique id (the
+link's nonce) refuses a second use as Conflict. Every update and delete names the version it read;
+no row matched means someone else changed or deleted it. A unique or foreign-key violation is
+translated by the table it happened on into the same domain error the in-memory store raises.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ _ORDER = {
             tables.teams,
             tables.users,
             tables.api_keys,
+            tables.web_sessions,
+            tables.sign_in_links,
             tables.reminders,
             tables.deliveries,
             tables.action_link_uses,
@@ -57,6 +59,8 @@ _KIND = {
     tables.reminders.name: "reminder",
     tables.deliveries.name: "delivery",
     tables.action_link_uses.name: "link use",
+    tables.web_sessions.name: "web session",
+    tables.sign_in_links.name: "sign-in link",
     tables.audit_entries.name: "audit entry",
 }
 
@@ -200,6 +204,11 @@ def _translate(table: Table, run: list[Write], error: IntegrityError) -> Excepti
     if table is tables.deliveries and "uq_deliveries_ledger" in text:
         return DuplicateOccurrence(aggregate.reminder_id)  # type: ignore[attr-defined]
     kind = _KIND[table.name]
+    if table in (tables.web_sessions, tables.sign_in_links):
+        if "foreign" in text.lower():
+            return NotFound("user", aggregate.user_id)  # type: ignore[attr-defined]
+        if "token_hash" in text:
+            return Conflict(f"a {kind} with this token already exists")
     return Conflict(f"{kind} {aggregate.id!r} already exists")  # type: ignore[attr-defined]
 
 

@@ -17,7 +17,7 @@ from application.commands import AcknowledgeDelivery, FollowActionLink, SnoozeDe
 from application.context import acting_as
 from application.unit_of_work import UnitOfWork
 from domain.actor import Actor
-from domain.delivery import Delivery, DeliveryKind, DeliveryStatus
+from domain.delivery import Delivery, DeliveryKind
 from domain.errors import AlertNotAnswerable, InvalidInput, NotFound, NotSnoozable
 from domain.link_use import LinkUse
 from domain.team import Team
@@ -26,7 +26,6 @@ from domain.user import User
 MAX_SNOOZE: Final = timedelta(days=7)
 LINK_SNOOZE_MINUTES: Final = 10
 ACKNOWLEDGED_FIRST: Final = "acknowledged before it was sent"
-_SNOOZABLE = frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.MISSED})
 # Follow-ups an acknowledgement stops; an alert to the owner is not the recipient's to stop.
 _STOPPED = frozenset({DeliveryKind.SNOOZE, DeliveryKind.REPEAT})
 # A chain is short (a delivery, its repeats and snoozes); this bounds a walk over a corrupt one.
@@ -51,9 +50,9 @@ def snooze_until(minutes: int | None, until: datetime | None, now: datetime) -> 
 
 
 def snooze(uow: UnitOfWork, delivery: Delivery, due: datetime, now: datetime) -> Delivery:
-    if delivery.kind is DeliveryKind.ALERT:
+    if not delivery.answerable:
         raise AlertNotAnswerable(delivery.id)
-    if delivery.status not in _SNOOZABLE:
+    if not delivery.snoozable:
         raise NotSnoozable(delivery.id, delivery.status.value)
     follow_up = delivery.follow_up(DeliveryKind.SNOOZE, due_at=due, now=now)
     uow.deliveries.add(follow_up)
@@ -62,7 +61,7 @@ def snooze(uow: UnitOfWork, delivery: Delivery, due: datetime, now: datetime) ->
 
 def acknowledge(uow: UnitOfWork, delivery: Delivery, user_id: str, now: datetime) -> None:
     """Record the acknowledgement (once) and stop the chain's waiting snoozes and repeats."""
-    if delivery.kind is DeliveryKind.ALERT:
+    if not delivery.answerable:
         # Its parent is the failed delivery, which may be another person's to answer.
         raise AlertNotAnswerable(delivery.id)
     if not delivery.acknowledge(user_id, now):

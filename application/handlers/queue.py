@@ -289,7 +289,8 @@ def _change_one_by_one(uow: UnitOfWork, delivery_ids: list[str], change: Change,
 
 def prune_deliveries(command: PruneDeliveries, uow: UnitOfWork) -> int:
     """Finished deliveries older than the retention period are deleted, a small batch at a time;
-    so are the records of used action links once the links have expired, when asked."""
+    so are the records of used action links once the links have expired, and finished web
+    sessions and expired sign-in links, when asked. Returns how many deliveries went."""
     with uow:
         old = uow.deliveries.finished_before(command.before, limit=command.limit)
         for delivery in old:
@@ -297,6 +298,11 @@ def prune_deliveries(command: PruneDeliveries, uow: UnitOfWork) -> int:
         if command.links_used_before is not None:
             for use in uow.link_uses.used_before(command.links_used_before, limit=command.limit):
                 uow.link_uses.remove(use)
+        if command.sign_ins_before is not None:
+            for session in uow.web_sessions.finished_before(command.sign_ins_before, limit=command.limit):
+                uow.web_sessions.remove(session)
+            for link in uow.sign_in_links.expired_before(command.sign_ins_before, limit=command.limit):
+                uow.sign_in_links.remove(link)
         try:
             uow.commit()
         except (Conflict, NotFound):

@@ -57,7 +57,7 @@ def create_user(command: CreateUser, uow: UnitOfWork, *, clock: Clock) -> User:
 
 def update_user(command: UpdateUser, uow: UnitOfWork, *, clock: Clock) -> User:
     """A member changes their own name, email and time zone; an admin anything of anyone in the
-    team, except leaving it without an active admin."""
+    team, except leaving it without an active admin. A deactivated user is signed out of the web app."""
     changes = command.changes.changes()
     if "quiet_hours" in changes:
         changes["quiet_hours"] = _quiet_hours(changes["quiet_hours"])
@@ -69,6 +69,8 @@ def update_user(command: UpdateUser, uow: UnitOfWork, *, clock: Clock) -> User:
         changed = user.update(now=now, **changes)
         if "quiet_hours" in changed:
             _requiet(uow, user, now)
+        if "active" in changed and not user.active:
+            _sign_out(uow, user.id, now)
         if was_admin and not user.is_active_admin:
             _keep_an_admin(uow, user)
         elif user.is_active_admin and not was_admin:
@@ -124,6 +126,17 @@ def _requiet(uow: UnitOfWork, user: User, now: datetime) -> None:
     for delivery in page.items:
         if delivery.recipient == user.id:
             delivery.defer_again(user.quiet_until(now), now=now)
+
+
+def _sign_out(uow: UnitOfWork, user_id: str, now: datetime) -> None:
+    """End the user's web app sessions and delete their waiting sign-in links, so that reactivating
+    them brings back neither (a stolen cookie, a link in an old mailbox). In the deactivation's own
+    commit, not in a UserUpdated handler: a follow-up that failed after it would leave them waiting."""
+    for session in uow.web_sessions.live_for(user_id, now):
+        session.end(now)  # audited as session.end, by whoever deactivated the user
+    for link in uow.sign_in_links.live_for(user_id, now):
+        # Gone rather than marked used: the link then reads as not valid, not as one used before.
+        uow.sign_in_links.remove(link)
 
 
 def _keep_an_admin(uow: UnitOfWork, leaving: User) -> None:

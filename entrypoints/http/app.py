@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from importlib.metadata import version as installed_version
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from starlette.applications import Starlette
@@ -30,6 +31,7 @@ from entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddl
 from entrypoints.http.openapi import build_openapi
 from entrypoints.http.rate_limits import RateLimiter, RateLimitMiddleware
 from entrypoints.http.routes_ops import HealthCheck, MetricsExposition, store_check
+from entrypoints.web import app as web_app
 
 MAX_BODY_BYTES = 64 * 1024
 # Threads for requests' store work (anyio's default is 40). More than this only wait for the GIL,
@@ -56,6 +58,11 @@ def service_version() -> str:
     return installed_version("team-reminders")
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def create_app(
     *,
     service: Service,
@@ -67,10 +74,12 @@ def create_app(
     send_wait_seconds: float = 10.0,
     stopping: threading.Event | None = None,
     rate_limiter: RateLimiter | None = None,
+    public_url: str = "http://127.0.0.1:8000",
 ) -> Starlette:
     """`background` runs for the app's lifetime (the ticker, the delivery worker); on shutdown each
-    of `closing` runs after them (the store's connections close last). `stopping` is set when the
-    server is asked to stop: requests waiting on a delivery answer at once."""
+        of `closing` runs after them (the store's connections close last). `stopping` is set when the
+        server is asked to stop: requests waiting on a delivery answer at once. `public_url` is where
+    people reach the service: emailed sign-in links point there, never at a request's Host header."""
     stopping = stopping or threading.Event()
     version = service_version()
     checks = {"store": store_check(service, store_kind), **(health_checks or {})}
@@ -98,19 +107,23 @@ def create_app(
                 "stopping": stopping,
                 "health_threads": anyio.CapacityLimiter(HEALTH_THREADS),
                 "waiting_threads": anyio.CapacityLimiter(WAITING_THREADS),
+                "rate_limiter": rate_limiter,
+                "public_url": public_url.rstrip("/"),
+                "public_origin": _origin(public_url),
             }
 
     app = Starlette(
-        # The docs page and the action links' pages are not API operations.
-        routes=[*routes(OPERATIONS), *routes_docs.ROUTES, *routes_links.ROUTES],
+        # The docs page, the action links' pages and the web app are not API operations.
+        routes=[*routes(OPERATIONS), *routes_docs.ROUTES, *routes_links.ROUTES, *web_app.routes()],
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(TrailingSlashMiddleware),
             # Before the body limit: a caller without a key gets 401, and nothing is buffered for it.
             Middleware(
                 AuthenticationMiddleware,
-                public=[op.route_path for op in OPERATIONS if op.public] + [routes_docs.DOCS],
-                public_prefixes=(routes_docs.ASSETS + "/",),
+                public=[op.route_path for op in OPERATIONS if op.public] + [routes_docs.DOCS, web_app.PREFIX],
+                # The web app's pages check their own session cookie instead.
+                public_prefixes=(routes_docs.ASSETS + "/", web_app.PREFIX + "/"),
             ),
             Middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES),
             # Last: it counts the caller that the authentication before it has put in the scope.

@@ -24,6 +24,15 @@ _FRAMEWORK_MESSAGES = {
 }
 
 
+def input_problem(error: InvalidInput) -> FieldProblem:
+    """A domain refusal of one field, in the words the API and the pages both show."""
+    message = error.message
+    # A field refused outright (a time_of_day sent with cron) is not helped by an example of it.
+    if error.field in _SHOWN_BY_EXAMPLE and _NOT_TAKEN not in message:
+        message = with_example(error.field, message)
+    return FieldProblem(field=error.field, message=message)
+
+
 def on_api_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApiError)
     return error_response(error.status, error.message, error.details, error.headers)
@@ -38,12 +47,7 @@ def on_http_exception(request: Request, error: Exception) -> Response:
 def on_domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     if isinstance(error, InvalidInput):
-        message = error.message
-        # A field refused outright (a time_of_day sent with cron) is not helped by an example of it.
-        if error.field in _SHOWN_BY_EXAMPLE and _NOT_TAKEN not in message:
-            message = with_example(error.field, message)
-        problem = FieldProblem(field=error.field, message=message)
-        return error_response(400, "the request is not valid", [problem])
+        return error_response(400, "the request is not valid", [input_problem(error)])
     if isinstance(error, NotFound):
         return error_response(404, error.message)
     if isinstance(error, Forbidden):

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import Field
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from entrypoints.http.api import Operation, json_response
@@ -62,7 +62,15 @@ def _url(request: Request, path: str) -> str:
     return root + path
 
 
+def _wants_html(request: Request) -> bool:
+    """A browser's Accept names text/html; curl's */* and API clients' application/json do not."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept
+
+
 async def index(request: Request) -> Response:
+    if _wants_html(request):
+        return RedirectResponse(_url(request, "/app/"), status_code=303)
     return json_response(
         ServiceIndexOut(
             service=request.state.openapi["info"]["title"],
@@ -107,7 +115,8 @@ async def asset(request: Request) -> Response:
 
 
 OPERATIONS = [
-    Operation("GET", "/", index, "Where to start: the documentation, health and the OpenAPI document",
+    Operation("GET", "/", index, "Where to start: the documentation, health and the OpenAPI document "
+              "(a browser asking for HTML is sent on to the web app, /app/)",
               "operations", response=ServiceIndexOut, public=True),
 ]  # fmt: skip
 ROUTES = [

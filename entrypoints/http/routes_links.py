@@ -36,6 +36,8 @@ from entrypoints.http.api import handle, service
 from entrypoints.http.link_pages import confirmation, page
 
 PREFIX: Final = "/links"
+# The web app's emailed sign-in links: their path is a secret too.
+SIGN_IN_PREFIX: Final = "/app/sign-in/link"
 # As FollowActionLink takes it: anything longer is no token of ours.
 _MAX_TOKEN: Final = 1000
 _FORM: Final = "application/x-www-form-urlencoded"
@@ -50,8 +52,9 @@ class _BadForm(Exception):
 
 def masked(path: str) -> str:
     """`path` as a log line may show it: a link's token masked, every other path as it is."""
-    if path.startswith(PREFIX + "/"):
-        return f"{PREFIX}/{MASK}"
+    for prefix in (PREFIX, SIGN_IN_PREFIX):
+        if path.startswith(prefix + "/"):
+            return f"{prefix}/{MASK}"
     return path
 
 

@@ -24,6 +24,7 @@ from adapters.sql.tables import metadata
 from application import views
 from application.commands import StartFirstTeam
 from application.handlers.teams import FIRST_ADMIN_EMAIL, NewTeam
+from application.repositories import HourlyCount
 from domain.audience import OWNER, LocalTime
 from domain.delivery import Attempt, Delivery, DeliveryKind, DeliveryStatus
 from domain.errors import Conflict, DuplicateEmail, DuplicateOccurrence, NotFound
@@ -31,13 +32,18 @@ from domain.link_use import LinkUse
 from domain.reminder import Reminder
 from domain.roles import Role
 from domain.schedule import Frequency, Schedule
+from domain.sign_in_link import SignInLink
 from domain.team import DEFAULT_TEAM_ID, Team
 from domain.user import User
+from domain.web_session import WebSession
 from tests.builders import NOW, make_reminder, make_team, make_user
 from tests.databases import postgres_admin_url, postgres_database
 from tests.fakes import FixedClock, actor_of, make_service, run_queue
 
-TABLES = {"teams", "users", "api_keys", "reminders", "deliveries", "audit_entries", "action_link_uses"}
+TABLES = {
+    *("teams", "users", "api_keys", "reminders", "deliveries", "audit_entries", "action_link_uses"),
+    *("web_sessions", "sign_in_links"),
+}
 # Columns 0005 added: rows as the releases before it wrote them hold none of them.
 FROM_0005 = {
     tables.teams.name: {"link_secret"},
@@ -667,3 +673,106 @@ def test_a_store_holding_a_rule_based_reminder_refuses_to_go_back_to_0004_and_is
 
     assert sql_schema.current(store) == sql_schema.head()
     assert schema_differences(store) == []
+
+
+# -- web sessions and sign-in links (0006) -------------------------------------------------------------
+
+
+def indexes_of(store: SqlStore, table: str) -> set[str]:
+    with store.engine.connect() as connection, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*expression-based index")
+        return {index["name"] for index in inspect(connection).get_indexes(table) if index["name"]}
+
+
+def test_a_store_at_0005_keeps_its_data_and_gains_sessions_and_sign_in_links(store: SqlStore) -> None:
+    sql_schema.upgrade(store)
+    sql_schema.downgrade(store, "0005")
+    assert not {"web_sessions", "sign_in_links"} & table_names(store)
+    reminder = owner_and_reminder(store)  # the tables of users, reminders and deliveries are 0005's
+    with SqlUnitOfWork(store) as uow:
+        theirs = make_user("ANN@example.com", team_id="team-2")
+        uow.teams.add(make_team(team_id=theirs.team_id))
+        uow.users.add(theirs)
+        # Due at 06:00, and (sent now) at 08:01.
+        scheduled, sent_now = open_delivery(reminder, NOW - timedelta(hours=2)), open_delivery(reminder, None)
+        uow.deliveries.add(scheduled)
+        uow.deliveries.add(sent_now)
+        uow.commit()
+
+    assert sql_schema.upgrade(store) == ("0005", sql_schema.head())
+
+    assert schema_differences(store) == []
+    assert "ix_users_email" in indexes_of(store, "users")
+    with SqlUnitOfWork(store) as uow:
+        ann = uow.users.get(reminder.owner_id)
+        assert ann is not None
+        assert [user.id for user in uow.users.find_by_email("Ann@Example.com")] == [ann.id, theirs.id]
+        assert uow.reminders.get(reminder.id) is not None
+        assert uow.deliveries.hourly_counts(team_id=reminder.team_id, since=NOW - timedelta(hours=3)) == [
+            HourlyCount(hour=NOW - timedelta(hours=2), status=DeliveryStatus.PENDING, count=1),
+            HourlyCount(hour=NOW, status=DeliveryStatus.PENDING, count=1),
+        ]
+        session = WebSession.start(
+            token_hash="a" * 64, user_id=ann.id, team_id=ann.team_id, now=T0, key_id="k" * 32
+        )
+        by_link = WebSession.start(token_hash="c" * 64, user_id=ann.id, team_id=ann.team_id, now=T0)
+        link = SignInLink.issue(token_hash="b" * 64, user_id=ann.id, team_id=ann.team_id, now=T0)
+        uow.web_sessions.add(session)
+        uow.web_sessions.add(by_link)
+        uow.sign_in_links.add(link)
+        uow.commit()
+    with SqlUnitOfWork(store) as uow:
+        keyed, linked = uow.web_sessions.get(session.id), uow.web_sessions.get(by_link.id)
+        assert keyed is not None
+        assert linked is not None
+        assert (keyed.key_id, linked.key_id) == ("k" * 32, None)  # the key it began with, or none
+        uow.web_sessions.add(
+            WebSession.start(token_hash="a" * 64, user_id=ann.id, team_id=ann.team_id, now=T0)
+        )
+        with pytest.raises(Conflict):
+            uow.commit()
+    # Sessions and links go with their user.
+    with SqlUnitOfWork(store) as uow:
+        owner = uow.users.get(ann.id)
+        assert owner is not None
+        uow.users.remove(owner)
+        uow.commit()
+    with SqlUnitOfWork(store) as uow:
+        assert uow.web_sessions.get(session.id) is None
+        assert uow.sign_in_links.get_by_token_hash(link.token_hash) is None
+
+
+def test_a_downgrade_to_0005_drops_sessions_and_sign_in_links_and_keeps_everything_else(
+    store: SqlStore,
+) -> None:
+    sql_schema.upgrade(store)
+    reminder = owner_and_reminder(store)
+    delivery = open_delivery(reminder, NOW)
+    with SqlUnitOfWork(store) as uow:
+        uow.deliveries.add(delivery)
+        uow.web_sessions.add(
+            WebSession.start(token_hash="a" * 64, user_id=reminder.owner_id, team_id=reminder.team_id, now=T0)
+        )
+        uow.sign_in_links.add(
+            SignInLink.issue(token_hash="b" * 64, user_id=reminder.owner_id, team_id=reminder.team_id, now=T0)
+        )
+        uow.commit()
+
+    sql_schema.downgrade(store, "0005")
+
+    assert sql_schema.current(store) == "0005"
+    assert not {"web_sessions", "sign_in_links"} & table_names(store)
+    assert "ix_users_email" not in indexes_of(store, "users")
+    assert "ix_deliveries_team_id_due" not in indexes_of(store, "deliveries")
+    with store.engine.connect() as connection:
+        counts = [
+            connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+            for name in ("users", "reminders", "deliveries")
+        ]
+    assert counts == [1, 1, 1]
+
+    sql_schema.upgrade(store)
+    assert schema_differences(store) == []
+    with SqlUnitOfWork(store) as uow:
+        assert uow.web_sessions.get_by_token_hash("a" * 64) is None
+        assert [d.id for d in uow.deliveries.claimable(T0, limit=10)] == [delivery.id]

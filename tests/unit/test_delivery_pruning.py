@@ -1,4 +1,5 @@
-"""Retention: finished deliveries older than the cut are deleted a small batch at a time; nothing else is."""
+"""Retention: finished deliveries older than the cut are deleted a small batch at a time; so are the
+records of used action links, web sessions and sign-in links once they are over; nothing else is."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from application.commands import DeleteReminder, PruneDeliveries
 from application.retry_policy import RetryPolicy
 from domain.delivery import Delivery, DeliveryStatus
 from domain.errors import DuplicateOccurrence
+from domain.ids import new_id
 from domain.link_use import LinkUse
-from entrypoints.ticker import Ticker
+from domain.sign_in_link import SIGN_IN_LINK_LIFETIME, SignInLink
+from domain.web_session import SESSION_LIFETIME, WebSession
+from entrypoints.ticker import SIGN_INS_KEPT, Ticker
 from tests.fakes import admin, claim, run_queue
 from tests.unit.world import SLOT, World, create_reminder, ledger, send_now, tick, world
 
@@ -144,3 +148,84 @@ def test_the_records_of_used_links_go_once_the_links_have_expired() -> None:
 
     with w.service.uow_factory() as uow:
         assert [uow.link_uses.get(use.id) is not None for use in used] == [False, False, True]
+
+
+def keep(w: World, *items: WebSession | SignInLink) -> None:
+    with w.service.uow_factory() as uow:
+        for item in items:
+            if isinstance(item, WebSession):
+                uow.web_sessions.add(item)
+            else:
+                uow.sign_in_links.add(item)
+        uow.commit()
+
+
+def session_of(w: World, at: datetime, *, ended: datetime | None = None) -> WebSession:
+    session = WebSession.start(token_hash=new_id(), user_id=w.owner.id, team_id=w.owner.team_id, now=at)
+    if ended is not None:
+        session.end(ended)
+    return session
+
+
+def link_of(w: World, at: datetime) -> SignInLink:
+    return SignInLink.issue(token_hash=new_id(), user_id=w.owner.id, team_id=w.owner.team_id, now=at)
+
+
+def still_there(w: World, *items: WebSession | SignInLink) -> list[bool]:
+    with w.service.uow_factory() as uow:
+        return [
+            (
+                uow.web_sessions.get_by_token_hash(item.token_hash)
+                if isinstance(item, WebSession)
+                else uow.sign_in_links.get_by_token_hash(item.token_hash)
+            )
+            is not None
+            for item in items
+        ]
+
+
+def test_sessions_and_sign_in_links_over_before_the_cut_go_a_batch_at_a_time() -> None:
+    w = world()
+    now = SLOT + timedelta(days=30)
+    cut = now - SIGN_INS_KEPT
+    second = timedelta(seconds=1)
+    over: list[WebSession | SignInLink] = [
+        session_of(w, cut - SESSION_LIFETIME - second),  # expired
+        session_of(w, now - timedelta(days=3), ended=cut - second),
+        link_of(w, cut - SIGN_IN_LINK_LIFETIME - second),
+        link_of(w, cut - SIGN_IN_LINK_LIFETIME - second),
+    ]
+    kept: list[WebSession | SignInLink] = [
+        session_of(w, now - timedelta(days=3), ended=cut),
+        session_of(w, cut - SESSION_LIFETIME),  # expires at the cut
+        session_of(w, now),
+        link_of(w, cut - SIGN_IN_LINK_LIFETIME),
+        link_of(w, now),
+    ]
+    keep(w, *over, *kept)
+
+    w.service.bus.handle(PruneDeliveries(before=SLOT, limit=10))  # not asked: none of them goes
+    assert still_there(w, *over, *kept) == [True] * 9
+    w.service.bus.handle(PruneDeliveries(before=SLOT, limit=1, sign_ins_before=cut))
+    assert still_there(w, *over) == [False, True, False, True]  # one of each per batch
+    w.service.bus.handle(PruneDeliveries(before=SLOT, limit=1, sign_ins_before=cut))
+
+    assert still_there(w, *over, *kept) == [False] * 4 + [True] * 5
+
+
+def test_a_tick_prunes_sessions_and_sign_in_links_over_for_more_than_a_day() -> None:
+    w = world()
+    started = w.clock.current
+    session, link = session_of(w, started, ended=started), link_of(w, started)
+    keep(w, session, link)
+
+    def tick_after(hours: int) -> None:
+        w.clock.advance(hours=hours)
+        # A fresh ticker each time: a ticker prunes at most once a minute.
+        Ticker(service=w.service, interval=1.0, keep_deliveries=timedelta(days=90)).tick()
+
+    tick_after(23)
+    assert still_there(w, session, link) == [True, True]
+    tick_after(2)
+
+    assert still_there(w, session, link) == [False, False]
