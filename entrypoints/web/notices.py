@@ -8,6 +8,8 @@ from typing import Final
 NOTICES: Final = {
     "signed-in": "You are signed in.",
     "signed-out": "You are signed out.",
+    "session-ended": "Your session has ended: it was signed out, unused for a day, a week old, or its key "
+    "or account was turned off. Sign in again.",
     "link-sent": "If that address belongs to an account, a sign-in link is on its way. It works once, "
     "within 15 minutes.",
     "created": "Reminder created.",

@@ -83,13 +83,15 @@ async def _resolve_viewer(request: Request) -> None:
 
 
 def _to_sign_in(request: Request) -> RedirectResponse:
-    target = SIGN_IN
+    query: dict[str, str] = {}
     if request.method in ("GET", "HEAD") and request.url.path != SIGN_IN:
-        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        target += "?" + urlencode({"next": wanted})
-    response = RedirectResponse(target, status_code=303)
-    if cookies.session_token(request) is not None:
-        cookies.clear_session(response, request)  # it named no live session
+        query["next"] = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    ended = cookies.session_token(request) is not None  # it named no live session
+    if ended:
+        query["notice"] = "session-ended"
+    response = RedirectResponse(SIGN_IN + (f"?{urlencode(query)}" if query else ""), status_code=303)
+    if ended:
+        cookies.clear_session(response, request)
     return response
 
 

@@ -28,7 +28,10 @@ from entrypoints.web.rendering import render
 from entrypoints.web.viewer import maybe_viewer
 
 log = logging.getLogger(__name__)
-_KEY_REFUSED: Final = "That key was not accepted: check that it is whole and has not been revoked."
+_KEY_REFUSED: Final = (
+    "That key was not accepted: check that it is whole, that it has not been revoked, and that your "
+    "account is active (an admin of your team can tell)."
+)
 _MAX_KEY: Final = 200
 _MAX_EMAIL: Final = 320
 

@@ -142,7 +142,8 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(web: TestClient, 
     web.cookies.set(cookies.SESSION, copied or "", path="/app")
     replayed = web.get("/app/reminders", follow_redirects=False)
     assert replayed.status_code == 303
-    assert replayed.headers["location"].startswith("/app/sign-in")
+    assert replayed.headers["location"] == "/app/sign-in?next=%2Fapp%2Freminders&notice=session-ended"
+    assert "Your session has ended" in web.get(replayed.headers["location"]).text
 
 
 def test_a_deactivated_persons_session_stops_working(web: TestClient, service: Service) -> None:
