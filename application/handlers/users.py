@@ -69,7 +69,9 @@ def update_user(command: UpdateUser, uow: UnitOfWork, *, clock: Clock) -> User:
         changed = user.update(now=now, **changes)
         if "quiet_hours" in changed:
             _requiet(uow, user, now)
-        if "active" in changed and not user.active:
+        if "active" in changed:
+            # On reactivation too: a sign-in that raced the deactivation (it read the user as active
+            # just before) may have left a session the deactivation did not see.
             _sign_out(uow, user.id, now)
         if was_admin and not user.is_active_admin:
             _keep_an_admin(uow, user)

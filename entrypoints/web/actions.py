@@ -34,12 +34,13 @@ def service(request: Request) -> Service:
     return found
 
 
-async def run(request: Request, command: Command, *, send: bool = False) -> Any:
+async def run(request: Request, command: Command, *, send: bool = False, counted: bool = True) -> Any:
     """Hand a command to the bus. A signed-in person's writes count against the same limits as an
-    API key's (per person here: a page has no key); `send` marks a send-now or retry."""
+    API key's (per person here: a page has no key); `send` marks a send-now or retry. Signing in and
+    out is not `counted`: a person at their limit can still end their session."""
     limiter = getattr(request.state, "rate_limiter", None)
     signed_in = getattr(request.state, "signed_in", None)
-    if limiter is not None and signed_in is not None:
+    if counted and limiter is not None and signed_in is not None:
         refusal = await limiter.check(f"web:{signed_in.user.id}", send=send)
         if refusal is not None:
             raise TooMany(refusal.retry_after)

@@ -14,6 +14,7 @@ from typing import Final
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -62,6 +63,9 @@ def page(endpoint: Endpoint) -> Endpoint:
         except (Conflict, InvalidInput) as refused:
             status = 409 if isinstance(refused, Conflict) else 400
             return error_page(request, status, "That did not work", _sentence(refused.message))
+        except HTTPException as refused:
+            # The framework's own refusals of a request (a form with too many fields, a broken body).
+            return error_page(request, refused.status_code, "That did not work", _sentence(refused.detail))
         except Exception:
             # Logged whole, with the request id; the page says only that it failed.
             log.exception("page failed")

@@ -2,9 +2,9 @@
 form's page, rendered by the service (the "Preview" button works without script), and as a fragment
 the page's script asks for while a person types.
 
-The edit form carries the version of the reminder it was filled from: a save made after someone else
-changed the reminder (paused it, say) would put back what the form showed, so it is refused and the
-form shows the reminder as it is now.
+The edit form carries a fingerprint of what it showed: a save made after someone else changed one of
+those fields (paused the reminder, say) would put back what the form showed, so it is refused and the
+form shows the reminder as it is now. The scheduler's own writes (each firing) change none of them.
 """
 
 from __future__ import annotations
@@ -38,8 +38,7 @@ CHANGED_SINCE: Final = (
     "This reminder was changed since you opened it. Its current values are shown; make your change again."
 )
 NO_VERSION: Final = (
-    "This form does not say which version of the reminder it changes. "
-    "Its current values are shown; make your change again."
+    "This form does not say what it was filled from. Its current values are shown; make your change again."
 )
 
 
@@ -141,15 +140,14 @@ async def save_reminder(request: Request) -> Response:
     values = ReminderForm.read(data)
     if text(data, "action") == "preview":
         return await _form_page(request, values, reminder=reminder)
-    opened = values.opened_version
-    if opened != reminder.version:
-        status, problem = (400, NO_VERSION) if opened is None else (409, CHANGED_SINCE)
-        current = ReminderForm.of(reminder)
+    current = ReminderForm.of(reminder)
+    if values.version != current.version:
+        status, problem = (409, CHANGED_SINCE) if values.says_what_it_showed else (400, NO_VERSION)
         return await _form_page(
             request, current, reminder=reminder, status=status, refused={WHOLE: [problem]}
         )
     try:
-        changes = values.changes_from(ReminderForm.of(reminder))
+        changes = values.changes_from(current)
         command = UpdateReminder(actor=viewer(request).actor, reminder_id=reminder.id, changes=changes)
         await mine(run(request, command))
     except (ValidationError, InvalidInput) as error:

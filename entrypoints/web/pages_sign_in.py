@@ -63,7 +63,7 @@ def _signed_in(request: Request, token: str, next_path: str) -> Response:
 async def _end_current(request: Request) -> None:
     old = cookies.session_token(request)
     if old is not None:
-        await run(request, EndWebSession(token=old))
+        await run(request, EndWebSession(token=old), counted=False)
 
 
 def _email_enabled(request: Request) -> bool:
@@ -108,7 +108,7 @@ async def sign_in_with_key(request: Request) -> Response:
             request, status=400, problems={"api_key": ["Enter your API key."]}, next_path=next_path
         )
     try:
-        started = await run(request, StartWebSession(api_key=key))
+        started = await run(request, StartWebSession(api_key=key), counted=False)
     except Unauthorized:
         return _form_page(request, status=401, problems={"api_key": [_KEY_REFUSED]}, next_path=next_path)
     await _end_current(request)
@@ -153,7 +153,7 @@ async def show_link(request: Request) -> Response:
 async def use_link(request: Request) -> Response:
     await form(request)
     try:
-        started = await run(request, RedeemSignInLink(token=request.path_params["token"]))
+        started = await run(request, RedeemSignInLink(token=request.path_params["token"]), counted=False)
     except SignInLinkRefused as refused:
         heading = "This link has been used" if refused.used else "This link has expired"
         message = "A sign-in link works once, within 15 minutes. Ask for a new one on the sign-in page."

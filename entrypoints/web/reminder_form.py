@@ -13,8 +13,9 @@ and an edit that leaves it alone does not send it.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields, replace
 from typing import Any, Final
 
 from starlette.datastructures import FormData
@@ -57,6 +58,9 @@ _SECONDS_ZERO = re.compile(r"^(\d\d:\d\d):00$")
 _LINE_BREAK = re.compile(r"\r\n?")
 
 
+_FINGERPRINT_LENGTH: Final = 32
+
+
 @dataclass(frozen=True, slots=True)
 class ReminderForm:
     """What the form holds, as text; checkboxes as the values checked."""
@@ -80,7 +84,8 @@ class ReminderForm:
     active: bool = True
     # The reminder's owner, when editing: a preview shows their slots, not the viewer's.
     owner_id: str = ""
-    # The reminder's version the edit form was filled from: a save refuses to undo a change made since.
+    # What the edit form showed, as one digest (`fingerprint`): a save refuses to undo a change to
+    # these fields made since. Not the aggregate's version: each firing bumps that.
     version: str = ""
 
     @classmethod
@@ -123,14 +128,17 @@ class ReminderForm:
             local_time=reminder.local_time is LocalTime.RECIPIENT,
             active=reminder.active,
             owner_id=reminder.owner_id,
-            version=str(reminder.version),
-        )
+        ).fingerprinted()
+
+    def fingerprinted(self) -> ReminderForm:
+        shown = replace(self, version="")
+        digest = hashlib.sha256(repr(astuple(shown)).encode()).hexdigest()[:_FINGERPRINT_LENGTH]
+        return replace(self, version=digest)
 
     @property
-    def opened_version(self) -> int | None:
-        """The reminder's version the form was filled from; None when the form does not say."""
-        given = self.version
-        return int(given) if given.isascii() and given.isdecimal() and len(given) <= 18 else None
+    def says_what_it_showed(self) -> bool:
+        """Whether the form carries a fingerprint at all (a tampered or truncated post does not)."""
+        return len(self.version) == _FINGERPRINT_LENGTH and all(c in "0123456789abcdef" for c in self.version)
 
     @property
     def schedule_names(self) -> tuple[str, ...]:

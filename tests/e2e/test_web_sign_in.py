@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import pytest
 from starlette.testclient import TestClient
@@ -26,6 +27,9 @@ from tests.stores import StoreUnderTest
 def web(service: Service, metrics: PrometheusMetrics, store: StoreUnderTest) -> Iterator[TestClient]:
     with browser(service, metrics, store) as client:
         yield client
+
+
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def _key(service: Service) -> str:
@@ -417,3 +421,29 @@ def test_reactivating_a_person_does_not_bring_back_their_old_session(
     sign_in(web, issued.plain)
     assert web.cookies.get(cookies.SESSION) != old
     assert web.get("/app/reminders", follow_redirects=False).status_code == 200
+
+
+def test_a_form_the_framework_refuses_is_a_400_page_not_a_failure(web: TestClient, service: Service) -> None:
+    sign_in(web, _key(service))
+    page = web.get("/app/reminders/new")
+    fields = [("csrf_token", csrf_of(page.text)), ("title", "Too many")]
+    fields += [("recipient_ids", f"user{number}") for number in range(1000)]
+    answer = web.post("/app/reminders/new", content=urlencode(fields), headers=_FORM, follow_redirects=False)
+    assert answer.status_code == 400
+    assert "<h1>That did not work</h1>" in answer.text
+    assert "Too many fields" in answer.text
+
+
+def test_a_person_at_their_write_limit_can_still_sign_out(
+    service: Service, metrics: PrometheusMetrics, store: StoreUnderTest
+) -> None:
+    settings = ServeSettings(scheduler_enabled=False, write_rate_limit="2/minute")
+    with browser(service, metrics, store, settings) as web:
+        sign_in(web, _key(service))
+        page = web.get("/app/reminders/new")
+        for _ in range(3):  # the third write is refused
+            web.post("/app/reminders/new", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+        page = web.get("/app/sign-in", follow_redirects=True)
+        answer = web.post("/app/sign-out", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+        assert answer.status_code == 303
+        assert web.cookies.get(cookies.SESSION) is None

@@ -255,6 +255,25 @@ def test_reactivating_a_user_does_not_bring_back_their_sessions(
     assert resolve(service, start(service, ann.key).token) is not None  # she signs in afresh
 
 
+def test_a_session_that_raced_the_deactivation_ends_at_the_reactivation(
+    service: Service, clock: FixedClock, ann: Person
+) -> None:
+    deactivate(service, ann)
+    # As a sign-in that read her as active just before the deactivation committed would leave it.
+    token = "raced-" + "x" * 40
+    with service.uow_factory() as uow:
+        uow.web_sessions.add(
+            WebSession.start(
+                token_hash=token_hash(token), user_id=ann.user.id, team_id=ann.user.team_id, now=clock.now()
+            )
+        )
+        uow.commit()
+
+    reactivate(service, ann)
+
+    assert resolve(service, token) is None
+
+
 def test_deactivating_a_user_ends_each_live_session_audited_as_the_admin(
     service: Service, ann: Person
 ) -> None:
