@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, TypeVar
 
 from application import policy, views
 from application.repositories import Page
@@ -22,6 +22,9 @@ from domain.user import User
 
 # How many reminders one read takes while a filter the store cannot apply is searched.
 _BATCH: Final = 500
+
+# What the policy checks a page's row against.
+E = TypeVar("E", Reminder, Delivery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +165,7 @@ def _rows(uow_factory: UnitOfWorkFactory, actor: Actor, page: Page[Delivery]) ->
                 delivery=delivery,
                 title=reminder.title if reminder is not None else None,
                 recipient_name=person.name if person is not None else None,
-                may_open_reminder=reminder is not None and _may_see(actor, reminder),
+                may_open_reminder=reminder is not None and _allowed(policy.see_reminder, actor, reminder),
                 may_retry=delivery.retryable and _allowed(policy.see_delivery, actor, delivery),
                 may_snooze=answers and delivery.snoozable,
                 may_acknowledge=answers and delivery.acknowledgeable,
@@ -185,17 +188,10 @@ def members(uow_factory: UnitOfWorkFactory, actor: Actor, chosen: Collection[str
     return Members(people, len(page.items), page.total)
 
 
-def _may_see(actor: Actor, reminder: Reminder) -> bool:
+def _allowed(check: Callable[[Actor, E, str], E], actor: Actor, thing: E) -> bool:
+    """Whether the policy lets the actor past `check` for `thing` (a reminder or a delivery)."""
     try:
-        policy.see_reminder(actor, reminder, reminder.id)
-    except (Forbidden, NotFound):
-        return False
-    return True
-
-
-def _allowed(check: Callable[[Actor, Delivery, str], Delivery], actor: Actor, delivery: Delivery) -> bool:
-    try:
-        check(actor, delivery, delivery.id)
+        check(actor, thing, thing.id)
     except (Forbidden, NotFound):
         return False
     return True

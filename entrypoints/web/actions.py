@@ -14,7 +14,7 @@ from application.commands import Command
 from application.messagebus import EventHandlersFailed
 from application.unit_of_work import UnitOfWorkFactory
 from domain.actor import Actor
-from entrypoints.bootstrap import Service
+from entrypoints.http.api import service
 from entrypoints.web.viewer import viewer
 
 T = TypeVar("T")
@@ -27,11 +27,6 @@ class TooMany(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(retry_after)
         self.retry_after = retry_after
-
-
-def service(request: Request) -> Service:
-    found: Service = request.state.service
-    return found
 
 
 async def run(request: Request, command: Command, *, send: bool = False, counted: bool = True) -> Any:

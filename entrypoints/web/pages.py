@@ -22,8 +22,9 @@ from application.unit_of_work import StoreUnavailable
 from application.web_sessions import resolve_session
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.ids import MAX_ID_LENGTH
+from entrypoints.http.api import service
 from entrypoints.web import cookies
-from entrypoints.web.actions import TooMany, service
+from entrypoints.web.actions import TooMany
 from entrypoints.web.csrf import CsrfRefused
 from entrypoints.web.rendering import render
 from entrypoints.web.viewer import SignInNeeded

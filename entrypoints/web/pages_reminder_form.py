@@ -24,8 +24,9 @@ from domain.audience import MAX_RECIPIENTS
 from domain.errors import InvalidInput
 from domain.reminder import Reminder
 from domain.time_zones import time_zone_names
+from entrypoints.http.api import service
 from entrypoints.web import reminder_form
-from entrypoints.web.actions import read, run, see_other, service
+from entrypoints.web.actions import read, run, see_other
 from entrypoints.web.forms import WHOLE, Problems, form, problems, text
 from entrypoints.web.owned import mine, own_reminder
 from entrypoints.web.pages import page

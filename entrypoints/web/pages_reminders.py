@@ -18,9 +18,10 @@ from application import previews, web_lists
 from application.commands import DeleteReminder, ReminderPatch, SendReminderNow, UpdateReminder
 from domain.redaction import redact
 from domain.reminder_state import reminder_state
+from entrypoints.http.api import service
 from entrypoints.http.link_pages import SNOOZE_CHOICES
 from entrypoints.web import pages_reminder_form, paging, reminder_form
-from entrypoints.web.actions import local_path, read, run, see_other, service
+from entrypoints.web.actions import local_path, read, run, see_other
 from entrypoints.web.forms import form, text
 from entrypoints.web.owned import mine, own_reminder
 from entrypoints.web.pages import page

@@ -19,8 +19,9 @@ from starlette.routing import Route
 from application.commands import EndWebSession, RedeemSignInLink, SendSignInLinks, StartWebSession
 from domain.errors import SignInLinkRefused, Unauthorized
 from entrypoints.bootstrap import Service
+from entrypoints.http.api import service
 from entrypoints.web import cookies
-from entrypoints.web.actions import TooMany, local_path, run, see_other, service
+from entrypoints.web.actions import TooMany, local_path, run, see_other
 from entrypoints.web.forms import form, text
 from entrypoints.web.forms import problems as problems_of
 from entrypoints.web.pages import SIGN_IN, error_page, page

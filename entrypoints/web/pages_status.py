@@ -17,7 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from application import web_views
-from entrypoints.web.actions import read, service
+from entrypoints.http.api import service
+from entrypoints.web.actions import read
 from entrypoints.web.chart import build_chart
 from entrypoints.web.pages import page
 from entrypoints.web.rendering import render, zone_of
