@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from application.unit_of_work import StoreUnavailable, UnitOfWork, UnitOfWorkFactory
@@ -14,20 +15,40 @@ from domain.user import User
 _REFUSED = "a valid API key is required: send Authorization: Bearer <key>"
 
 
+@dataclass(frozen=True, slots=True)
+class Identified:
+    actor: Actor
+    # The key's last use is older than a minute: `record_use` should note this one.
+    use_due: bool
+
+
 def authenticate(uow_factory: UnitOfWorkFactory, presented: str, *, now: datetime) -> Actor:
     """The actor of an active user's unrevoked key. Unknown, malformed and revoked keys and keys of
     deactivated users are refused alike, so the answer tells nothing about which it was."""
+    identified = identify(uow_factory, presented, now=now)
+    if identified.use_due:
+        record_use(uow_factory, identified.actor.key_id or "", now=now)
+    return identified.actor
+
+
+def identify(uow_factory: UnitOfWorkFactory, presented: str, *, now: datetime) -> Identified:
+    """`authenticate` without its one write: it only reads, so it may run where a write must not
+    (on the HTTP event loop, beside a SQLite writer)."""
     with uow_factory() as uow:
         key, user = key_holder(uow, presented)
-        actor = Actor(user_id=user.id, team_id=user.team_id, role=user.role, key_id=key.id)
-        last_used = key.last_used_at
-        key.used(now)
-        if key.last_used_at != last_used:
-            # Another request may record the use at the same moment, or the key may just have gone.
-            # Nor is a busy store a reason to refuse a valid key: the use is recorded next time.
-            with contextlib.suppress(Conflict, NotFound, StoreUnavailable):
-                uow.commit()
-    return actor
+    actor = Actor(user_id=user.id, team_id=user.team_id, role=user.role, key_id=key.id)
+    return Identified(actor, use_due=key.use_due(now))
+
+
+def record_use(uow_factory: UnitOfWorkFactory, key_id: str, *, now: datetime) -> None:
+    """Notes that the key was used at `now`, at most once a minute. Another request may record the
+    use at the same moment, or the key may just have gone; nor is a busy store a reason to refuse a
+    valid key: the use is recorded next time."""
+    with contextlib.suppress(Conflict, NotFound, StoreUnavailable), uow_factory() as uow:
+        key = uow.keys.get(key_id)
+        if key is not None and key.use_due(now):
+            key.used(now)
+            uow.commit()
 
 
 def key_holder(uow: UnitOfWork, presented: str) -> tuple[ApiKey, User]:
@@ -37,10 +58,10 @@ def key_holder(uow: UnitOfWork, presented: str) -> tuple[ApiKey, User]:
     if shaped is None:
         raise Unauthorized(_REFUSED)
     prefix, whole = shaped
-    key = uow.keys.get_by_prefix(prefix)
-    if key is None or not key.matches(whole) or key.revoked:
+    found = uow.keys.holder(prefix)
+    if found is None:
         raise Unauthorized(_REFUSED)
-    user = uow.users.get(key.user_id)
-    if user is None or not user.active:
+    key, user = found
+    if not key.matches(whole) or key.revoked or not user.active:
         raise Unauthorized(_REFUSED)
     return key, user

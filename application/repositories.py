@@ -102,6 +102,10 @@ class ApiKeyRepository(Protocol):
 
     def get_by_prefix(self, prefix: str) -> ApiKey | None: ...
 
+    def holder(self, prefix: str) -> tuple[ApiKey, User] | None:
+        """The key with this prefix and its user, read together (every API request asks)."""
+        ...
+
     def list_by_user(self, user_id: str, *, limit: int, offset: int) -> Page[ApiKey]:
         """A user's keys in creation order, revoked ones included."""
         ...

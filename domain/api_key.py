@@ -75,8 +75,12 @@ class ApiKey(Aggregate):
     def matches(self, presented: str) -> bool:
         return hmac.compare_digest(self.secret_hash, key_hash(presented))
 
+    def use_due(self, now: datetime) -> bool:
+        """Whether a use at `now` is to be recorded: the last one recorded is a minute old or more."""
+        return self.last_used_at is None or now - self.last_used_at >= USE_RECORDED_EVERY
+
     def used(self, now: datetime) -> None:
-        if self.last_used_at is None or now - self.last_used_at >= USE_RECORDED_EVERY:
+        if self.use_due(now):
             self.last_used_at = now
 
     def revoke(self, now: datetime) -> None:

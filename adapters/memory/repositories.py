@@ -82,6 +82,11 @@ class MemoryApiKeyRepository(_Repository):
         key_id = self._store.key_by_prefix.get(prefix)
         return None if key_id is None else self.get(key_id)
 
+    def holder(self, prefix: str) -> tuple[ApiKey, User] | None:
+        key = self.get_by_prefix(prefix)
+        user = None if key is None else self._get(self._store.users, User, key.user_id)
+        return None if key is None or user is None else (key, user)
+
     def list_by_user(self, user_id: str, *, limit: int, offset: int) -> Page[ApiKey]:
         with self._store.lock:
             keys = self._store.keys

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time
 from typing import Any
 
@@ -25,6 +25,24 @@ from domain.user import User
 from domain.web_session import WebSession
 
 Row = Mapping[Any, Any]
+
+
+class Prefixed(Mapping[str, Any]):
+    """One table's columns in a row that joins several, each labelled `prefix` + its name."""
+
+    def __init__(self, row: Row, prefix: str) -> None:
+        self._row = row
+        self._prefix = prefix
+
+    def __getitem__(self, name: str) -> Any:
+        return self._row[self._prefix + name]
+
+    def __iter__(self) -> Iterator[str]:
+        start = len(self._prefix)
+        return (str(label)[start:] for label in self._row if str(label).startswith(self._prefix))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def table_of(aggregate: Aggregate) -> Table:

@@ -28,6 +28,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from adapters.sql import tables
 from adapters.sql.mapping import (
+    Prefixed,
     Row,
     api_key_from,
     audit_entry_from,
@@ -218,6 +219,7 @@ class SqlTeamRepository(SqlRepository):
 class SqlApiKeyRepository(SqlRepository):
     table = tables.api_keys
     _by_prefix_query: ClassVar[Select[Any] | None] = None
+    _holder_query: ClassVar[Select[Any] | None] = None
 
     def add(self, key: ApiKey) -> None:
         self._session.tracker.added(key)
@@ -233,6 +235,29 @@ class SqlApiKeyRepository(SqlRepository):
             cls._by_prefix_query = select(self.table).where(self.table.c.prefix == bindparam("prefix"))
         row = self._session.execute(cls._by_prefix_query, {"prefix": prefix}).first()
         return None if row is None else self._loaded(row, api_key_from)
+
+    def holder(self, prefix: str) -> tuple[ApiKey, User] | None:
+        if unstorable(prefix):
+            return None
+        cls = type(self)
+        if cls._holder_query is None:
+            keys, users = self.table, tables.users
+            cls._holder_query = (
+                select(
+                    *(c.label(f"key_{c.name}") for c in keys.c), *(c.label(f"user_{c.name}") for c in users.c)
+                )
+                .join_from(keys, users, keys.c.user_id == users.c.id)
+                .where(keys.c.prefix == bindparam("prefix"))
+            )
+        row = self._session.execute(cls._holder_query, {"prefix": prefix}).first()
+        if row is None:
+            return None
+        tracker = self._session.tracker
+        key = tracker.loaded(api_key_from(Prefixed(row._mapping, "key_")), private=True)
+        user = tracker.loaded(user_from(Prefixed(row._mapping, "user_")), private=True)
+        if tracker.is_removed(ApiKey, key.id) or tracker.is_removed(User, user.id):
+            return None
+        return key, user
 
     def list_by_user(self, user_id: str, *, limit: int, offset: int) -> Page[ApiKey]:
         if unstorable(user_id):

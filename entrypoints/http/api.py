@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -19,8 +19,11 @@ from domain.errors import NotFound
 from domain.ids import MAX_ID_LENGTH
 from entrypoints.bootstrap import Service
 from entrypoints.http.problems import ApiError, from_validation_error, invalid
+from entrypoints.http.reads import run_read
 
 M = TypeVar("M", bound=BaseModel)
+P = ParamSpec("P")
+T = TypeVar("T")
 C = TypeVar("C", bound=ActorCommand)
 Endpoint = Callable[[Request], Awaitable[Response]]
 # Every path parameter is the id of the entity it is named after, except this one.
@@ -120,6 +123,11 @@ def given(request: Request, command_type: type[C], body: Body | None = None, **f
 async def handle(request: Request, command: Command) -> Any:
     """Hand a command to the bus on a worker thread: the core is synchronous."""
     return await run_in_threadpool(service(request).bus.handle, command)
+
+
+async def read(request: Request, view: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a view of the application (it only reads): inline on SQLite, else on a worker thread."""
+    return await run_read(request.scope["state"], view, *args, **kwargs)
 
 
 async def read_body(request: Request, model: type[M]) -> M:

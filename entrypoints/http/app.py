@@ -27,9 +27,11 @@ from entrypoints.http import (
 from entrypoints.http.api import routes
 from entrypoints.http.authentication import AuthenticationMiddleware
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.key_uses import KeyUses
 from entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware, TrailingSlashMiddleware
 from entrypoints.http.openapi import build_openapi
 from entrypoints.http.rate_limits import RateLimiter, RateLimitMiddleware
+from entrypoints.http.reads import INLINE, INLINE_STORES
 from entrypoints.http.routes_ops import HealthCheck, MetricsExposition, store_check
 from entrypoints.web import app as web_app
 
@@ -41,8 +43,9 @@ REQUEST_THREADS = 16
 # behind the other, nor behind the requests' threads.
 HEALTH_THREADS = 2
 WAITING_THREADS = 4
-# Every thread the HTTP side may have in the store at once: the pool needs a connection for each.
-HTTP_STORE_THREADS = REQUEST_THREADS + HEALTH_THREADS + WAITING_THREADS
+# Every thread the HTTP side may have in the store at once, and the event loop's reads on SQLite
+# (entrypoints/http/reads.py): the pool needs a connection for each.
+HTTP_STORE_THREADS = REQUEST_THREADS + HEALTH_THREADS + WAITING_THREADS + 1
 OPERATIONS = [
     *routes_users.OPERATIONS,
     *routes_reminders.OPERATIONS,
@@ -91,6 +94,8 @@ def create_app(
         async with AsyncExitStack() as stack:
             for close_store in closing:
                 stack.callback(close_store)
+            key_uses = KeyUses(service.uow_factory)
+            stack.callback(key_uses.close)
             for channel in service.channels.values():
                 close = getattr(channel, "close", None)  # channels holding connections
                 if close is not None:
@@ -108,6 +113,8 @@ def create_app(
                 "health_threads": anyio.CapacityLimiter(HEALTH_THREADS),
                 "waiting_threads": anyio.CapacityLimiter(WAITING_THREADS),
                 "rate_limiter": rate_limiter,
+                "key_uses": key_uses,
+                INLINE: store_kind in INLINE_STORES,
                 "public_url": public_url.rstrip("/"),
                 "public_origin": _origin(public_url),
             }

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from application.authentication import authenticate
+from application.authentication import identify
 from application.unit_of_work import StoreUnavailable
 from domain.errors import Unauthorized
 from entrypoints.bootstrap import Service
 from entrypoints.http import routes_links
+from entrypoints.http.key_uses import KeyUses
 from entrypoints.http.problems import error_response
+from entrypoints.http.reads import run_read
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
@@ -41,9 +42,13 @@ class AuthenticationMiddleware:
         try:
             if scheme.lower() != "bearer" or not presented.strip():
                 raise Unauthorized("a valid API key is required: send Authorization: Bearer <key>")
-            actor = await run_in_threadpool(
-                authenticate, service.uow_factory, presented.strip(), now=service.clock.now()
+            now = service.clock.now()
+            identified = await run_read(
+                scope["state"], identify, service.uow_factory, presented.strip(), now=now
             )
+            if identified.use_due:  # a write, at most once a minute per key, made after the request
+                key_uses: KeyUses = scope["state"]["key_uses"]
+                key_uses.note(identified.actor.key_id or "", now)
         except Unauthorized as refused:
             await error_response(401, refused.message, None, CHALLENGE)(scope, receive, send)
             return
@@ -51,7 +56,7 @@ class AuthenticationMiddleware:
             message = "the store is unavailable; try again shortly"
             await error_response(503, message, None, {"Retry-After": "1"})(scope, receive, send)
             return
-        scope["state"]["actor"] = actor
+        scope["state"]["actor"] = identified.actor
         await self.app(scope, receive, send)
 
     def _is_public(self, path: str) -> bool:

@@ -16,6 +16,7 @@ from entrypoints.http.api import (
     given,
     handle,
     json_response,
+    read,
     read_body,
     read_query,
     service,
@@ -41,7 +42,8 @@ async def create_key(request: Request) -> Response:
 
 async def list_keys(request: Request) -> Response:
     query = read_query(request, KeyQuery)
-    page = await run_in_threadpool(
+    page = await read(
+        request,
         views.list_keys_of,
         service(request).uow_factory,
         actor(request),

@@ -15,6 +15,7 @@ from entrypoints.http.api import (
     given,
     handle,
     json_response,
+    read,
     read_body,
     read_query,
     service,
@@ -41,8 +42,8 @@ async def list_deliveries(request: Request) -> Response:
 
 async def get_delivery(request: Request) -> Response:
     delivery_id = request.path_params["delivery_id"]
-    delivery = await run_in_threadpool(
-        views.get_delivery, service(request).uow_factory, actor(request), delivery_id
+    delivery = await read(
+        request, views.get_delivery, service(request).uow_factory, actor(request), delivery_id
     )
     return json_response(DeliveryOut.of(delivery))
 

@@ -21,6 +21,7 @@ from entrypoints.http.api import (
     given,
     handle,
     json_response,
+    read,
     read_body,
     read_query,
     service,
@@ -40,8 +41,8 @@ async def create_reminder(request: Request) -> Response:
 
 async def get_reminder(request: Request) -> Response:
     reminder_id = request.path_params["reminder_id"]
-    reminder = await run_in_threadpool(
-        views.get_reminder, service(request).uow_factory, actor(request), reminder_id
+    reminder = await read(
+        request, views.get_reminder, service(request).uow_factory, actor(request), reminder_id
     )
     return json_response(ReminderOut.of(reminder))
 
@@ -59,7 +60,8 @@ async def delete_reminder(request: Request) -> Response:
 
 async def list_reminders_of_owner(request: Request) -> Response:
     query = read_query(request, ReminderQuery)
-    page = await run_in_threadpool(
+    page = await read(
+        request,
         views.list_reminders_of,
         service(request).uow_factory,
         actor(request),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,6 +13,7 @@ from entrypoints.http.api import (
     given,
     handle,
     json_response,
+    read,
     read_body,
     read_query,
     service,
@@ -30,7 +30,8 @@ async def create_user(request: Request) -> Response:
 
 async def list_users(request: Request) -> Response:
     query = read_query(request, UserQuery)
-    page = await run_in_threadpool(
+    page = await read(
+        request,
         views.list_users,
         service(request).uow_factory,
         actor(request),
@@ -43,8 +44,8 @@ async def list_users(request: Request) -> Response:
 
 
 async def get_user(request: Request) -> Response:
-    user = await run_in_threadpool(
-        views.get_user, service(request).uow_factory, actor(request), request.path_params["user_id"]
+    user = await read(
+        request, views.get_user, service(request).uow_factory, actor(request), request.path_params["user_id"]
     )
     return json_response(UserOut.of(user))
 

@@ -331,6 +331,38 @@ def test_a_key_whose_prefix_is_taken_is_refused(store: StoreUnderTest) -> None:
         assert uow.keys.list_by_user(ann.id, limit=10, offset=0).total == 1
 
 
+def test_a_keys_holder_comes_back_with_the_key_in_one_read(store: StoreUnderTest) -> None:
+    """`holder`: what every API request reads. Both halves come whole (every field, the key's
+    revocation and the user's flags included), as the same objects the unit of work's other reads give."""
+    ann = make_user()
+    bob = make_user("bob@example.com")
+    anns, _ = ApiKey.issue(team_id=ann.team_id, user_id=ann.id, name="laptop", now=NOW)
+    bobs, _ = ApiKey.issue(team_id=bob.team_id, user_id=bob.id, name="ci", now=NOW)
+    save(store, ann, bob, anns, bobs)
+    with store.uow_factory() as uow:
+        revoked = uow.keys.get(bobs.id)
+        assert revoked is not None
+        revoked.revoke(NOW + timedelta(minutes=1))
+        uow.commit()
+
+    with store.uow_factory() as uow:
+        found = uow.keys.holder(anns.prefix)
+        assert found is not None
+        key, user = found
+        assert (state(key), state(user)) == (state(anns), state(ann))
+        assert (uow.keys.get(anns.id), uow.users.get(ann.id)) == (key, user)  # the identity map's own
+        bobs_found = uow.keys.holder(bobs.prefix)
+        assert bobs_found is not None
+        assert (bobs_found[0].revoked, bobs_found[1].id) == (True, bob.id)
+        assert [uow.keys.holder(p) for p in ("0" * 12, "\x00", "")] == [None, None, None]
+
+    with store.uow_factory() as uow:
+        gone = uow.users.get(ann.id)
+        assert gone is not None
+        uow.users.remove(gone)
+        assert uow.keys.holder(anns.prefix) is None  # its user removed in this unit of work
+
+
 def test_a_key_for_a_user_who_does_not_exist_is_refused(store: StoreUnderTest) -> None:
     save(store, make_team(team_id=TEAM_ID))
     ghost = make_user()  # never stored

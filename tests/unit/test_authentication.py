@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from application import views
+from application.authentication import identify, record_use
 from application.commands import RevokeApiKey, UpdateUser, UserPatch
 from domain.errors import Unauthorized
 from entrypoints.bootstrap import Service
@@ -89,3 +90,21 @@ def test_a_keys_use_is_recorded_at_most_once_a_minute(
     minute = START.replace(minute=1)
     two = START.replace(minute=2)
     assert seen == [START, START, minute, minute, two]
+
+
+def test_identifying_a_key_only_reads_and_says_when_its_use_is_due(
+    service: Service, clock: FixedClock, ann: Person
+) -> None:
+    """The HTTP side identifies a key where a write must not run (on SQLite, on the event loop),
+    then records the use separately when it is due."""
+    clock.advance(seconds=60)
+
+    due = identify(service.uow_factory, ann.key, now=clock.now())
+    assert (due.actor, due.use_due) == (ann.actor, True)
+    assert last_used(service, ann) == START  # nothing written
+
+    record_use(service.uow_factory, ann.actor.key_id or "", now=clock.now())
+    assert last_used(service, ann) == clock.now()
+    assert identify(service.uow_factory, ann.key, now=clock.now()).use_due is False
+
+    record_use(service.uow_factory, "no-such-key", now=clock.now())  # a key gone meanwhile: nothing
