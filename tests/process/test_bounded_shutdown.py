@@ -2,8 +2,11 @@
 
 The process stops claiming, waits --shutdown-grace-seconds for its sends (the receiver takes
 longer than that), gives every claim it still holds back to the queue, says how many in its log,
-and exits within the grace period plus a second. Nothing is left `sending`, so a restarted process
-delivers all of them at once, long before their 60 s lease would have ended: none is lost.
+and exits. The wait is measured by the process's own log: from "stopping delivery" to "released"
+within the grace period plus half a second. The exit, which also waits for the interpreter to
+wind down, is held to a looser bound, so a loaded machine does not fail the test while a hang still
+does. Nothing is left `sending`, so a restarted process delivers all of them at once, long before
+their 60 s lease would have ended: none is lost.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import signal
 import time
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +34,8 @@ IN_FLIGHT = 200
 ON_THE_WIRE = 100
 RECEIVER_SECONDS = 4.0
 GRACE_SECONDS = 1.5
+RELEASE_MARGIN_SECONDS = 0.5  # from the end of the wait to the released claims' log line
+EXIT_MARGIN_SECONDS = 3.0  # from SIGTERM to the process's exit, beyond the grace period
 LEASE_SECONDS = 60.0  # the default: a restart that waited for it would take far longer than this test
 
 
@@ -68,11 +75,13 @@ def test_sigterm_with_200_deliveries_in_flight_releases_them_within_the_grace_pe
         recorded = ledger(store, planted)
     seen = f"after the stop: {dict(after_stop)}; after: {dict(after)}\n{stopped.describe()}"
 
-    assert took <= GRACE_SECONDS + 1, f"exited {took:.2f} s after SIGTERM; {seen}"
-    assert after_stop == {"pending": IN_FLIGHT}, seen
     assert len(stopping) == 1, seen
-    assert stopping[0]["in_flight"] == IN_FLIGHT, stopping
     assert len(released) == 1, seen
+    waited = logged_at(released[0]) - logged_at(stopping[0])
+    assert waited <= GRACE_SECONDS + RELEASE_MARGIN_SECONDS, f"released {waited:.2f} s after stopping; {seen}"
+    assert took <= GRACE_SECONDS + EXIT_MARGIN_SECONDS, f"exited {took:.2f} s after SIGTERM; {seen}"
+    assert after_stop == {"pending": IN_FLIGHT}, seen
+    assert stopping[0]["in_flight"] == IN_FLIGHT, stopping
     assert released[0]["released"] == IN_FLIGHT, released
     assert released[0]["message"] == f"delivery stopped: released {IN_FLIGHT} claims back to the queue"
 
@@ -82,3 +91,8 @@ def test_sigterm_with_200_deliveries_in_flight_releases_them_within_the_grace_pe
     keys = keys_by_delivery(receiver.arrivals())
     assert all(len(carried) == 1 for carried in keys.values()), keys
     assert {key for carried in keys.values() for key in carried} == planted.keys()
+
+
+def logged_at(line: dict[str, Any]) -> float:
+    """When a JSON log line was written, in seconds."""
+    return datetime.fromisoformat(str(line["time"])).timestamp()
