@@ -2,7 +2,7 @@
 answering the same bytes, endpoint by endpoint, measured in one run.
 
     python -m bench.http [--rounds 3] [--seconds 10] [--connections 16] [--threads 2]
-                         [--quiet-wait 10] [--logs DIR] [--check]
+                         [--quiet-wait 10] [--logs DIR] [--check] [--floor]
 
 The service runs with its defaults (SQLite in a temporary directory, JSON logs at INFO, written to a
 file) on a free port; a user and 50 reminders are created through the API, and every request
@@ -13,7 +13,9 @@ first briefly to warm both apps, then `--rounds` times alternating the two apps 
 alternates too); a round's ratio is the service's requests/s over the bare app's. The machine is
 shared: before each timed run the benchmark waits (up to `--quiet-wait` s) for a nearly idle second,
 and reports the cores everything else used meanwhile. With `--check`, exits 1 when the median ratio
-of an endpoint misses its target. See docs/benchmarks.md, "HTTP speed (issue 12)".
+of an endpoint misses its target. With `--floor`, `GET /users/{id}` is also measured against
+bench/http_floor.py, the least any implementation could spend on it with the same log line, key
+check and read. See docs/benchmarks.md, "HTTP speed (issue 12)".
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ ENDPOINTS = (
     Endpoint("GET /notifications/user/{id}/?limit=50", "GET", "/notifications/user/{user}/?limit=50", 0.5),
     Endpoint("POST /notifications/", "POST", "/notifications/", 0.4),
 )
+
+
+# The same request, answered by bench/http_floor.py: only the log line, the key check and the read.
+FLOOR = Endpoint("floor: GET /users/{id}", "GET", "/users/{user}", 0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +230,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, help="py-spy the service's first timed run per endpoint")
     parser.add_argument("--profile-mode", choices=["gil", "wall"], default="gil")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure bench/http_floor.py: the least GET /users/{id} can cost with its log line, "
+        "key check and read",
+    )
     return parser.parse_args(argv)
 
 
@@ -259,6 +271,17 @@ def main(argv: list[str] | None = None) -> int:
             for endpoint in selected(args.only):
                 print(f"{endpoint.name} (target: {endpoint.target:.0%} of bare Starlette)", flush=True)
                 results[endpoint.name] = measure(endpoint, user_id, key, apps, args, work)
+            if args.floor:
+                floor_port = free_port()
+                floor_args = ["--port", str(floor_port), "--database", str(work / "bench.db")]
+                floor_args += ["--responses", str(work / "responses.json")]
+                floor = python_module("bench.http_floor", floor_args, name="floor", directory=work)
+                processes.append(floor)
+                floor_url = f"http://127.0.0.1:{floor_port}"
+                wait_until_answers(floor, floor_url)
+                print(f"{FLOOR.name} (bench/http_floor.py in place of the service)", flush=True)
+                floor_apps = {"ours": (floor_url, floor), "bare": (bare_url, bare)}
+                results[FLOOR.name] = measure(FLOOR, user_id, key, floor_apps, args, work)
         if args.logs is not None:
             args.logs.mkdir(parents=True, exist_ok=True)
             for log in work.glob("*.log"):
@@ -269,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
 def report(results: dict[str, list[Round]], check: bool) -> int:
     print("\nendpoint                                  ours/s          bare/s          ratio (median, range)")
     missed = False
-    for endpoint in ENDPOINTS:
+    for endpoint in (*ENDPOINTS, FLOOR):
         if endpoint.name not in results:
             continue
         rounds = results[endpoint.name]
@@ -278,7 +301,7 @@ def report(results: dict[str, list[Round]], check: bool) -> int:
         bare = sorted(r.bare.per_second for r in rounds)
         median = statistics.median(ratios)
         verdict = "PASS" if median >= endpoint.target else "MISS"
-        missed |= verdict == "MISS"
+        missed |= verdict == "MISS" and endpoint is not FLOOR
         print(
             f"{endpoint.name:40}  {ours[0]:5,.0f}-{ours[-1]:<6,.0f}  {bare[0]:5,.0f}-{bare[-1]:<6,.0f}  "
             f"{median:5.1%} ({ratios[0]:.1%}-{ratios[-1]:.1%})  {verdict} (target {endpoint.target:.0%})"

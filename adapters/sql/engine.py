@@ -12,6 +12,7 @@ before use, so the store recovers by itself when the database comes back.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 from collections import deque
@@ -76,6 +77,8 @@ class SqlStore:
     dialect: Dialect
     # Held from BEGIN IMMEDIATE to the end of a SQLite write transaction; nothing on PostgreSQL.
     gate: AbstractContextManager[Any]
+    # SQLite: the connections of reads made on a thread running an event loop.
+    loop_engine: Engine | None = None
 
     def write_connection(self) -> Connection:
         """A connection in a transaction that will write (a write lock on SQLite, from the start)."""
@@ -85,7 +88,10 @@ class SqlStore:
         return _begun(connection)
 
     def read_connection(self) -> Connection:
-        return _begun(self.engine.connect())
+        engine = self.engine
+        if self.loop_engine is not None and asyncio._get_running_loop() is not None:
+            engine = self.loop_engine
+        return _begun(engine.connect())
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Connection]:
@@ -100,6 +106,8 @@ class SqlStore:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.loop_engine is not None:
+            self.loop_engine.dispose()
 
 
 def _begun(connection: Connection) -> Connection:
@@ -169,15 +177,18 @@ def connect(raw_url: str, *, pool_size: int = 20) -> SqlStore:
     every process holds its own pool, and the server's connection limit is shared by them all.
     """
     url = parse_url(raw_url)
-    overflow = min(pool_size, 8)
     if url.drivername.startswith("sqlite"):
-        engine = create_engine(url, pool_size=pool_size, max_overflow=overflow)
-        _configure_sqlite(engine)
-        return SqlStore(engine, "sqlite", SqliteGate())
+        engine = create_engine(url, pool_size=pool_size, max_overflow=min(pool_size, 8))
+        # The event loop's reads (entrypoints/http/reads.py) must never wait for a connection that
+        # threads hold: they have a pool of their own, which opens another when it has none free.
+        loop_engine = create_engine(url, pool_size=1, max_overflow=-1)
+        for each in (engine, loop_engine):
+            _configure_sqlite(each)
+        return SqlStore(engine, "sqlite", SqliteGate(), loop_engine)
     engine = create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=overflow,
+        max_overflow=min(pool_size, 8),
         pool_pre_ping=True,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "reminders"},
     )

@@ -126,7 +126,8 @@ async def handle(request: Request, command: Command) -> Any:
 
 
 async def read(request: Request, view: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a view of the application (it only reads): inline on SQLite, else on a worker thread."""
+    """Run a view that reads one thing by its id: inline on SQLite, else on a worker thread. Pages and
+    other reads go through `run_in_threadpool` (entrypoints/http/reads.py says why)."""
     return await run_read(request.scope["state"], view, *args, **kwargs)
 
 

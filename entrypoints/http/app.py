@@ -43,9 +43,9 @@ REQUEST_THREADS = 16
 # behind the other, nor behind the requests' threads.
 HEALTH_THREADS = 2
 WAITING_THREADS = 4
-# Every thread the HTTP side may have in the store at once, and the event loop's reads on SQLite
-# (entrypoints/http/reads.py): the pool needs a connection for each.
-HTTP_STORE_THREADS = REQUEST_THREADS + HEALTH_THREADS + WAITING_THREADS + 1
+# Every thread the HTTP side may have in the store at once: the pool needs a connection for each.
+# (The event loop's reads on SQLite have connections of their own: adapters/sql/engine.py.)
+HTTP_STORE_THREADS = REQUEST_THREADS + HEALTH_THREADS + WAITING_THREADS
 OPERATIONS = [
     *routes_users.OPERATIONS,
     *routes_reminders.OPERATIONS,

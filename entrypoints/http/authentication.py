@@ -46,9 +46,6 @@ class AuthenticationMiddleware:
             identified = await run_read(
                 scope["state"], identify, service.uow_factory, presented.strip(), now=now
             )
-            if identified.use_due:  # a write, at most once a minute per key, made after the request
-                key_uses: KeyUses = scope["state"]["key_uses"]
-                key_uses.note(identified.actor.key_id or "", now)
         except Unauthorized as refused:
             await error_response(401, refused.message, None, CHALLENGE)(scope, receive, send)
             return
@@ -57,7 +54,12 @@ class AuthenticationMiddleware:
             await error_response(503, message, None, {"Retry-After": "1"})(scope, receive, send)
             return
         scope["state"]["actor"] = identified.actor
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if identified.use_due:  # a write, at most once a minute per key: after the request's own
+                key_uses: KeyUses = scope["state"]["key_uses"]
+                key_uses.note(identified.actor.key_id or "", now)
 
     def _is_public(self, path: str) -> bool:
         trimmed = path.rstrip("/") or "/"

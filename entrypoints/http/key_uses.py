@@ -1,15 +1,18 @@
 """Recording API keys' uses after the requests that made them: a request never waits for the write.
 
 A key's last use is written at most once a minute (domain/api_key.py), and on SQLite that write may
-wait seconds for another writer's lock. Requests only note that a use is due; one thread of its own
-writes it, one pending write per key at a time, and a write that fails is simply made next time.
+wait seconds for another writer's lock. A request only notes, once it has been answered, that its
+key's use is due (after its own command, which may change the same key, has committed). One daemon
+thread writes the uses, one pending write per key at a time; a write that fails is made next time,
+and those still queued at shutdown are dropped the same way.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from application.authentication import record_use
@@ -17,35 +20,48 @@ from application.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("reminders.http.key_uses")
 
+_Use = tuple[str, datetime, contextvars.Context]
+
 
 class KeyUses:
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow_factory = uow_factory
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="key-uses")
+        self._queue: queue.SimpleQueue[_Use | None] = queue.SimpleQueue()
         self._pending: set[str] = set()
         self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
 
     def note(self, key_id: str, now: datetime) -> None:
         """Have the use of `key_id` at `now` recorded soon, unless a write for it is already pending."""
         with self._lock:
-            if key_id in self._pending:
+            if self._closed or key_id in self._pending:
                 return
             self._pending.add(key_id)
-        try:
-            self._executor.submit(self._record, key_id, now)
-        except RuntimeError:  # shutting down: the use is recorded on the next start's next request
-            self._done(key_id)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="key-uses", daemon=True)
+                self._thread.start()
+        # The request's context (its id) goes along, for the log line of a failed write.
+        self._queue.put((key_id, now, contextvars.copy_context()))
 
     def close(self) -> None:
-        """Drops the writes not yet begun; one under way finishes on its own."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stops taking uses; the thread ends after the write under way, if any."""
+        with self._lock:
+            self._closed = True
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        while (use := self._queue.get()) is not None:
+            key_id, now, context = use
+            context.run(self._record, key_id, now)
 
     def _record(self, key_id: str, now: datetime) -> None:
         try:
             record_use(self._uow_factory, key_id, now=now)
         except Exception:
+            self._done(key_id)
             log.exception("recording an API key's use failed", extra={"key_id": key_id})
-        finally:
+        else:
             self._done(key_id)
 
     def _done(self, key_id: str) -> None:

@@ -16,7 +16,6 @@ from entrypoints.http.api import (
     given,
     handle,
     json_response,
-    read,
     read_body,
     read_query,
     service,
@@ -42,8 +41,7 @@ async def create_key(request: Request) -> Response:
 
 async def list_keys(request: Request) -> Response:
     query = read_query(request, KeyQuery)
-    page = await read(
-        request,
+    page = await run_in_threadpool(
         views.list_keys_of,
         service(request).uow_factory,
         actor(request),

@@ -60,8 +60,7 @@ async def delete_reminder(request: Request) -> Response:
 
 async def list_reminders_of_owner(request: Request) -> Response:
     query = read_query(request, ReminderQuery)
-    page = await read(
-        request,
+    page = await run_in_threadpool(
         views.list_reminders_of,
         service(request).uow_factory,
         actor(request),

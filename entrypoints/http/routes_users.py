@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -30,8 +31,7 @@ async def create_user(request: Request) -> Response:
 
 async def list_users(request: Request) -> Response:
     query = read_query(request, UserQuery)
-    page = await read(
-        request,
+    page = await run_in_threadpool(
         views.list_users,
         service(request).uow_factory,
         actor(request),

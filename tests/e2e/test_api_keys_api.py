@@ -180,6 +180,20 @@ def test_a_member_may_revoke_the_key_they_are_using(client: TestClient, member: 
     assert not works(client, member.key)
 
 
+def test_a_key_whose_use_is_due_may_revoke_itself_and_changes_done_with_it_are_not_refused(
+    client: TestClient, admin: Person, member: Person, clock: FixedClock
+) -> None:
+    """The key's use is written after the request: never beside the request's own command on the
+    same key, which would then lose the race and answer 409."""
+    for _ in range(20):
+        issued = issue(client, admin, member.id)
+        clock.advance(minutes=2)  # the use of each new key is due on its first request
+        response = call(client, "DELETE", f"/keys/{issued['id']}", key=issued["key"])
+
+        assert response.status_code == 204, response.text
+        assert not works(client, issued["key"])
+
+
 def test_a_member_cannot_touch_another_members_keys(
     client: TestClient, admin: Person, member: Person, other: Person
 ) -> None:

@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from adapters.prometheus_metrics import PrometheusMetrics
+from entrypoints.http.context import request_id
 from entrypoints.http.key_uses import KeyUses
 from entrypoints.http.reads import INLINE, run_read
 from entrypoints.server import app_for
@@ -62,21 +63,44 @@ def eventually(condition: Callable[[], bool]) -> bool:
     return condition()
 
 
-def test_one_write_per_key_is_pending_at_a_time_and_a_failed_one_is_logged(
+def test_one_write_per_key_is_pending_at_a_time_and_a_failed_one_is_logged_and_tried_again(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     failed = "recording an API key's use failed"
     factory = Failing()
     uses = KeyUses(factory)  # type: ignore[arg-type]
-    try:
-        for _ in range(5):
-            uses.note("k1", START)
-        factory.release.set()
-        assert eventually(lambda: failed in caplog.text)
-        assert factory.calls == 1
+    for _ in range(5):
+        uses.note("k1", START)
+    uses.note("k2", START)  # another key: a write of its own, after the first
+    factory.release.set()
+    assert eventually(lambda: caplog.text.count(failed) == 2)
+    assert factory.calls == 2
 
-        uses.note("k1", START)  # no longer pending: tried again
-        assert eventually(lambda: factory.calls == 2)
-    finally:
-        uses.close()
+    uses.note("k1", START)  # no longer pending once the failure is logged: tried again
+    assert eventually(lambda: factory.calls == 3)
+
+    uses.close()
     uses.note("k1", START)  # after closing: dropped, no error
+    time.sleep(0.1)
+    assert factory.calls == 3
+
+
+def test_a_use_is_written_on_a_daemon_thread_with_the_requests_context(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A write stuck on a locked store never keeps the process from exiting, and its log line
+    carries the id of the request that used the key."""
+    seen: list[tuple[bool, str | None]] = []
+
+    def factory() -> object:
+        seen.append((threading.current_thread().daemon, request_id.get()))
+        raise RuntimeError("the store broke")
+
+    uses = KeyUses(factory)  # type: ignore[arg-type]
+    token = request_id.set("req-42")
+    try:
+        uses.note("k1", START)
+    finally:
+        request_id.reset(token)
+    assert eventually(lambda: seen == [(True, "req-42")])
+    uses.close()
