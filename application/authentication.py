@@ -9,7 +9,7 @@ from datetime import datetime
 from application.unit_of_work import StoreUnavailable, UnitOfWork, UnitOfWorkFactory
 from domain.actor import Actor
 from domain.api_key import ApiKey, split_key
-from domain.errors import Conflict, NotFound, Unauthorized
+from domain.errors import Unauthorized
 from domain.user import User
 
 _REFUSED = "a valid API key is required: send Authorization: Bearer <key>"
@@ -41,14 +41,12 @@ def identify(uow_factory: UnitOfWorkFactory, presented: str, *, now: datetime) -
 
 
 def record_use(uow_factory: UnitOfWorkFactory, key_id: str, *, now: datetime) -> None:
-    """Notes that the key was used at `now`, at most once a minute. Another request may record the
-    use at the same moment, or the key may just have gone; nor is a busy store a reason to refuse a
-    valid key: the use is recorded next time."""
-    with contextlib.suppress(Conflict, NotFound, StoreUnavailable), uow_factory() as uow:
-        key = uow.keys.get(key_id)
-        if key is not None and key.use_due(now):
-            key.used(now)
-            uow.commit()
+    """Notes that the key was used at `now`, at most once a minute. Bookkeeping: it never makes a
+    change to the key made meanwhile fail (ApiKeyRepository.note_use), and a busy store is no
+    reason to refuse a valid key: the use is recorded next time."""
+    with contextlib.suppress(StoreUnavailable), uow_factory() as uow:
+        uow.keys.note_use(key_id, now)
+        uow.commit()
 
 
 def key_holder(uow: UnitOfWork, presented: str) -> tuple[ApiKey, User]:

@@ -106,6 +106,14 @@ class ApiKeyRepository(Protocol):
         """The key with this prefix and its user, read together (every API request asks)."""
         ...
 
+    def note_use(self, key_id: str, at: datetime) -> None:
+        """Records with the commit that the key was used at `at`, unless a use less than
+        USE_RECORDED_EVERY before it is recorded already. Bookkeeping outside optimistic
+        concurrency: the key's version does not change, so a change to the key made meanwhile
+        (revoking it, say) is never refused for it, and may overwrite it (the next use writes it
+        again). A key that does not exist is no error."""
+        ...
+
     def list_by_user(self, user_id: str, *, limit: int, offset: int) -> Page[ApiKey]:
         """A user's keys in creation order, revoked ones included."""
         ...

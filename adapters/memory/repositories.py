@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from adapters.memory.store import MemoryStore
-from adapters.tracking import Tracker
+from adapters.tracking import Tracker, detached
 from application.repositories import HourlyCount, Page, QueueStats
 from domain.aggregate import Aggregate
 from domain.api_key import ApiKey
@@ -72,6 +72,10 @@ class MemoryTeamRepository(_Repository):
 
 
 class MemoryApiKeyRepository(_Repository):
+    def __init__(self, store: MemoryStore, tracker: Tracker) -> None:
+        super().__init__(store, tracker)
+        self.uses: dict[str, datetime] = {}  # noted, for the unit of work's commit to write
+
     def add(self, key: ApiKey) -> None:
         self._tracker.added(key)
 
@@ -86,6 +90,20 @@ class MemoryApiKeyRepository(_Repository):
         key = self.get_by_prefix(prefix)
         user = None if key is None else self._get(self._store.users, User, key.user_id)
         return None if key is None or user is None else (key, user)
+
+    def note_use(self, key_id: str, at: datetime) -> None:
+        self.uses[key_id] = at
+
+    def write_uses(self) -> None:
+        """The noted uses, written as the stored keys' fresh copies with their versions unchanged."""
+        with self._store.lock:
+            for key_id, at in self.uses.items():
+                stored = self._store.keys.get(key_id)
+                if stored is not None and stored.use_due(at):
+                    used = detached(stored)
+                    used.last_used_at = at
+                    self._store.keys[key_id] = used
+        self.uses.clear()
 
     def list_by_user(self, user_id: str, *, limit: int, offset: int) -> Page[ApiKey]:
         with self._store.lock:

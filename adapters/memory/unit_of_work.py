@@ -29,7 +29,7 @@ class MemoryUnitOfWork(UnitOfWork):
         self._tracker = Tracker()
         self.teams = MemoryTeamRepository(store, self._tracker)
         self.users = MemoryUserRepository(store, self._tracker)
-        self.keys = MemoryApiKeyRepository(store, self._tracker)
+        self.keys = self._keys = MemoryApiKeyRepository(store, self._tracker)
         self.audit = MemoryAuditRepository(store, self._tracker)
         self.reminders = MemoryReminderRepository(store, self._tracker)
         self.deliveries = MemoryDeliveryRepository(store, self._tracker)
@@ -44,6 +44,7 @@ class MemoryUnitOfWork(UnitOfWork):
         # The repositories share the tracker, so a fresh identity map is one emptied tracker; a
         # delivery begins ten transactions, and rebuilding four objects each time showed up.
         self._tracker.clear()
+        self._keys.uses.clear()
 
     def _touched(self) -> Iterable[Aggregate]:
         return self._tracker.aggregates()
@@ -53,6 +54,8 @@ class MemoryUnitOfWork(UnitOfWork):
 
     def _commit(self) -> None:
         self._store.apply(self._tracker.writes(fields=False))
+        if self._keys.uses:
+            self._keys.write_uses()  # bookkeeping, after the checked writes: nothing to refuse
         self._begin()
 
     def _rollback(self) -> None:

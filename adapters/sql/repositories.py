@@ -21,6 +21,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -41,7 +42,7 @@ from adapters.sql.mapping import (
 from adapters.tracking import Tracker
 from application.repositories import HourlyCount, Page, QueueStats
 from domain.aggregate import Aggregate
-from domain.api_key import ApiKey
+from domain.api_key import USE_RECORDED_EVERY, ApiKey
 from domain.audience import LocalTime
 from domain.audit import AuditEntry
 from domain.delivery import WAITING, Delivery, DeliveryKind, DeliveryStatus
@@ -63,6 +64,10 @@ class Session(Protocol):
     def execute(
         self, statement: Executable, parameters: dict[str, Any] | None = None, *, write: bool = False
     ) -> Result[Any]: ...
+
+    def bookkeep(self, statement: Executable, parameters: dict[str, Any]) -> None:
+        """A write outside optimistic concurrency, made now and committed with the unit of work."""
+        ...
 
 
 def unstorable(*values: str | None) -> bool:
@@ -220,6 +225,7 @@ class SqlApiKeyRepository(SqlRepository):
     table = tables.api_keys
     _by_prefix_query: ClassVar[Select[Any] | None] = None
     _holder_query: ClassVar[Select[Any] | None] = None
+    _use_statement: ClassVar[Executable | None] = None
 
     def add(self, key: ApiKey) -> None:
         self._session.tracker.added(key)
@@ -258,6 +264,22 @@ class SqlApiKeyRepository(SqlRepository):
         if tracker.is_removed(ApiKey, key.id) or tracker.is_removed(User, user.id):
             return None
         return key, user
+
+    def note_use(self, key_id: str, at: datetime) -> None:
+        if unstorable(key_id):
+            return
+        cls = type(self)
+        if cls._use_statement is None:
+            used = self.table.c.last_used_at
+            cls._use_statement = (
+                update(self.table)
+                .where(self.table.c.id == bindparam("key_id"))
+                .where(or_(used.is_(None), used <= bindparam("due")))
+                .values(last_used_at=bindparam("at"))
+            )
+        self._session.bookkeep(
+            cls._use_statement, {"key_id": key_id, "due": at - USE_RECORDED_EVERY, "at": at}
+        )
 
     def list_by_user(self, user_id: str, *, limit: int, offset: int) -> Page[ApiKey]:
         if unstorable(user_id):

@@ -51,6 +51,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.tracker = Tracker()
         self._connection: Connection | None = None
         self._writing = False
+        self._bookkept = False  # a bookkeeping write is waiting for the commit
         self.teams = SqlTeamRepository(self)
         self.users = SqlUserRepository(self)
         self.keys = SqlApiKeyRepository(self)
@@ -87,12 +88,17 @@ class SqlUnitOfWork(UnitOfWork):
         with _unavailable_as_store_unavailable():
             return self.connection(write=write).execute(statement, parameters)
 
+    def bookkeep(self, statement: Executable, parameters: dict[str, Any]) -> None:
+        self.execute(statement, parameters, write=True)
+        self._bookkept = True
+
     def ping(self) -> None:
         self.execute(text("SELECT 1"))
 
     def _begin(self) -> None:
         self._close()
         self.tracker.clear()
+        self._bookkept = False
 
     def _touched(self) -> Iterable[Aggregate]:
         return self.tracker.aggregates()
@@ -102,7 +108,7 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _commit(self) -> None:
         writes = self.tracker.writes()
-        if writes:
+        if writes or self._bookkept:
             try:
                 with _unavailable_as_store_unavailable():
                     connection = self.connection(write=True)

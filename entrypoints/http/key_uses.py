@@ -2,9 +2,9 @@
 
 A key's last use is written at most once a minute (domain/api_key.py), and on SQLite that write may
 wait seconds for another writer's lock. A request only notes, once it has been answered, that its
-key's use is due (after its own command, which may change the same key, has committed). One daemon
-thread writes the uses, one pending write per key at a time; a write that fails is made next time,
-and those still queued at shutdown are dropped the same way.
+key's use is due. One daemon thread writes the uses, one pending write per key at a time, as
+bookkeeping that never makes a change to the key fail (ApiKeyRepository.note_use). A write that
+fails is made on a later use, and so are those still queued at shutdown, which are dropped.
 """
 
 from __future__ import annotations
@@ -37,15 +37,16 @@ class KeyUses:
         with self._lock:
             if self._closed or key_id in self._pending:
                 return
-            self._pending.add(key_id)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="key-uses", daemon=True)
-                self._thread.start()
+                thread = threading.Thread(target=self._run, name="key-uses", daemon=True)
+                thread.start()  # raises at interpreter shutdown: the use is simply not noted
+                self._thread = thread
+            self._pending.add(key_id)
         # The request's context (its id) goes along, for the log line of a failed write.
         self._queue.put((key_id, now, contextvars.copy_context()))
 
     def close(self) -> None:
-        """Stops taking uses; the thread ends after the write under way, if any."""
+        """Stops taking uses and drops those queued; the thread ends after the write under way."""
         with self._lock:
             self._closed = True
         self._queue.put(None)
@@ -53,6 +54,9 @@ class KeyUses:
     def _run(self) -> None:
         while (use := self._queue.get()) is not None:
             key_id, now, context = use
+            if self._closed:  # the store is closing: the next start's uses record this one
+                self._done(key_id)
+                continue
             context.run(self._record, key_id, now)
 
     def _record(self, key_id: str, now: datetime) -> None:

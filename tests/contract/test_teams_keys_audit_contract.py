@@ -363,6 +363,51 @@ def test_a_keys_holder_comes_back_with_the_key_in_one_read(store: StoreUnderTest
         assert uow.keys.holder(anns.prefix) is None  # its user removed in this unit of work
 
 
+def test_a_noted_use_is_bookkeeping_a_change_to_the_key_made_meanwhile_is_not_refused(
+    store: StoreUnderTest,
+) -> None:
+    ann = make_user()
+    key, _ = ApiKey.issue(team_id=ann.team_id, user_id=ann.id, name="laptop", now=NOW)
+    save(store, ann, key)
+
+    def last_used() -> tuple[datetime | None, int]:
+        with store.uow_factory() as uow:
+            found = uow.keys.get(key.id)
+            assert found is not None
+            return found.last_used_at, found.version
+
+    with store.uow_factory() as uow:
+        uow.keys.note_use(key.id, NOW)
+        # Not committed: nothing recorded.
+    assert last_used() == (None, 1)
+
+    with store.uow_factory() as uow:
+        uow.keys.note_use(key.id, NOW)
+        uow.keys.note_use("no-such-key", NOW)
+        uow.keys.note_use("\x00", NOW)
+        uow.commit()
+    assert last_used() == (NOW, 1)  # the version is unchanged
+
+    with store.uow_factory() as uow:
+        uow.keys.note_use(key.id, NOW + timedelta(seconds=59))  # less than a minute after: not recorded
+        uow.commit()
+    assert last_used() == (NOW, 1)
+
+    with store.uow_factory() as revoking:
+        read = revoking.keys.get(key.id)
+        assert read is not None
+        with store.uow_factory() as using:
+            using.keys.note_use(key.id, NOW + timedelta(minutes=1))
+            using.commit()
+        read.revoke(NOW + timedelta(minutes=2))
+        revoking.commit()  # read before the use was written, and not refused for it
+
+    with store.uow_factory() as uow:
+        revoked = uow.keys.get(key.id)
+    assert revoked is not None
+    assert (revoked.revoked_at, revoked.version) == (NOW + timedelta(minutes=2), 2)
+
+
 def test_a_key_for_a_user_who_does_not_exist_is_refused(store: StoreUnderTest) -> None:
     save(store, make_team(team_id=TEAM_ID))
     ghost = make_user()  # never stored

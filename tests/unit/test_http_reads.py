@@ -104,3 +104,18 @@ def test_a_use_is_written_on_a_daemon_thread_with_the_requests_context(
         request_id.reset(token)
     assert eventually(lambda: seen == [(True, "req-42")])
     uses.close()
+
+
+def test_closing_drops_the_uses_still_queued() -> None:
+    factory = Failing()
+    uses = KeyUses(factory)  # type: ignore[arg-type]
+    uses.note("k1", START)
+    assert eventually(lambda: factory.calls == 1)  # k1's write is under way, held by the store
+    uses.note("k2", START)
+    uses.note("k3", START)
+
+    uses.close()
+    factory.release.set()
+    time.sleep(0.2)
+
+    assert factory.calls == 1
