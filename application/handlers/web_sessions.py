@@ -145,16 +145,11 @@ def _start(uow: UnitOfWork, user: User, now: datetime, *, key_id: str | None) ->
 
 
 def _note_use(uow: UnitOfWork, key_id: str, now: datetime) -> None:
-    """Record the key's use as an API request's would be, in a commit of its own: the session is
-    started whether or not this bookkeeping loses a race with a request using the key just now."""
-    key = uow.keys.get(key_id)
-    if key is None:
-        return
-    last_used = key.last_used_at
-    key.used(now)
-    if key.last_used_at != last_used:
-        with contextlib.suppress(Conflict, NotFound, StoreUnavailable):
-            uow.commit()
+    """Record the key's use as an API request's is (bookkeeping that never makes a change to the
+    key fail), in a commit of its own: the session is started even when the store is busy."""
+    uow.keys.note_use(key_id, now)
+    with contextlib.suppress(StoreUnavailable):
+        uow.commit()
 
 
 def _mail(mailer: SignInMailer, letter: _Letter) -> None:

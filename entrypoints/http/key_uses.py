@@ -39,7 +39,7 @@ class KeyUses:
                 return
             if self._thread is None:
                 thread = threading.Thread(target=self._run, name="key-uses", daemon=True)
-                thread.start()  # raises at interpreter shutdown: the use is simply not noted
+                thread.start()  # a thread cannot start only as the interpreter exits
                 self._thread = thread
             self._pending.add(key_id)
         # The request's context (its id) goes along, for the log line of a failed write.

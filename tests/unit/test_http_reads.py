@@ -116,6 +116,8 @@ def test_closing_drops_the_uses_still_queued() -> None:
 
     uses.close()
     factory.release.set()
-    time.sleep(0.2)
+    assert uses._thread is not None
+    uses._thread.join(timeout=5)  # the thread ends once it has gone through the queue
 
+    assert not uses._thread.is_alive()
     assert factory.calls == 1

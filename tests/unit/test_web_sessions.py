@@ -139,6 +139,9 @@ def test_signing_in_counts_as_a_use_of_the_key(service: Service, clock: FixedClo
         key = uow.keys.get(issued.key.id)
     assert key is not None
     assert key.last_used_at == clock.now()
+    # Bookkeeping, as for an API request: the key's version is unchanged, so a change to the key
+    # read before the sign-in (revoking it, say) is not refused for it.
+    assert key.version == issued.key.version
 
 
 def test_a_session_token_is_no_api_key(service: Service, ann: Person) -> None:
