@@ -76,12 +76,9 @@ class ApiKey(Aggregate):
         return hmac.compare_digest(self.secret_hash, key_hash(presented))
 
     def use_due(self, now: datetime) -> bool:
-        """Whether a use at `now` is to be recorded: the last one recorded is a minute old or more."""
+        """Whether a use at `now` is to be recorded: the last one recorded is a minute old or more.
+        Recorded as bookkeeping by the stores (ApiKeyRepository.note_use), not as a change."""
         return self.last_used_at is None or now - self.last_used_at >= USE_RECORDED_EVERY
-
-    def used(self, now: datetime) -> None:
-        if self.use_due(now):
-            self.last_used_at = now
 
     def revoke(self, now: datetime) -> None:
         if self.revoked_at is None:

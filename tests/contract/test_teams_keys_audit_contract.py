@@ -253,7 +253,7 @@ def test_a_key_comes_back_by_id_and_by_prefix_with_every_field(store: StoreUnder
     with store.uow_factory() as uow:
         changed = uow.keys.get(key.id)
         assert changed is not None
-        changed.used(used_at)
+        changed.last_used_at = used_at
         changed.revoke(used_at + timedelta(hours=1))
         uow.commit()
 
@@ -477,7 +477,7 @@ def test_a_key_used_after_its_user_was_deleted_meanwhile_is_refused_as_not_found
     using = store.uow_factory()
     used = using.keys.get(key.id)
     assert used is not None
-    used.used(NOW + timedelta(minutes=5))
+    used.last_used_at = NOW + timedelta(minutes=5)
 
     with store.uow_factory() as deleting:
         gone = deleting.users.get(ann.id)
